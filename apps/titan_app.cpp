@@ -1,0 +1,8 @@
+// titan_app: builds, shards and initializes a transformer from a TOML deck.
+#include "titan/app/run.hpp"
+#include "titan/parallel/environment.hpp"
+
+int main(int argc, char** argv) {
+  titan::Environment env(argc, argv);  // MPI, then Kokkos; undone in reverse
+  return titan::run_app(argc, argv);   // every View lives and dies inside
+}

@@ -1,0 +1,79 @@
+#include "titan/app/cli.hpp"
+
+#include "titan/config/table_reader.hpp"
+#include "titan/core/errors.hpp"
+
+namespace titan {
+
+std::string usage_text() {
+  return R"(usage: titan_app [options] DECK.toml
+       mpirun -n N titan_app [options] DECK.toml
+
+Builds the transformer described by the TOML input deck, initializes every
+parameter on the rank that owns it (in its sharded layout), and reports
+timings, memory and a layout-invariant fingerprint.
+
+options:
+  --set KEY=VALUE     override a deck key (TOML value; a bare word is a string),
+                      e.g. --set run.dtype=bfloat16 --set mesh.tp=2; repeatable
+  --dry-run           build the module tree and layouts only: no allocation,
+                      no initialization; reports parameters and bytes per rank
+  --ranks N           with --dry-run: plan for N ranks (default: the MPI world size)
+  --report-json FILE  also write the report as JSON (written atomically)
+  --print-config      print the fully resolved deck and exit
+  --quiet             no progress lines on stderr
+  --version           print the version and exit
+  -h, --help          print this help and exit
+
+exit status: 0 success, 1 a fault while running, 2 bad input.
+Keys of the deck: docs/input_deck.md.
+)";
+}
+
+Options parse_command_line(int argc, char** argv) {
+  Options o;
+  std::vector<std::string> const flags = {"--set", "--dry-run", "--ranks", "--report-json", "--print-config",
+                                          "--quiet", "--version", "--help", "-h"};
+  auto value_of = [&](int& i, std::string const& flag) -> std::string {
+    require(i + 1 < argc, flag + " needs a value (see --help)");
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string const a = argv[i];
+    if (a == "--set") o.sets.push_back(value_of(i, a));
+    else if (a.rfind("--set=", 0) == 0) o.sets.push_back(a.substr(6));
+    else if (a == "--dry-run") o.dry_run = true;
+    else if (a == "--ranks") {
+      std::string const v = value_of(i, a);
+      std::size_t used = 0;
+      long n = 0;
+      try {
+        n = std::stol(v, &used);
+      } catch (std::exception const&) {
+        used = 0;
+      }
+      require(used == v.size() && n >= 1 && n <= (1L << 24), "--ranks " + v + ": expected a rank count between 1 and 16777216");
+      o.plan_ranks = static_cast<int>(n);
+    } else if (a == "--report-json") o.report_json = value_of(i, a);
+    else if (a.rfind("--report-json=", 0) == 0) o.report_json = a.substr(14);
+    else if (a == "--print-config") o.print_config = true;
+    else if (a == "--quiet") o.quiet = true;
+    else if (a == "--version") o.version = true;
+    else if (a == "--help" || a == "-h") o.help = true;
+    else if (a.rfind("--kokkos-", 0) == 0) continue;  // Kokkos' own flags
+    else if (a.size() > 1 && a[0] == '-') {
+      std::string msg = "unknown option '" + a + "'";
+      std::string const close = closest_match(a, flags);
+      if (!close.empty()) msg += " (did you mean '" + close + "'?)";
+      throw InputError(msg + "; see --help");
+    } else {
+      require(o.deck_path.empty(), "more than one deck given ('" + o.deck_path + "' and '" + a + "')");
+      o.deck_path = a;
+    }
+  }
+  require(o.plan_ranks == 0 || o.dry_run, "--ranks plans for another world size and needs --dry-run");
+  require(o.help || o.version || !o.deck_path.empty(), "no input deck given; usage: titan_app [options] DECK.toml (see --help)");
+  return o;
+}
+
+}  // namespace titan

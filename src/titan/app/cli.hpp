@@ -1,0 +1,26 @@
+// Command-line options of titan_app.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace titan {
+
+struct Options {
+  std::string deck_path;
+  std::vector<std::string> sets;  // --set key=value, in order
+  bool dry_run = false;
+  int plan_ranks = 0;             // --ranks N (dry run only); 0 = the world size
+  std::string report_json;        // --report-json FILE
+  bool print_config = false;
+  bool help = false;
+  bool version = false;
+  bool quiet = false;             // no progress lines
+};
+
+//! Parses argv; throws InputError for an unknown flag, a missing value or
+//! a missing deck.
+Options parse_command_line(int argc, char** argv);
+std::string usage_text();
+
+}  // namespace titan

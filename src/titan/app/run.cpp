@@ -1,0 +1,305 @@
+// The driver, in the order of the README's sentence: read the deck, build
+// the module tree on the mesh, initialize every local shard, fingerprint it,
+// report.
+#include "titan/app/run.hpp"
+
+#include "titan/app/cli.hpp"
+#include "titan/app/plan.hpp"
+#include "titan/app/progress.hpp"
+#include "titan/config/deck.hpp"
+#include "titan/core/bf16.hpp"
+#include "titan/core/errors.hpp"
+#include "titan/core/memory_usage.hpp"
+#include "titan/core/profile_region.hpp"
+#include "titan/init/fingerprint.hpp"
+#include "titan/models/family.hpp"
+#include "titan/parallel/collective.hpp"
+#include "titan/report/atomic_file.hpp"
+#include "titan/report/report.hpp"
+#include "titan/version.hpp"
+
+#include <mpi.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace titan {
+namespace {
+
+struct World {
+  MPI_Comm comm = MPI_COMM_WORLD;
+  int rank = 0, size = 1;
+  bool root() const { return rank == 0; }
+};
+
+PhaseTiming reduce_phase(World const& w, std::string name, double local_s) {
+  PhaseTiming t;
+  t.name = std::move(name);
+  double sum = 0;
+  TITAN_MPI_CHECK(MPI_Allreduce(&local_s, &t.min_s, 1, MPI_DOUBLE, MPI_MIN, w.comm));
+  TITAN_MPI_CHECK(MPI_Allreduce(&local_s, &t.max_s, 1, MPI_DOUBLE, MPI_MAX, w.comm));
+  TITAN_MPI_CHECK(MPI_Allreduce(&local_s, &sum, 1, MPI_DOUBLE, MPI_SUM, w.comm));
+  t.avg_s = sum / w.size;
+  return t;
+}
+
+// Wall time of a phase on this rank, fenced so device work is counted.
+template <class F>
+double timed(std::string const& name, F&& f) {
+  ProfileRegion region(name);
+  Kokkos::fence();
+  double const t0 = MPI_Wtime();
+  f();
+  Kokkos::fence();
+  return MPI_Wtime() - t0;
+}
+
+std::string exec_space_name() { return ExecSpace::name(); }
+
+std::string kokkos_version() {
+  int const v = KOKKOS_VERSION;
+  return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+}
+
+ParameterReport describe_parameter(Parameter const& p, InitSpec const* init) {
+  ParameterReport r;
+  r.fqn = p.fqn();
+  r.shape = p.shape();
+  r.dtype = dtype_name(p.dtype());
+  for (int m = 0; m < num_mesh_dims; ++m) r.placements.push_back(p.placements()[m].describe());
+  r.aliases = p.aliases();
+  r.init = init ? init->describe() : "none";
+  return r;
+}
+
+// The initializer that a parameter's owning module resolved, found by FQN.
+InitSpec const* find_init(Module const& m, std::string const& fqn) {
+  std::string const prefix = m.fqn().empty() ? "" : m.fqn() + ".";
+  if (fqn.compare(0, prefix.size(), prefix) == 0) {
+    std::string const local = fqn.substr(prefix.size());
+    if (local.find('.') == std::string::npos) return m.param_init(local);
+  }
+  for (auto const& [name, child] : m.children())
+    if (InitSpec const* s = find_init(*child, fqn)) return s;
+  return nullptr;
+}
+
+std::uint64_t buffer_fingerprint(Kokkos::View<float***, Layout, MemSpace> const& v) {
+  auto host = Kokkos::create_mirror_view_and_copy(HostSpace(), v);
+  std::uint64_t fp = 0;
+  for (std::size_t i = 0; i < host.span(); ++i) fp += element_hash(i, float_bits(host.data()[i]));
+  return fp;
+}
+
+int run(World const& w, int argc, char** argv) {
+  RunReport report;
+  report.version = TITAN_VERSION;
+  report.git_hash = TITAN_GIT_HASH;
+  report.exec_space = exec_space_name();
+  report.kokkos_version = kokkos_version();
+
+  // ---- Step 1: command line and deck (every rank reads; same verdict) ----
+  Options opt;
+  Deck deck;
+  double const parse_s = MPI_Wtime();
+  collective(w.comm, [&] {
+    opt = parse_command_line(argc, argv);
+    if (!opt.help && !opt.version) deck = read_deck(opt.deck_path, opt.sets);
+  });
+  if (opt.help || opt.version) {
+    if (w.root()) std::cout << (opt.help ? usage_text() : std::string("titan_app ") + TITAN_VERSION + "\n");
+    return 0;
+  }
+  if (opt.print_config) {
+    if (w.root()) std::cout << resolved_deck_toml(deck);
+    return 0;
+  }
+  double const parse_local = MPI_Wtime() - parse_s;
+
+  // ---- Step 2: mesh, model config, output file (fail before any heavy work) ----
+  int const ranks = opt.dry_run && opt.plan_ranks > 0 ? opt.plan_ranks : w.size;
+  Mesh mesh;
+  Decoder::Config model_config;
+  std::unique_ptr<AtomicFile> json_out;
+  collective(w.comm, [&] {
+    mesh = Mesh::resolve(deck.mesh, ranks);
+    model_config = make_model_config(deck, mesh);
+    if (!opt.report_json.empty() && w.root()) json_out = std::make_unique<AtomicFile>(opt.report_json);
+  });
+  report.deck = deck.path;
+  report.resolved_deck = resolved_deck_toml(deck);
+  report.world_size = ranks;
+  report.dtype = dtype_name(deck.run.dtype);
+  report.dry_run = opt.dry_run;
+  report.family = deck.family;
+  report.flavor = deck.flavor;
+  report.mesh_dp_shard = mesh.size(dp_shard);
+  report.mesh_ep = mesh.size(ep);
+  report.mesh_tp = mesh.size(tp);
+  bool const progress_on = w.root() && !opt.quiet;
+
+  // ---- Step 3: build the module tree (allocates local shards unless dry run) ----
+  std::unique_ptr<Decoder> model;
+  double build_local = 0;
+  collective(w.comm, [&] {
+    BuildContext ctx;
+    ctx.mesh = mesh;
+    ctx.rank = opt.dry_run ? 0 : w.rank;
+    ctx.dtype = deck.run.dtype;
+    ctx.allocate = !opt.dry_run;
+    ctx.overrides = &deck.overrides;
+    build_local = timed("build", [&] { model = model_config.build(ctx); });
+    deck.overrides.expect_all_matched();
+  });
+  std::vector<ParameterPtr> const params = model->parameters();
+  for (auto const& p : params) {
+    report.params_total += p->numel();
+    report.bytes_total += p->numel() * static_cast<std::int64_t>(dtype_size(p->dtype()));
+  }
+  report.params_activated = activated_params(deck, report.params_total);
+
+  if (opt.dry_run) {
+    double const t0 = MPI_Wtime();
+    RankLoad const load = plan_layout(params, mesh);
+    double const plan_s = MPI_Wtime() - t0;
+    report.params_min_per_rank = load.params_min;
+    report.params_max_per_rank = load.params_max;
+    report.bytes_min_per_rank = load.bytes_min;
+    report.bytes_max_per_rank = load.bytes_max;
+    report.largest_shard_bytes = load.largest_shard_bytes;
+    report.phases = {reduce_phase(w, "parse", parse_local), reduce_phase(w, "build", build_local),
+                     reduce_phase(w, "plan", plan_s)};
+    for (auto const& p : params) report.parameters.push_back(describe_parameter(*p, find_init(*model, p->fqn())));
+  } else {
+    // ---- Step 4: init_states, run.repeat times (one warm-up first when repeating) ----
+    std::int64_t const my_elems = local_params(params);
+    int const reps = deck.run.repeat > 1 ? deck.run.repeat + 1 : 1;
+    double init_best = 1e300;
+    for (int rep = 0; rep < reps; ++rep) {
+      double init_local = 0;
+      collective(w.comm, [&] {
+        Progress progress(reps > 1 ? "init_states (repetition " + std::to_string(rep + 1) + "/" + std::to_string(reps) + ")"
+                                   : std::string("init_states"),
+                          static_cast<double>(my_elems), progress_on);
+        InitContext ictx;
+        ictx.seed = deck.run.seed;
+        ictx.after_parameter = [&](Parameter const& p) { progress.advance(static_cast<double>(p.local_numel())); };
+        init_local = timed("init_states", [&] { model->init_states(ictx); });
+        progress.finish();
+      });
+      if (reps == 1 || rep > 0) init_best = std::min(init_best, init_local);
+    }
+
+    // ---- Step 5: statistics and fingerprint (local sums, then one reduction) ----
+    std::size_t const n = params.size();
+    std::vector<std::uint64_t> fp(n, 0);
+    std::vector<double> sums(3 * n, 0.0), mins(n), maxs(n);
+    double stats_local = 0;
+    collective(w.comm, [&] {
+      Progress progress("stats", static_cast<double>(my_elems), progress_on);
+      stats_local = timed("stats", [&] {
+        for (std::size_t i = 0; i < n; ++i) {
+          ValueStats s = params[i]->primary_replica() ? local_stats(*params[i]) : ValueStats::empty();
+          fp[i] = s.fingerprint;
+          sums[3 * i] = s.count;
+          sums[3 * i + 1] = s.sum;
+          sums[3 * i + 2] = s.sum_sq;
+          mins[i] = s.min;
+          maxs[i] = s.max;
+          progress.advance(static_cast<double>(params[i]->local_numel()));
+        }
+      });
+      progress.finish();
+    });
+    double const t0 = MPI_Wtime();
+    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, fp.data(), static_cast<int>(n), MPI_UINT64_T, MPI_SUM, w.comm));
+    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(3 * n), MPI_DOUBLE, MPI_SUM, w.comm));
+    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, mins.data(), static_cast<int>(n), MPI_DOUBLE, MPI_MIN, w.comm));
+    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, maxs.data(), static_cast<int>(n), MPI_DOUBLE, MPI_MAX, w.comm));
+    stats_local += MPI_Wtime() - t0;
+
+    std::uint64_t model_fp = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      ParameterReport r = describe_parameter(*params[i], find_init(*model, params[i]->fqn()));
+      ValueStats s;
+      s.fingerprint = fp[i];
+      s.count = sums[3 * i];
+      s.sum = sums[3 * i + 1];
+      s.sum_sq = sums[3 * i + 2];
+      r.mean = s.mean();
+      r.std = s.std();
+      r.min = mins[i];
+      r.max = maxs[i];
+      r.fingerprint = fp[i];
+      model_fp = combine_fingerprint(model_fp, params[i]->fqn(), fp[i]);
+      report.parameters.push_back(std::move(r));
+    }
+    report.fingerprint = model_fp;
+    report.buffers.push_back({"freqs_cis",
+                              {model->rope().max_seq_len, model->rope().dim / 2, 2},
+                              "float32",
+                              buffer_fingerprint(model->freqs_cis())});
+
+    // ---- Step 6: per-rank loads, memory, timings ----
+    std::int64_t mine[2] = {my_elems, local_bytes(params)}, lo[2], hi[2];
+    TITAN_MPI_CHECK(MPI_Allreduce(mine, lo, 2, MPI_INT64_T, MPI_MIN, w.comm));
+    TITAN_MPI_CHECK(MPI_Allreduce(mine, hi, 2, MPI_INT64_T, MPI_MAX, w.comm));
+    report.params_min_per_rank = lo[0];
+    report.params_max_per_rank = hi[0];
+    report.bytes_min_per_rank = lo[1];
+    report.bytes_max_per_rank = hi[1];
+    std::int64_t largest = 0;
+    for (auto const& p : params) largest = std::max(largest, p->local_bytes());
+    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_INT64_T, MPI_MAX, w.comm));
+    report.largest_shard_bytes = largest;
+    std::int64_t const rss = peak_resident_bytes();
+    TITAN_MPI_CHECK(MPI_Allreduce(&rss, &report.peak_rss_min, 1, MPI_INT64_T, MPI_MIN, w.comm));
+    TITAN_MPI_CHECK(MPI_Allreduce(&rss, &report.peak_rss_max, 1, MPI_INT64_T, MPI_MAX, w.comm));
+
+    report.phases = {reduce_phase(w, "parse", parse_local), reduce_phase(w, "build", build_local),
+                     reduce_phase(w, "init_states", init_best), reduce_phase(w, "stats", stats_local)};
+    double const init_max = report.phases[2].max_s;
+    if (init_max > 0) {
+      report.init_params_per_s = static_cast<double>(report.params_total) / init_max;
+      report.init_GBps = static_cast<double>(report.bytes_total) / init_max / 1e9;
+    }
+  }
+
+  // ---- Step 7: report ----
+  collective(w.comm, [&] {
+    if (!w.root()) return;
+    report.print_summary(std::cout);
+    std::cout.flush();
+    if (json_out) json_out->commit(report.json());
+  });
+  return 0;
+}
+
+}  // namespace
+
+int run_app(int argc, char** argv) {
+  World w;
+  MPI_Comm_rank(w.comm, &w.rank);
+  MPI_Comm_size(w.comm, &w.size);
+  try {
+    return run(w, argc, argv);
+  } catch (CollectiveError const& e) {
+    if (w.root()) {
+      std::fprintf(stderr, "titan_app: error: %s%s\n", e.what(),
+                   e.failing_rank != 0 ? (" (on rank " + std::to_string(e.failing_rank) + ")").c_str() : "");
+      std::fflush(stderr);
+    }
+    return e.input_error ? 2 : 1;
+  } catch (std::exception const& e) {
+    // Outside a collective guard (a bug or an MPI failure): other ranks may be
+    // waiting in a collective, so the only safe way out is to abort the job.
+    std::fprintf(stderr, "titan_app: error on rank %d: %s\n", w.rank, e.what());
+    std::fflush(stderr);
+    MPI_Abort(w.comm, 1);
+    return 1;
+  }
+}
+
+}  // namespace titan

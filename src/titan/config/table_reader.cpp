@@ -1,0 +1,124 @@
+#include "titan/config/table_reader.hpp"
+
+#include "titan/core/errors.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace titan {
+
+std::string position_of(toml::node const& node, std::string const& fallback_file) {
+  auto const& src = node.source();
+  std::string file = src.path ? std::string(*src.path) : fallback_file;
+  if (src.begin.line == 0) return file;
+  return file + ":" + std::to_string(src.begin.line) + ":" + std::to_string(src.begin.column);
+}
+
+int edit_distance(std::string const& a, std::string const& b) {
+  std::vector<int> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<int>(j);
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = static_cast<int>(i);
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string closest_match(std::string const& word, std::vector<std::string> const& candidates) {
+  std::string best;
+  int best_d = 1 << 30;
+  for (auto const& c : candidates) {
+    int const d = edit_distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  int const limit = std::max<int>(2, static_cast<int>(word.size()) / 3);
+  return best_d <= limit ? best : std::string();
+}
+
+TableReader::TableReader(toml::table const* table, std::string name, std::string file)
+    : _table(table), _name(std::move(name)), _file(std::move(file)) {}
+
+std::string TableReader::where(std::string const& key) const {
+  std::string pos = _file;
+  if (_table) {
+    toml::node const* n = key.empty() ? nullptr : _table->get(key);
+    pos = n ? position_of(*n, _file) : position_of(*_table, _file);
+  }
+  return pos + ": [" + _name + "]";
+}
+
+toml::node const* TableReader::find(std::string const& key) {
+  _known.push_back(key);
+  return _table ? _table->get(key) : nullptr;
+}
+
+void TableReader::wrong_type(std::string const& key, char const* expected) const {
+  toml::node const* n = _table->get(key);
+  std::ostringstream got;
+  got << n->type();
+  throw InputError(where(key) + " " + key + " must be " + expected + " (got " + got.str() + ")");
+}
+
+std::optional<std::int64_t> TableReader::get_int(std::string const& key) {
+  toml::node const* n = find(key);
+  if (!n) return std::nullopt;
+  if (auto v = n->value_exact<std::int64_t>()) return *v;
+  wrong_type(key, "an integer");
+}
+
+std::optional<double> TableReader::get_double(std::string const& key) {
+  toml::node const* n = find(key);
+  if (!n) return std::nullopt;
+  if (auto v = n->value_exact<double>()) return *v;
+  if (auto v = n->value_exact<std::int64_t>()) return static_cast<double>(*v);
+  wrong_type(key, "a number");
+}
+
+std::optional<bool> TableReader::get_bool(std::string const& key) {
+  toml::node const* n = find(key);
+  if (!n) return std::nullopt;
+  if (auto v = n->value_exact<bool>()) return *v;
+  wrong_type(key, "true or false");
+}
+
+std::optional<std::string> TableReader::get_string(std::string const& key) {
+  toml::node const* n = find(key);
+  if (!n) return std::nullopt;
+  if (auto v = n->value_exact<std::string>()) return *v;
+  wrong_type(key, "a string");
+}
+
+TableReader TableReader::sub(std::string const& key) {
+  toml::node const* n = find(key);
+  std::string const name = _name.empty() ? key : _name + "." + key;
+  if (!n) return TableReader(nullptr, name, _file);
+  if (!n->is_table()) wrong_type(key, "a table");
+  return TableReader(n->as_table(), name, _file);
+}
+
+void TableReader::finish() const {
+  if (!_table) return;
+  for (auto const& [k, node] : *_table) {
+    std::string const key(k.str());
+    if (std::find(_known.begin(), _known.end(), key) != _known.end()) continue;
+    std::string msg = position_of(node, _file) + ": [" + _name + "] unknown key '" + key + "'";
+    std::string const close = closest_match(key, _known);
+    if (!close.empty()) msg += " (did you mean '" + close + "'?)";
+    else {
+      std::vector<std::string> known = _known;
+      std::sort(known.begin(), known.end());
+      known.erase(std::unique(known.begin(), known.end()), known.end());
+      std::string list;
+      for (auto const& kk : known) list += (list.empty() ? "" : ", ") + kk;
+      msg += " (known keys: " + list + ")";
+    }
+    throw InputError(msg);
+  }
+}
+
+}  // namespace titan

@@ -1,0 +1,23 @@
+// Fills a parameter's local shard from its initializer (design §3): the value
+// of global element i is a pure function of (seed, FQN, i, spec, dtype), so
+// the result does not depend on the layout. No rank touches another's values.
+#pragma once
+
+#include "titan/init/init_spec.hpp"
+#include "titan/modules/parameter.hpp"
+
+#include <cstdint>
+
+namespace titan {
+
+//! Writes every local element of `param` (which must be allocated) from `spec`.
+//! `skip` writes nothing. Not collective.
+void fill_parameter(Parameter& param, InitSpec const& spec, std::uint64_t seed);
+
+//! The value (as double) that element `global_index` of a parameter named
+//! `fqn` gets, computed on the host one element at a time: the reference path
+//! that tests compare the kernels against.
+double reference_value(InitSpec const& spec, std::uint64_t seed, std::string const& fqn, DType dtype,
+                       std::uint64_t global_index);
+
+}  // namespace titan

@@ -1,0 +1,41 @@
+// Layout-invariant fingerprint and value statistics of a parameter (design §5).
+#pragma once
+
+#include "titan/init/counter_rng.hpp"
+#include "titan/modules/parameter.hpp"
+
+#include <cstdint>
+
+namespace titan {
+
+//! Sums over a set of elements; combining two sets is element-wise (+, min, max),
+//! so the totals do not depend on how the tensor is split.
+struct ValueStats {
+  std::uint64_t fingerprint = 0;  // wrapping sum of element_hash(global index, value bits)
+  double count = 0.0;
+  double sum = 0.0;
+  double sum_sq = 0.0;
+  double min = 0.0;  // +inf when count == 0
+  double max = 0.0;  // -inf when count == 0
+
+  static ValueStats empty();
+  void merge(ValueStats const& other);
+  double mean() const { return count > 0 ? sum / count : 0.0; }
+  //! Population standard deviation.
+  double std() const;
+};
+
+//! The hash of one element: a 64-bit mix of its global index and value bits
+//! (float32: 32 bits; bfloat16: 16 bits).
+KOKKOS_INLINE_FUNCTION std::uint64_t element_hash(std::uint64_t global_index, std::uint32_t value_bits) {
+  return mix64(global_index * 0x9E3779B97F4A7C15ull + value_bits + 0x632BE59BD9B4E019ull);
+}
+
+//! Statistics of this rank's local shard. Not collective.
+ValueStats local_stats(Parameter const& param);
+
+//! Combines per-parameter fingerprints into the model's: order-independent
+//! wrapping sum of mix64(fingerprint ^ fnv1a64(fqn)).
+std::uint64_t combine_fingerprint(std::uint64_t model_so_far, std::string const& fqn, std::uint64_t param_fp);
+
+}  // namespace titan

@@ -1,0 +1,38 @@
+#include "titan/modules/attention.hpp"
+
+#include "titan/core/errors.hpp"
+
+namespace titan {
+
+std::unique_ptr<Attention> Attention::Config::build(BuildContext const& ctx, BuildArgs args) const {
+  return std::unique_ptr<Attention>(new Attention(*this, ctx, args));
+}
+
+std::int64_t Attention::Config::resolved_head_dim(std::int64_t dim, std::string const& where) const {
+  require(n_heads > 0, where + ": n_heads must be > 0 (got " + std::to_string(n_heads) + ")");
+  if (head_dim) {
+    require(*head_dim > 0, where + ": head_dim must be > 0 (got " + std::to_string(*head_dim) + ")");
+    return *head_dim;
+  }
+  require(dim % n_heads == 0,
+          where + ": n_heads = " + std::to_string(n_heads) + " does not divide dim = " + std::to_string(dim));
+  return dim / n_heads;
+}
+
+Attention::Attention(Config const& config, BuildContext const& ctx, BuildArgs& args) : Module(config, ctx) {
+  std::string const where = "Attention.Config (" + fqn() + ")";
+  std::int64_t const dim = args.take("dim", std::nullopt, where);
+  args.expect_all_taken(where);
+  _n_heads = config.n_heads;
+  _head_dim = config.resolved_head_dim(dim, where);
+  _n_kv_heads = config.n_kv_heads.value_or(_n_heads);
+  require(_n_kv_heads > 0, where + ": n_kv_heads must be > 0 (got " + std::to_string(_n_kv_heads) + ")");
+  require(_n_heads % _n_kv_heads == 0, where + ": n_kv_heads = " + std::to_string(_n_kv_heads) +
+                                           " does not divide n_heads = " + std::to_string(_n_heads));
+  add_child("wq", config.wq.build(ctx.child("wq"), {{"in_features", dim}, {"out_features", _n_heads * _head_dim}}));
+  add_child("wk", config.wk.build(ctx.child("wk"), {{"in_features", dim}, {"out_features", _n_kv_heads * _head_dim}}));
+  add_child("wv", config.wv.build(ctx.child("wv"), {{"in_features", dim}, {"out_features", _n_kv_heads * _head_dim}}));
+  add_child("wo", config.wo.build(ctx.child("wo"), {{"in_features", _n_heads * _head_dim}, {"out_features", dim}}));
+}
+
+}  // namespace titan

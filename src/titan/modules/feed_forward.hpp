@@ -1,0 +1,37 @@
+// SwiGLU feed-forward: w1 [F, D], w2 [D, F], w3 [F, D]; out = w2(silu(w1 x) * w3 x).
+#pragma once
+
+#include "titan/modules/linear.hpp"
+
+#include <optional>
+
+namespace titan {
+
+//! Llama's hidden-size rule: h = int(8*dim/3); if a multiplier is given
+//! h = int(multiplier * h); F = multiple_of * ceil(h / multiple_of).
+std::int64_t llama_ffn_hidden_dim(std::int64_t dim, std::int64_t multiple_of, std::optional<double> ffn_dim_multiplier);
+
+class FeedForward final : public Module {
+ public:
+  struct Config : ModuleConfig {
+    std::optional<std::int64_t> hidden_dim;   // set = use as is; unset = Llama's rule below
+    std::int64_t multiple_of = 256;
+    std::optional<double> ffn_dim_multiplier;
+    Linear::Config w1, w2, w3;
+    //! Build argument: dim.
+    std::unique_ptr<FeedForward> build(BuildContext const& ctx, BuildArgs args) const;
+    std::int64_t resolved_hidden_dim(std::int64_t dim) const;
+  };
+
+  char const* type_name() const override { return "FeedForward"; }
+  std::int64_t hidden_dim() const { return _hidden; }
+
+ protected:
+  void init_own_buffers(InitContext&) override {}  // no buffers
+
+ private:
+  FeedForward(Config const& config, BuildContext const& ctx, BuildArgs& args);
+  std::int64_t _hidden = 0;
+};
+
+}  // namespace titan

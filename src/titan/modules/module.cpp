@@ -1,0 +1,102 @@
+#include "titan/modules/module.hpp"
+
+#include "titan/core/errors.hpp"
+#include "titan/init/fill.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace titan {
+
+Module::Module(ModuleConfig const& config, BuildContext const& ctx)
+    : _fqn(ctx.prefix.empty() ? std::string() : ctx.prefix.substr(0, ctx.prefix.size() - 1)),
+      _ctx(ctx),
+      _config(config) {}
+
+ParameterPtr Module::add_parameter(std::string const& local_name, Shape shape) {
+  std::string const fqn = _ctx.fqn(local_name);
+  for (auto e : shape) require(e > 0, fqn + ": every dimension must be positive, got shape " + describe(shape));
+
+  auto const sharding = _config.sharding.find(local_name);
+  if (sharding == _config.sharding.end())
+    throw InputError(std::string(type_name()) + " '" + _fqn + "': parameter " + fqn +
+                     " has no placements in its Config's sharding (every parameter needs one per mesh dimension)");
+  Placements placements = sharding->second;
+  if (_ctx.overrides) placements = _ctx.overrides->placements_for(fqn, placements);
+
+  std::optional<InitSpec> init;
+  if (_ctx.overrides) init = _ctx.overrides->init_for(fqn);
+  if (!init) {
+    auto const it = _config.param_init.find(local_name);
+    if (it != _config.param_init.end()) init = it->second;
+  }
+  if (init) {
+    init->validate("initializer of " + fqn);
+    _resolved_init[local_name] = *init;
+  }
+
+  auto p = std::make_shared<Parameter>(fqn, std::move(shape), placements, _ctx.dtype, _ctx.mesh, _ctx.rank);
+  if (_ctx.allocate) p->allocate();
+  _params.emplace_back(local_name, p);
+  return p;
+}
+
+void Module::add_tied_parameter(std::string const& local_name, ParameterPtr shared) {
+  shared->add_alias(_ctx.fqn(local_name));
+  std::string const fqn = _ctx.fqn(local_name);
+  std::optional<InitSpec> init;
+  if (_ctx.overrides) init = _ctx.overrides->init_for(fqn);
+  if (!init) {
+    auto const it = _config.param_init.find(local_name);
+    if (it != _config.param_init.end()) init = it->second;
+  }
+  require(init && init->kind == InitKind::skip,
+          fqn + " is tied to " + shared->fqn() + ", so its initializer must be 'skip' (set " + shared->fqn() +
+              "'s initializer instead)");
+  _resolved_init[local_name] = *init;
+  _params.emplace_back(local_name, std::move(shared));
+}
+
+void Module::init_states(InitContext& ctx) {
+  for (auto& child : _children) child.second->init_states(ctx);
+  for (auto& [name, param] : _params) {
+    auto const it = _resolved_init.find(name);
+    if (it == _resolved_init.end()) {
+      std::string available;
+      for (auto const& kv : _resolved_init) available += (available.empty() ? "" : ", ") + kv.first;
+      throw InputError(std::string(type_name()) + " '" + _fqn + "': parameter " + _ctx.fqn(name) +
+                       " has no initializer (param_init has: " + (available.empty() ? "nothing" : available) +
+                       "); there is no default");
+    }
+    if (it->second.kind == InitKind::skip) continue;
+    fill_parameter(*param, it->second, ctx.seed);
+    param->set_init_used(it->second);
+    if (ctx.after_parameter) ctx.after_parameter(*param);
+  }
+  init_own_buffers(ctx);
+}
+
+void Module::collect(std::vector<ParameterPtr>& out) const {
+  for (auto const& [name, p] : _params)
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  for (auto const& child : _children) child.second->collect(out);
+}
+
+std::vector<ParameterPtr> Module::parameters() const {
+  std::vector<ParameterPtr> out;
+  collect(out);
+  return out;
+}
+
+InitSpec const* Module::param_init(std::string const& local_name) const {
+  auto const it = _resolved_init.find(local_name);
+  return it == _resolved_init.end() ? nullptr : &it->second;
+}
+
+std::vector<std::pair<std::string, Module const*>> Module::children() const {
+  std::vector<std::pair<std::string, Module const*>> out;
+  for (auto const& c : _children) out.emplace_back(c.first, c.second.get());
+  return out;
+}
+
+}  // namespace titan

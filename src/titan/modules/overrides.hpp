@@ -1,0 +1,48 @@
+// Deck overrides of initializers and placements, by FQN pattern. Applied
+// when a module registers a parameter, so module code never changes.
+#pragma once
+
+#include "titan/init/init_spec.hpp"
+#include "titan/parallel/placement.hpp"
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace titan {
+
+//! Glob match of an FQN: '*' matches any run of characters other than '.',
+//! '**' matches any run including '.', '?' one character other than '.'.
+bool fqn_match(std::string const& pattern, std::string const& fqn);
+
+struct InitOverride {
+  std::string pattern;
+  InitSpec spec;
+  std::string where;  // deck position for messages
+  int matches = 0;
+};
+
+//! Placements given per mesh dimension; dimensions left unset keep the default.
+struct ShardingOverride {
+  std::string pattern;
+  std::array<std::optional<Placement>, num_mesh_dims> placements;
+  std::string where;
+  int matches = 0;
+};
+
+class ParamOverrides {
+ public:
+  std::vector<InitOverride> init;
+  std::vector<ShardingOverride> sharding;
+
+  //! The deck's initializer for `fqn`, if any pattern matches. An exact FQN
+  //! beats a pattern; two patterns matching the same FQN is an error.
+  std::optional<InitSpec> init_for(std::string const& fqn);
+  //! `defaults` with the dimensions the deck sets for `fqn` replaced.
+  Placements placements_for(std::string const& fqn, Placements defaults);
+  //! Throws InputError naming every pattern that matched no parameter.
+  void expect_all_matched() const;
+};
+
+}  // namespace titan

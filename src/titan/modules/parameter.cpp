@@ -1,0 +1,37 @@
+#include "titan/modules/parameter.hpp"
+
+#include "titan/core/errors.hpp"
+
+namespace titan {
+
+Parameter::Parameter(std::string fqn, Shape shape, Placements placements, DType dtype, Mesh const& mesh, int rank)
+    : _fqn(std::move(fqn)), _shape(std::move(shape)), _placements(placements), _dtype(dtype) {
+  for (int m = 0; m < num_mesh_dims; ++m) {
+    int const d = _placements[m].shard_dim;
+    require(d < static_cast<int>(_shape.size()), _fqn + ": placement " + _placements[m].describe() + " on mesh dim " +
+                                                     mesh_dim_name(m) + " names a dimension the tensor " +
+                                                     describe(_shape) + " does not have");
+  }
+  auto const coords = mesh.coords(rank);
+  _box = titan::local_box(_shape, _placements, mesh, coords);
+  _primary = is_primary_replica(_placements, mesh, coords);
+}
+
+void Parameter::allocate() {
+  auto const n = static_cast<std::size_t>(local_numel());
+  try {
+    if (_dtype == DType::float32)
+      _f32 = View1<float>(Kokkos::view_alloc(Kokkos::WithoutInitializing, _fqn), n);
+    else
+      _bf16 = View1<bf16_bits>(Kokkos::view_alloc(Kokkos::WithoutInitializing, _fqn), n);
+  } catch (std::exception const& e) {
+    throw RunError("allocating " + _fqn + " (" + std::to_string(local_bytes()) + " bytes) failed: " + e.what());
+  }
+  _allocated = true;
+}
+
+std::int64_t Parameter::allocated_bytes() const {
+  return static_cast<std::int64_t>(_f32.span() * sizeof(float) + _bf16.span() * sizeof(bf16_bits));
+}
+
+}  // namespace titan

@@ -1,0 +1,31 @@
+// RMSNorm: y = x / sqrt(mean(x^2) + eps) * weight; weight [normalized_shape].
+#pragma once
+
+#include "titan/modules/module.hpp"
+
+#include <optional>
+
+namespace titan {
+
+class RMSNorm final : public Module {
+ public:
+  struct Config : ModuleConfig {
+    std::optional<std::int64_t> normalized_shape;  // usually passed by the parent
+    double eps = 1e-5;
+    std::unique_ptr<RMSNorm> build(BuildContext const& ctx, BuildArgs args = {}) const;
+  };
+
+  char const* type_name() const override { return "RMSNorm"; }
+  double eps() const { return _eps; }
+  ParameterPtr const& weight() const { return _weight; }
+
+ protected:
+  void init_own_buffers(InitContext&) override {}  // no buffers
+
+ private:
+  RMSNorm(Config const& config, BuildContext const& ctx, BuildArgs& args);
+  double _eps;
+  ParameterPtr _weight;  // [normalized_shape]
+};
+
+}  // namespace titan

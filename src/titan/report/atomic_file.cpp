@@ -1,0 +1,34 @@
+#include "titan/report/atomic_file.hpp"
+
+#include "titan/core/errors.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <unistd.h>
+
+namespace titan {
+
+AtomicFile::AtomicFile(std::string path) : _path(std::move(path)), _tmp(_path + ".tmp." + std::to_string(getpid())) {
+  std::FILE* f = std::fopen(_tmp.c_str(), "w");
+  if (!f) throw InputError("--report-json " + _path + ": cannot write there (" + std::strerror(errno) + ")");
+  std::fclose(f);
+}
+
+AtomicFile::~AtomicFile() {
+  if (!_committed) std::remove(_tmp.c_str());
+}
+
+void AtomicFile::commit(std::string const& text) {
+  std::FILE* f = std::fopen(_tmp.c_str(), "w");
+  if (!f) throw RunError("writing " + _tmp + " failed: " + std::strerror(errno));
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = (std::fflush(f) == 0) && ok;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) throw RunError("writing " + _tmp + " failed: " + std::strerror(errno));
+  if (std::rename(_tmp.c_str(), _path.c_str()) != 0)
+    throw RunError("renaming " + _tmp + " to " + _path + " failed: " + std::strerror(errno));
+  _committed = true;
+}
+
+}  // namespace titan

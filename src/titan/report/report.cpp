@@ -1,0 +1,200 @@
+#include "titan/report/report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <sstream>
+
+namespace titan {
+
+std::string hex64(std::uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+namespace {
+
+std::string human_bytes(double b) {
+  char const* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (b >= 1024 && u < 5) {
+    b /= 1024;
+    ++u;
+  }
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(u ? 2 : 0) << b << " " << units[u];
+  return o.str();
+}
+
+std::string grouped(std::int64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > (v < 0 ? 1 : 0); i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+}  // namespace
+
+void RunReport::print_summary(std::ostream& out) const {
+  auto row = [&](std::string const& k, std::string const& v) {
+    out << "| " << std::left << std::setw(22) << k << " | " << v << "\n";
+  };
+  out << "\n" << program << " " << version << (dry_run ? " -- dry run (plan only)" : "") << "\n";
+  row("deck", deck);
+  row("model", family + " " + flavor);
+  row(dry_run ? "ranks (planned)" : "ranks", std::to_string(world_size));
+  row("mesh", "dp_shard=" + std::to_string(mesh_dp_shard) + " x ep=" + std::to_string(mesh_ep) +
+                  " x tp=" + std::to_string(mesh_tp));
+  row("execution space", exec_space + " (Kokkos " + kokkos_version + ")");
+  row("dtype", dtype);
+  row("parameters", grouped(params_total) + " (" + human_bytes(static_cast<double>(bytes_total)) + ")");
+  row("params per rank", grouped(params_min_per_rank) + " .. " + grouped(params_max_per_rank) + " (min .. max)");
+  row("bytes per rank", human_bytes(static_cast<double>(bytes_min_per_rank)) + " .. " +
+                            human_bytes(static_cast<double>(bytes_max_per_rank)));
+  row("largest local shard", human_bytes(static_cast<double>(largest_shard_bytes)));
+  if (!dry_run)
+    row("peak RSS per rank", human_bytes(static_cast<double>(peak_rss_min)) + " .. " +
+                                 human_bytes(static_cast<double>(peak_rss_max)));
+  if (layout_verified) row("layout tiles tensors", *layout_verified ? "yes (verified)" : "NO");
+  if (fingerprint) row("fingerprint", hex64(*fingerprint));
+  if (!git_hash.empty()) row("git", git_hash);
+
+  if (!phases.empty()) {
+    out << "\n" << std::left << std::setw(14) << "phase" << std::right << std::setw(11) << "min_s" << std::setw(11)
+        << "avg_s" << std::setw(11) << "max_s" << "\n";
+    for (auto const& p : phases)
+      out << std::left << std::setw(14) << p.name << std::right << std::fixed << std::setprecision(4) << std::setw(11)
+          << p.min_s << std::setw(11) << p.avg_s << std::setw(11) << p.max_s << "\n";
+    out.unsetf(std::ios::fixed);
+  }
+  if (!dry_run) {
+    out << "\ninit throughput: " << std::setprecision(4) << init_params_per_s << " params/s, " << init_GBps
+        << " GB/s (whole model over the slowest rank's init_states), " << init_params_per_s / world_size
+        << " params/s per rank\n";
+  }
+  double init_s = 0;
+  for (auto const& p : phases)
+    if (p.name == "init_states") init_s = p.max_s;
+  out << "TITAN_SUMMARY ranks=" << world_size << " params=" << std::setprecision(4) << static_cast<double>(params_total)
+      << " bytes_max_per_rank=" << bytes_max_per_rank << " init_s=" << init_s
+      << " fingerprint=" << (fingerprint ? hex64(*fingerprint) : std::string("none")) << "\n";
+}
+
+namespace {
+
+void json_string(std::ostream& o, std::string const& s) {
+  o << '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': o << "\\\""; break;
+      case '\\': o << "\\\\"; break;
+      case '\n': o << "\\n"; break;
+      case '\t': o << "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          o << buf;
+        } else {
+          o << c;
+        }
+    }
+  }
+  o << '"';
+}
+
+void json_number(std::ostream& o, double v) {
+  if (!std::isfinite(v)) {
+    o << "null";
+    return;
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  o << buf;
+}
+
+template <class T>
+void json_int_array(std::ostream& o, std::vector<T> const& v) {
+  o << "[";
+  for (std::size_t i = 0; i < v.size(); ++i) o << (i ? ", " : "") << v[i];
+  o << "]";
+}
+
+void json_string_array(std::ostream& o, std::vector<std::string> const& v) {
+  o << "[";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) o << ", ";
+    json_string(o, v[i]);
+  }
+  o << "]";
+}
+
+}  // namespace
+
+std::string RunReport::json() const {
+  std::ostringstream o;
+  auto key = [&](char const* k) { o << "  \"" << k << "\": "; };
+  o << "{\n";
+  key("program"), json_string(o, program), o << ",\n";
+  key("version"), json_string(o, version), o << ",\n";
+  key("deck"), json_string(o, deck), o << ",\n";
+  key("world_size"), o << world_size << ",\n";
+  key("dtype"), json_string(o, dtype), o << ",\n";
+  key("dry_run"), o << (dry_run ? "true" : "false") << ",\n";
+  key("model"), o << "{\"family\": ", json_string(o, family), o << ", \"flavor\": ", json_string(o, flavor), o << "},\n";
+  key("mesh"), o << "{\"dp_shard\": " << mesh_dp_shard << ", \"tp\": " << mesh_tp << ", \"ep\": " << mesh_ep << "},\n";
+  key("execution_space"), json_string(o, exec_space), o << ",\n";
+  key("kokkos_version"), json_string(o, kokkos_version), o << ",\n";
+  key("git"), json_string(o, git_hash), o << ",\n";
+  key("params"), o << "{\"total\": " << params_total << ", \"activated\": " << params_activated
+                   << ", \"min_per_rank\": " << params_min_per_rank << ", \"max_per_rank\": " << params_max_per_rank
+                   << ", \"bytes_total\": " << bytes_total << ", \"bytes_min_per_rank\": " << bytes_min_per_rank
+                   << ", \"bytes_max_per_rank\": " << bytes_max_per_rank
+                   << ", \"largest_shard_bytes\": " << largest_shard_bytes << "},\n";
+  if (!dry_run) key("memory"), o << "{\"peak_rss_min_per_rank\": " << peak_rss_min << ", \"peak_rss_max_per_rank\": " << peak_rss_max << "},\n";
+  if (layout_verified) key("layout_verified"), o << (*layout_verified ? "true" : "false") << ",\n";
+  if (fingerprint) key("fingerprint"), json_string(o, hex64(*fingerprint)), o << ",\n";
+  key("phases"), o << "{";
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    o << (i ? ", " : "") << "\"" << phases[i].name << "\": {\"min_s\": ";
+    json_number(o, phases[i].min_s);
+    o << ", \"avg_s\": ";
+    json_number(o, phases[i].avg_s);
+    o << ", \"max_s\": ";
+    json_number(o, phases[i].max_s);
+    o << "}";
+  }
+  o << "},\n";
+  key("throughput"), o << "{\"init_params_per_s\": ", json_number(o, init_params_per_s), o << ", \"init_GBps\": ",
+      json_number(o, init_GBps), o << "},\n";
+  key("resolved_deck"), json_string(o, resolved_deck), o << ",\n";
+  key("buffers"), o << "[";
+  for (std::size_t i = 0; i < buffers.size(); ++i) {
+    auto const& b = buffers[i];
+    o << (i ? ",\n    " : "\n    ") << "{\"fqn\": ", json_string(o, b.fqn), o << ", \"shape\": ", json_int_array(o, b.shape);
+    o << ", \"dtype\": ", json_string(o, b.dtype), o << ", \"fingerprint\": ", json_string(o, hex64(b.fingerprint)), o << "}";
+  }
+  o << "],\n";
+  key("parameters"), o << "[";
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    auto const& p = parameters[i];
+    o << (i ? ",\n    " : "\n    ") << "{\"fqn\": ", json_string(o, p.fqn);
+    o << ", \"shape\": ", json_int_array(o, p.shape);
+    o << ", \"dtype\": ", json_string(o, p.dtype);
+    o << ", \"placements\": ", json_string_array(o, p.placements);
+    if (!p.aliases.empty()) o << ", \"aliases\": ", json_string_array(o, p.aliases);
+    o << ", \"init\": ", json_string(o, p.init);
+    if (p.mean) {
+      o << ", \"mean\": ", json_number(o, *p.mean);
+      o << ", \"std\": ", json_number(o, *p.std);
+      o << ", \"min\": ", json_number(o, *p.min);
+      o << ", \"max\": ", json_number(o, *p.max);
+    }
+    if (p.fingerprint) o << ", \"fingerprint\": ", json_string(o, hex64(*p.fingerprint));
+    o << "}";
+  }
+  o << "\n  ]\n}\n";
+  return o.str();
+}
+
+}  // namespace titan

@@ -1,0 +1,67 @@
+// The run report (design §6): a human summary on stdout and the same as JSON.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace titan {
+
+struct PhaseTiming {
+  std::string name;
+  double min_s = 0, avg_s = 0, max_s = 0;  // over ranks, best repetition
+};
+
+struct ParameterReport {
+  std::string fqn;
+  std::vector<std::int64_t> shape;
+  std::string dtype;
+  std::vector<std::string> placements;  // one per mesh dim, in mesh order
+  std::vector<std::string> aliases;
+  std::string init;
+  std::optional<double> mean, std, min, max;  // absent in a dry run
+  std::optional<std::uint64_t> fingerprint;
+};
+
+struct BufferReport {
+  std::string fqn;
+  std::vector<std::int64_t> shape;
+  std::string dtype;
+  std::uint64_t fingerprint = 0;
+};
+
+struct RunReport {
+  std::string program = "titan_app";
+  std::string version;
+  std::string deck;
+  std::string resolved_deck;  // TOML text
+  int world_size = 1;         // ranks planned for (dry run) or run on
+  std::string dtype;
+  bool dry_run = false;
+  std::string family, flavor;
+  int mesh_dp_shard = 1, mesh_ep = 1, mesh_tp = 1;
+  std::string exec_space, kokkos_version, git_hash;
+
+  std::int64_t params_total = 0, params_activated = 0;
+  std::int64_t params_min_per_rank = 0, params_max_per_rank = 0;
+  std::int64_t bytes_total = 0, bytes_min_per_rank = 0, bytes_max_per_rank = 0;
+  std::int64_t largest_shard_bytes = 0;
+  std::int64_t peak_rss_min = 0, peak_rss_max = 0;  // VmHWM over ranks (real runs)
+  std::optional<bool> layout_verified;
+
+  std::optional<std::uint64_t> fingerprint;
+  std::vector<PhaseTiming> phases;
+  double init_params_per_s = 0, init_GBps = 0;  // whole model / slowest rank's best init time
+  std::vector<ParameterReport> parameters;
+  std::vector<BufferReport> buffers;
+
+  void print_summary(std::ostream& out) const;
+  //! The JSON text (design §6 keys).
+  std::string json() const;
+};
+
+std::string hex64(std::uint64_t v);
+
+}  // namespace titan
