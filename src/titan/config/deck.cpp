@@ -238,7 +238,7 @@ Deck read_deck(std::string const& path, std::vector<std::string> const& sets) {
   }
   for (auto const& s : sets) merge_into(root, parse_set(s));
 
-  TableReader top(&root, "deck", path);
+  TableReader top(&root, "", path);
 
   TableReader run = top.sub("run");
   if (auto seed = run.get_int("seed")) {

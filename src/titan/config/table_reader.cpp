@@ -49,7 +49,7 @@ std::string TableReader::where(std::string const& key) const {
     toml::node const* n = key.empty() ? nullptr : _table->get(key);
     pos = n ? position_of(*n, _file) : position_of(*_table, _file);
   }
-  return pos + ": [" + _name + "]";
+  return pos + ": [" + (_name.empty() ? std::string("deck") : _name) + "]";
 }
 
 toml::node const* TableReader::find(std::string const& key) {
@@ -95,7 +95,7 @@ std::optional<std::string> TableReader::get_string(std::string const& key) {
 
 TableReader TableReader::sub(std::string const& key) {
   toml::node const* n = find(key);
-  std::string const name = _name.empty() ? key : _name + "." + key;
+  std::string const name = _name.empty() ? key : _name + "." + key;  // root is ""
   if (!n) return TableReader(nullptr, name, _file);
   if (!n->is_table()) wrong_type(key, "a table");
   return TableReader(n->as_table(), name, _file);
@@ -106,7 +106,12 @@ void TableReader::finish() const {
   for (auto const& [k, node] : *_table) {
     std::string const key(k.str());
     if (std::find(_known.begin(), _known.end(), key) != _known.end()) continue;
-    std::string msg = position_of(node, _file) + ": [" + _name + "] unknown key '" + key + "'";
+    // Point at the key itself (toml++ keys carry their own position).
+    std::string const key_file = k.source().path ? std::string(*k.source().path) : _file;
+    std::string const pos = k.source().begin.line ? key_file + ":" + std::to_string(k.source().begin.line) + ":" +
+                                                        std::to_string(k.source().begin.column)
+                                                  : position_of(node, _file);
+    std::string msg = pos + ": [" + (_name.empty() ? std::string("deck") : _name) + "] unknown key '" + key + "'";
     std::string const close = closest_match(key, _known);
     if (!close.empty()) msg += " (did you mean '" + close + "'?)";
     else {

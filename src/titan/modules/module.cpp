@@ -42,7 +42,6 @@ ParameterPtr Module::add_parameter(std::string const& local_name, Shape shape) {
 }
 
 void Module::add_tied_parameter(std::string const& local_name, ParameterPtr shared) {
-  shared->add_alias(_ctx.fqn(local_name));
   std::string const fqn = _ctx.fqn(local_name);
   std::optional<InitSpec> init;
   if (_ctx.overrides) init = _ctx.overrides->init_for(fqn);
@@ -54,6 +53,7 @@ void Module::add_tied_parameter(std::string const& local_name, ParameterPtr shar
           fqn + " is tied to " + shared->fqn() + ", so its initializer must be 'skip' (set " + shared->fqn() +
               "'s initializer instead)");
   _resolved_init[local_name] = *init;
+  shared->add_alias(fqn);
   _params.emplace_back(local_name, std::move(shared));
 }
 

@@ -1,0 +1,9 @@
+// Catch2 v2 runner for the unit tests: Kokkos lives around the whole session.
+#define CATCH_CONFIG_RUNNER
+#include <Kokkos_Core.hpp>
+#include <catch2/catch.hpp>
+
+int main(int argc, char** argv) {
+  Kokkos::ScopeGuard kokkos(argc, argv);
+  return Catch::Session().run(argc, argv);
+}
