@@ -68,9 +68,10 @@ ParameterReport describe_parameter(Parameter const& p, InitSpec const* init) {
   r.fqn = p.fqn();
   r.shape = p.shape();
   r.dtype = dtype_name(p.dtype());
-  for (int m = 0; m < num_mesh_dims; ++m) r.placements.push_back(p.placements()[m].describe());
+  for (int m = 0; m < num_mesh_dims; ++m) r.placements.emplace_back(mesh_dim_name(m), p.placements()[m].describe());
   r.aliases = p.aliases();
   r.init = init ? init->describe() : "none";
+  if (init) r.init_spec = *init;
   return r;
 }
 

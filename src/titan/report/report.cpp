@@ -181,9 +181,23 @@ std::string RunReport::json() const {
     o << (i ? ",\n    " : "\n    ") << "{\"fqn\": ", json_string(o, p.fqn);
     o << ", \"shape\": ", json_int_array(o, p.shape);
     o << ", \"dtype\": ", json_string(o, p.dtype);
-    o << ", \"placements\": ", json_string_array(o, p.placements);
+    o << ", \"placements\": {";
+    for (std::size_t m = 0; m < p.placements.size(); ++m) {
+      o << (m ? ", " : "");
+      json_string(o, p.placements[m].first);
+      o << ": ";
+      json_string(o, p.placements[m].second);
+    }
+    o << "}";
     if (!p.aliases.empty()) o << ", \"aliases\": ", json_string_array(o, p.aliases);
     o << ", \"init\": ", json_string(o, p.init);
+    if (p.init_spec) {
+      InitSpec const& is = *p.init_spec;
+      o << ", \"init_spec\": {\"kind\": ", json_string(o, init_kind_name(is.kind));
+      o << ", \"mean\": ", json_number(o, is.mean), o << ", \"std\": ", json_number(o, is.std);
+      o << ", \"a\": ", json_number(o, is.a), o << ", \"b\": ", json_number(o, is.b);
+      o << ", \"value\": ", json_number(o, is.value), o << "}";
+    }
     if (p.mean) {
       o << ", \"mean\": ", json_number(o, *p.mean);
       o << ", \"std\": ", json_number(o, *p.std);

@@ -1,10 +1,13 @@
 // The run report (design §6): a human summary on stdout and the same as JSON.
 #pragma once
 
+#include "titan/init/init_spec.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace titan {
@@ -18,9 +21,10 @@ struct ParameterReport {
   std::string fqn;
   std::vector<std::int64_t> shape;
   std::string dtype;
-  std::vector<std::string> placements;  // one per mesh dim, in mesh order
+  std::vector<std::pair<std::string, std::string>> placements;  // mesh dim name -> "Shard(d)" / "Replicate"
   std::vector<std::string> aliases;
   std::string init;
+  std::optional<InitSpec> init_spec;  // structured form of `init`
   std::optional<double> mean, std, min, max;  // absent in a dry run
   std::optional<std::uint64_t> fingerprint;
 };

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Checks a titan_app JSON report against facts that do not come from titan_app:
+the contract keys (design.md section 6), Llama3's init rules (spec 4.1), and each
+parameter's mean/std/min/max against its distribution's formula with a
+sampling tolerance. Usage: check_report.py REPORT.json"""
+import json
+import math
+import re
+import sys
+
+
+def phi(x):
+    return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
+def Phi(x):
+    return 0.5 * math.erfc(-x / math.sqrt(2))
+
+
+def expected_moments(spec):
+    """(mean, std, lo, hi) of the distribution an init spec describes."""
+    k = spec["kind"]
+    if k == "normal":
+        return spec["mean"], spec["std"], -math.inf, math.inf
+    if k == "trunc_normal":
+        mu, s, a, b = spec["mean"], spec["std"], spec["a"], spec["b"]
+        al, be = (a - mu) / s, (b - mu) / s
+        Z = Phi(be) - Phi(al)
+        m = mu + s * (phi(al) - phi(be)) / Z
+        var = s * s * (1 + (al * phi(al) - be * phi(be)) / Z - ((phi(al) - phi(be)) / Z) ** 2)
+        return m, math.sqrt(var), a, b
+    if k == "uniform":
+        a, b = spec["a"], spec["b"]
+        return (a + b) / 2, (b - a) / math.sqrt(12), a, b
+    v = {"ones": 1.0, "zeros": 0.0}.get(k, spec.get("value"))
+    return v, 0.0, v, v
+
+
+def llama3_rule(fqn, dim):
+    """Llama3's initializer for an FQN (spec 4.1), independent of titan_app."""
+    m = re.match(r"layers\.(\d+)\.", fqn)
+    if fqn.endswith("norm.weight"):
+        return ("ones", None, None)
+    if fqn == "tok_embeddings.weight":
+        return ("normal", 1.0, None)
+    if fqn == "output.weight":
+        s = dim ** -0.5
+        return ("trunc_normal", s, 3 * s)
+    i = int(m.group(1))
+    if re.search(r"attention\.w[qkv]\.weight$|feed_forward\.w1\.weight$", fqn):
+        return ("trunc_normal", 0.02, 2.0)
+    if re.search(r"attention\.wo\.weight$|feed_forward\.w[23]\.weight$", fqn):
+        return ("trunc_normal", 0.02 / math.sqrt(2 * (i + 1)), 2.0)
+    raise AssertionError("no Llama3 rule for " + fqn)
+
+
+def main(path):
+    r = json.load(open(path))
+    failures = []
+    for key in ["program", "version", "deck", "world_size", "dtype", "dry_run", "model", "mesh", "params",
+                "fingerprint", "phases", "throughput", "parameters"]:
+        if key not in r:
+            failures.append("missing key " + key)
+    for key in ["total", "activated", "max_per_rank", "bytes_max_per_rank"]:
+        if key not in r["params"]:
+            failures.append("missing params." + key)
+    if not re.fullmatch(r"0x[0-9a-f]{16}", r.get("fingerprint", "")):
+        failures.append("fingerprint is not 0x%016x")
+    dim = None
+    for p in r["parameters"]:
+        if p["fqn"] == "norm.weight":
+            dim = p["shape"][0]
+    total = 0
+    bf16 = r["dtype"] == "bfloat16"
+    for p in r["parameters"]:
+        n = 1
+        for e in p["shape"]:
+            n *= e
+        total += n
+        spec = p["init_spec"]
+        if r["model"]["family"] == "llama3" and "[init.overrides]" not in r.get("resolved_deck", ""):
+            kind, std, bound = llama3_rule(p["fqn"], dim)
+            if spec["kind"] != kind or (std is not None and abs(spec["std"] - std) > 1e-12 * std) or \
+               (bound is not None and (abs(spec["b"] - bound) > 1e-12 or abs(spec["a"] + bound) > 1e-12)):
+                failures.append("%s: init %s is not Llama3's rule %s" % (p["fqn"], p["init"], (kind, std, bound)))
+        mean, std, lo, hi = expected_moments(spec)
+        # Sampling tolerance: 6 standard errors; bf16 storage adds rounding (relative 2^-9).
+        q = 2.0 ** -8 if bf16 else 2.0 ** -23
+        tol_mean = 6 * std / math.sqrt(n) + q * (abs(mean) + std)
+        tol_std = 6 * std / math.sqrt(2 * n) + q * std + 1e-12
+        if abs(p["mean"] - mean) > tol_mean:
+            failures.append("%s: mean %.6g, expected %.6g +- %.2g" % (p["fqn"], p["mean"], mean, tol_mean))
+        if abs(p["std"] - std) > tol_std:
+            failures.append("%s: std %.6g, expected %.6g +- %.2g" % (p["fqn"], p["std"], std, tol_std))
+        if p["min"] < lo or p["max"] > hi:
+            failures.append("%s: [%g, %g] leaves the bounds [%g, %g]" % (p["fqn"], p["min"], p["max"], lo, hi))
+    if total != r["params"]["total"]:
+        failures.append("sum of parameter sizes %d != params.total %d" % (total, r["params"]["total"]))
+    for f in failures:
+        print("FAIL:", f)
+    print("checked %d parameters of %s: %d passed, %d failed" % (len(r["parameters"]), path,
+          len(r["parameters"]) - len(failures) if len(failures) <= len(r["parameters"]) else 0, len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
