@@ -106,6 +106,7 @@ int run(World const& w, int argc, char** argv) {
   Deck deck;
   double const parse_s = MPI_Wtime();
   collective(w.comm, [&] {
+    ProfileRegion region("parse");
     opt = parse_command_line(argc, argv);
     if (!opt.help && !opt.version) deck = read_deck(opt.deck_path, opt.sets);
   });

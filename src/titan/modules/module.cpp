@@ -13,6 +13,14 @@ Module::Module(ModuleConfig const& config, BuildContext const& ctx)
       _ctx(ctx),
       _config(config) {}
 
+std::optional<InitSpec> Module::initializer_for(std::string const& local_name) {
+  if (_ctx.overrides)
+    if (auto deck = _ctx.overrides->init_for(_ctx.fqn(local_name))) return deck;
+  auto const it = _config.param_init.find(local_name);
+  if (it != _config.param_init.end()) return it->second;
+  return std::nullopt;
+}
+
 ParameterPtr Module::add_parameter(std::string const& local_name, Shape shape) {
   std::string const fqn = _ctx.fqn(local_name);
   for (auto e : shape) require(e > 0, fqn + ": every dimension must be positive, got shape " + describe(shape));
@@ -24,12 +32,7 @@ ParameterPtr Module::add_parameter(std::string const& local_name, Shape shape) {
   Placements placements = sharding->second;
   if (_ctx.overrides) placements = _ctx.overrides->placements_for(fqn, placements);
 
-  std::optional<InitSpec> init;
-  if (_ctx.overrides) init = _ctx.overrides->init_for(fqn);
-  if (!init) {
-    auto const it = _config.param_init.find(local_name);
-    if (it != _config.param_init.end()) init = it->second;
-  }
+  std::optional<InitSpec> const init = initializer_for(local_name);
   if (init) {
     init->validate("initializer of " + fqn);
     _resolved_init[local_name] = *init;
@@ -43,12 +46,7 @@ ParameterPtr Module::add_parameter(std::string const& local_name, Shape shape) {
 
 void Module::add_tied_parameter(std::string const& local_name, ParameterPtr shared) {
   std::string const fqn = _ctx.fqn(local_name);
-  std::optional<InitSpec> init;
-  if (_ctx.overrides) init = _ctx.overrides->init_for(fqn);
-  if (!init) {
-    auto const it = _config.param_init.find(local_name);
-    if (it != _config.param_init.end()) init = it->second;
-  }
+  std::optional<InitSpec> const init = initializer_for(local_name);
   require(init && init->kind == InitKind::skip,
           fqn + " is tied to " + shared->fqn() + ", so its initializer must be 'skip' (set " + shared->fqn() +
               "'s initializer instead)");

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,8 @@ class Module {
 
  private:
   void collect(std::vector<ParameterPtr>& out) const;
+  //! The deck's initializer for an own parameter if a pattern matches, else the Config's.
+  std::optional<InitSpec> initializer_for(std::string const& local_name);
 
   std::string _fqn;
   BuildContext _ctx;
