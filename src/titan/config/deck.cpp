@@ -91,7 +91,15 @@ std::vector<ArgField> llama3_fields(Llama3Args& a) {
   int_field("multiple_of", a.multiple_of);
   opt_float_field("ffn_dim_multiplier", a.ffn_dim_multiplier);
   float_field("norm_eps", a.norm_eps);
-  float_field("rope_theta", a.rope_theta);
+  f.push_back({"rope_theta",
+               [&a](TableReader& t) {
+                 if (auto x = t.get_double("rope_theta")) {
+                   require(std::isfinite(*x) && *x > 1.0, t.where("rope_theta") + " rope_theta = " +
+                                                              std::to_string(*x) + " must be > 1");
+                   a.rope_theta = *x;
+                 }
+               },
+               [&a](toml::table& out) { out.insert("rope_theta", a.rope_theta); }});
   f.push_back({"rope_scaling",
                [&a](TableReader& t) {
                  if (auto x = t.get_string("rope_scaling")) {

@@ -37,7 +37,7 @@ bool is_pattern(std::string const& p) { return p.find_first_of("*?") != std::str
 // Index of the override that applies to `fqn`, or -1. Exact names win over
 // patterns; two patterns for one FQN are ambiguous.
 template <class Override>
-int pick(std::vector<Override>& list, std::string const& fqn, char const* what) {
+int pick(std::vector<Override>& list, std::string const& fqn) {
   int exact = -1, pattern = -1;
   for (int i = 0; i < static_cast<int>(list.size()); ++i) {
     auto const& o = list[i];
@@ -45,7 +45,7 @@ int pick(std::vector<Override>& list, std::string const& fqn, char const* what) 
       if (o.pattern == fqn) exact = i;
     } else if (fqn_match(o.pattern, fqn)) {
       if (pattern >= 0)
-        throw InputError(list[i].where + ": [" + what + "] patterns '" + list[pattern].pattern + "' and '" + o.pattern +
+        throw InputError(list[i].where + " patterns '" + list[pattern].pattern + "' and '" + o.pattern +
                          "' both match " + fqn + "; make them disjoint or name the parameter exactly");
       pattern = i;
     }
@@ -63,13 +63,13 @@ bool fqn_match(std::string const& pattern, std::string const& fqn) {
 }
 
 std::optional<InitSpec> ParamOverrides::init_for(std::string const& fqn) {
-  int const i = pick(init, fqn, "init.overrides");
+  int const i = pick(init, fqn);
   if (i < 0) return std::nullopt;
   return init[i].spec;
 }
 
 Placements ParamOverrides::placements_for(std::string const& fqn, Placements defaults) {
-  int const i = pick(sharding, fqn, "sharding.overrides");
+  int const i = pick(sharding, fqn);
   if (i < 0) return defaults;
   for (int m = 0; m < num_mesh_dims; ++m)
     if (sharding[i].placements[m]) defaults[m] = *sharding[i].placements[m];
@@ -79,10 +79,10 @@ Placements ParamOverrides::placements_for(std::string const& fqn, Placements def
 void ParamOverrides::expect_all_matched() const {
   std::string unmatched;
   for (auto const& o : init)
-    if (o.matches == 0) unmatched += "\n  " + o.where + ": [init.overrides] '" + o.pattern + "' matches no parameter";
+    if (o.matches == 0) unmatched += "\n  " + o.where + " '" + o.pattern + "' matches no parameter";
   for (auto const& o : sharding)
     if (o.matches == 0)
-      unmatched += "\n  " + o.where + ": [sharding.overrides] '" + o.pattern + "' matches no parameter";
+      unmatched += "\n  " + o.where + " '" + o.pattern + "' matches no parameter";
   if (!unmatched.empty())
     throw InputError("deck overrides that match no parameter (FQNs look like 'layers.0.attention.wq.weight'):" +
                      unmatched);

@@ -33,7 +33,7 @@ std::vector<float> rope_frequencies(RoPEConfig const& c) {
       double const wavelen = 2 * pi / freq;
       if (wavelen > low_wavelen) {
         freq = static_cast<float>(freq / c.scaling_factor);
-      } else if (wavelen >= high_wavelen) {  // the blend band; empty when low == high factor
+      } else if (wavelen >= high_wavelen && c.high_freq_factor > c.low_freq_factor) {  // blend band (empty when equal)
         double const smooth = (orig / wavelen - c.low_freq_factor) / (c.high_freq_factor - c.low_freq_factor);
         freq = static_cast<float>((1 - smooth) * freq / c.scaling_factor + smooth * freq);
       }

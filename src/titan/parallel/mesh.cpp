@@ -45,7 +45,7 @@ Mesh Mesh::resolve(MeshRequest const& request, int world_size) {
     m._sizes[rest_dim] = static_cast<int>(world_size / product);
   } else {
     require(product == world_size, "[mesh] " + sizes.str() + " = " + std::to_string(product) + " but the world has " +
-                                       std::to_string(world_size) + " ranks");
+                                       std::to_string(world_size) + (world_size == 1 ? " rank" : " ranks"));
   }
   return m;
 }
