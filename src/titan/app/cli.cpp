@@ -20,8 +20,16 @@ options:
                       no initialization; reports parameters and bytes per rank
   --ranks N           with --dry-run: plan for N ranks (default: the MPI world size)
   --report-json FILE  also write the report as JSON (written atomically)
+  --verify-layout     after init, check collectively that the local shards tile
+                      every tensor exactly once per replica group and that
+                      replicas hold identical values (with --dry-run: the
+                      planned tiling); a failure exits with status 1
+  --force             run even when the memory guard finds that the planned
+                      allocations exceed the memory available on a node
   --print-config      print the fully resolved deck and exit
   --quiet             no progress lines on stderr
+  --profile           print init_states time of every module group (the JSON
+                      report always has it, as init_profile)
   --version           print the version and exit
   -h, --help          print this help and exit
 
@@ -33,7 +41,7 @@ Keys of the deck: docs/input_deck.md.
 Options parse_command_line(int argc, char** argv) {
   Options o;
   std::vector<std::string> const flags = {"--set", "--dry-run", "--ranks", "--report-json", "--print-config",
-                                          "--quiet", "--version", "--help", "-h"};
+                                          "--quiet", "--profile", "--version", "--help", "-h", "--verify-layout", "--force"};
   auto value_of = [&](int& i, std::string const& flag) -> std::string {
     require(i + 1 < argc, flag + " needs a value (see --help)");
     return argv[++i];
@@ -58,6 +66,9 @@ Options parse_command_line(int argc, char** argv) {
     else if (a.rfind("--report-json=", 0) == 0) o.report_json = a.substr(14);
     else if (a == "--print-config") o.print_config = true;
     else if (a == "--quiet") o.quiet = true;
+    else if (a == "--profile") o.profile = true;
+    else if (a == "--force") o.force = true;
+    else if (a == "--verify-layout") o.verify_layout = true;
     else if (a == "--version") o.version = true;
     else if (a == "--help" || a == "-h") o.help = true;
     else if (a.rfind("--kokkos-", 0) == 0) continue;  // Kokkos' own flags

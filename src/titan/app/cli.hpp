@@ -15,7 +15,10 @@ struct Options {
   bool print_config = false;
   bool help = false;
   bool version = false;
+  bool profile = false;           // --profile: whole init-time profile in the summary
   bool quiet = false;             // no progress lines
+  bool force = false;             // --force: run even when the memory guard refuses
+  bool verify_layout = false;     // --verify-layout: check that the local shards tile every tensor
 };
 
 //! Parses argv; throws InputError for an unknown flag, a missing value or

@@ -4,6 +4,11 @@
 #include "titan/app/run.hpp"
 
 #include "titan/app/cli.hpp"
+#include "titan/app/init_profile.hpp"
+#include "titan/app/fault_injection.hpp"
+#include "titan/app/layout_verification.hpp"
+#include "titan/app/memory_guard.hpp"
+#include "titan/app/memory_plan.hpp"
 #include "titan/app/plan.hpp"
 #include "titan/app/progress.hpp"
 #include "titan/config/deck.hpp"
@@ -58,6 +63,16 @@ double timed(std::string const& name, F&& f) {
 
 std::string exec_space_name() { return ExecSpace::name(); }
 
+void record_load(RunReport& report, RankLoad const& load) {
+  report.params_min_per_rank = load.params_min;
+  report.params_max_per_rank = load.params_max;
+  report.bytes_min_per_rank = load.bytes_min;
+  report.bytes_max_per_rank = load.bytes_max;
+  report.bytes_avg_per_rank = load.bytes_avg;
+  report.largest_shard_bytes = load.largest_shard_bytes;
+  report.largest_shard_fqn = load.largest_shard_fqn;
+}
+
 std::string kokkos_version() {
   int const v = KOKKOS_VERSION;
   return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
@@ -108,7 +123,11 @@ int run(World const& w, int argc, char** argv) {
   collective(w.comm, [&] {
     ProfileRegion region("parse");
     opt = parse_command_line(argc, argv);
-    if (!opt.help && !opt.version) deck = read_deck(opt.deck_path, opt.sets);
+    if (!opt.help && !opt.version) {
+      deck = read_deck(opt.deck_path, opt.sets);
+      check_fault_injection(deck.debug, w.size, opt.dry_run);
+      inject_fault(deck.debug, w.rank, "parse");
+    }
   });
   if (opt.help || opt.version) {
     if (w.root()) std::cout << (opt.help ? usage_text() : std::string("titan_app ") + TITAN_VERSION + "\n");
@@ -125,11 +144,24 @@ int run(World const& w, int argc, char** argv) {
   Mesh mesh;
   Decoder::Config model_config;
   std::unique_ptr<AtomicFile> json_out;
+  RankPlan rank_plan;  // what this rank will allocate (real runs)
   collective(w.comm, [&] {
     mesh = Mesh::resolve(deck.mesh, ranks);
     model_config = make_model_config(deck, mesh);
     if (!opt.report_json.empty() && w.root()) json_out = std::make_unique<AtomicFile>(opt.report_json);
+    if (!opt.dry_run) {
+      BuildContext plan_ctx;
+      plan_ctx.mesh = mesh;
+      plan_ctx.rank = w.rank;
+      plan_ctx.dtype = deck.run.dtype;
+      plan_ctx.overrides = &deck.overrides;
+      rank_plan = plan_rank_memory(model_config, plan_ctx);
+    }
   });
+  // Memory guard (collective): refuse now rather than be OOM-killed while allocating.
+  if (!opt.dry_run)
+    guard_memory(w.comm, rank_plan.local_bytes, {rank_plan.model_params, deck.run.dtype, w.size},
+                 {opt.force, deck.debug.memory_available});
   report.deck = deck.path;
   report.resolved_deck = resolved_deck_toml(deck);
   report.world_size = ranks;
@@ -141,6 +173,7 @@ int run(World const& w, int argc, char** argv) {
   report.mesh_ep = mesh.size(ep);
   report.mesh_tp = mesh.size(tp);
   bool const progress_on = w.root() && !opt.quiet;
+  report.print_profile = opt.profile;
 
   // ---- Step 3: build the module tree (allocates local shards unless dry run) ----
   std::unique_ptr<Decoder> model;
@@ -154,6 +187,7 @@ int run(World const& w, int argc, char** argv) {
     ctx.overrides = &deck.overrides;
     build_local = timed("build", [&] { model = model_config.build(ctx); });
     deck.overrides.expect_all_matched();
+    inject_fault(deck.debug, w.rank, "build");
   });
   std::vector<ParameterPtr> const params = model->parameters();
   for (auto const& p : params) {
@@ -164,13 +198,8 @@ int run(World const& w, int argc, char** argv) {
 
   if (opt.dry_run) {
     double const t0 = MPI_Wtime();
-    RankLoad const load = plan_layout(params, mesh);
+    record_load(report, plan_layout(params, mesh).load());
     double const plan_s = MPI_Wtime() - t0;
-    report.params_min_per_rank = load.params_min;
-    report.params_max_per_rank = load.params_max;
-    report.bytes_min_per_rank = load.bytes_min;
-    report.bytes_max_per_rank = load.bytes_max;
-    report.largest_shard_bytes = load.largest_shard_bytes;
     report.phases = {reduce_phase(w, "parse", parse_local), reduce_phase(w, "build", build_local),
                      reduce_phase(w, "plan", plan_s)};
     for (auto const& p : params) report.parameters.push_back(describe_parameter(*p, find_init(*model, p->fqn())));
@@ -179,6 +208,7 @@ int run(World const& w, int argc, char** argv) {
     std::int64_t const my_elems = local_params(params);
     int const reps = deck.run.repeat > 1 ? deck.run.repeat + 1 : 1;
     double init_best = 1e300;
+    InitProfile profile;
     for (int rep = 0; rep < reps; ++rep) {
       double init_local = 0;
       collective(w.comm, [&] {
@@ -187,9 +217,14 @@ int run(World const& w, int argc, char** argv) {
                           static_cast<double>(my_elems), progress_on);
         InitContext ictx;
         ictx.seed = deck.run.seed;
-        ictx.after_parameter = [&](Parameter const& p) { progress.advance(static_cast<double>(p.local_numel())); };
+        ictx.after_parameter = [&](Parameter const& p) {
+          profile.record(p);
+          progress.advance(static_cast<double>(p.local_numel()));
+        };
+        profile.start();  // the profile keeps the last repetition
         init_local = timed("init_states", [&] { model->init_states(ictx); });
         progress.finish();
+        inject_fault(deck.debug, w.rank, "init_states");
       });
       if (reps == 1 || rep > 0) init_best = std::min(init_best, init_local);
     }
@@ -199,7 +234,9 @@ int run(World const& w, int argc, char** argv) {
     std::vector<std::uint64_t> fp(n, 0);
     std::vector<double> sums(3 * n, 0.0), mins(n), maxs(n);
     double stats_local = 0;
+    std::uint64_t freqs_cis_fp = 0;
     collective(w.comm, [&] {
+      freqs_cis_fp = buffer_fingerprint(model->freqs_cis());  // a host copy on a device build: may fail
       Progress progress("stats", static_cast<double>(my_elems), progress_on);
       stats_local = timed("stats", [&] {
         for (std::size_t i = 0; i < n; ++i) {
@@ -214,6 +251,7 @@ int run(World const& w, int argc, char** argv) {
         }
       });
       progress.finish();
+      inject_fault(deck.debug, w.rank, "stats");
     });
     double const t0 = MPI_Wtime();
     TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, fp.data(), static_cast<int>(n), MPI_UINT64_T, MPI_SUM, w.comm));
@@ -242,24 +280,16 @@ int run(World const& w, int argc, char** argv) {
     report.buffers.push_back({"freqs_cis",
                               {model->rope().max_seq_len, model->rope().dim / 2, 2},
                               "float32",
-                              buffer_fingerprint(model->freqs_cis())});
+                              freqs_cis_fp});
 
     // ---- Step 6: per-rank loads, memory, timings ----
-    std::int64_t mine[2] = {my_elems, local_bytes(params)}, lo[2], hi[2];
-    TITAN_MPI_CHECK(MPI_Allreduce(mine, lo, 2, MPI_INT64_T, MPI_MIN, w.comm));
-    TITAN_MPI_CHECK(MPI_Allreduce(mine, hi, 2, MPI_INT64_T, MPI_MAX, w.comm));
-    report.params_min_per_rank = lo[0];
-    report.params_max_per_rank = hi[0];
-    report.bytes_min_per_rank = lo[1];
-    report.bytes_max_per_rank = hi[1];
-    std::int64_t largest = 0;
-    for (auto const& p : params) largest = std::max(largest, p->local_bytes());
-    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_INT64_T, MPI_MAX, w.comm));
-    report.largest_shard_bytes = largest;
+    record_load(report, measured_load(params, w.comm));
     std::int64_t const rss = peak_resident_bytes();
     TITAN_MPI_CHECK(MPI_Allreduce(&rss, &report.peak_rss_min, 1, MPI_INT64_T, MPI_MIN, w.comm));
     TITAN_MPI_CHECK(MPI_Allreduce(&rss, &report.peak_rss_max, 1, MPI_INT64_T, MPI_MAX, w.comm));
 
+    for (ProfileEntry const& e : profile.reduce(w.comm))
+      report.init_profile.push_back({e.group, e.elements, e.max_s, e.fraction});
     report.phases = {reduce_phase(w, "parse", parse_local), reduce_phase(w, "build", build_local),
                      reduce_phase(w, "init_states", init_best), reduce_phase(w, "stats", stats_local)};
     double const init_max = report.phases[2].max_s;
@@ -269,13 +299,38 @@ int run(World const& w, int argc, char** argv) {
     }
   }
 
-  // ---- Step 7: report ----
+  // ---- Step 6b: --verify-layout (collective; the planned tiling in a dry run) ----
+  std::string layout_failure;
+  if (opt.verify_layout || deck.run.verify_layout) {
+    double const t0 = MPI_Wtime();
+    LayoutVerdict const v =
+        opt.dry_run ? verify_planned_layout(params, mesh) : verify_model_layout(params, mesh, w.comm);
+    report.phases.push_back(reduce_phase(w, "verify_layout", MPI_Wtime() - t0));
+    report.layout_verified = v.ok;
+    if (!v.ok) layout_failure = describe_failure(v);
+  }
+
+  // ---- Step 7: report. The JSON goes to its temporary name inside the guard
+  // and is renamed into place only after every rank got through it. ----
   collective(w.comm, [&] {
-    if (!w.root()) return;
+    if (json_out) json_out->write(report.json());
+    inject_fault(deck.debug, w.rank, "report");
+  });
+  collective(w.comm, [&] {
+    if (json_out) json_out->commit();
+  });
+  if (w.root()) {
     report.print_summary(std::cout);
     std::cout.flush();
-    if (json_out) json_out->commit(report.json());
-  });
+  }
+  if (!layout_failure.empty()) {  // reported (layout_verified = false), then a fault
+    if (w.root()) {
+      std::fprintf(stderr, "titan_app: error: %s\n", layout_failure.c_str());
+      std::fflush(stderr);
+    }
+    MPI_Barrier(w.comm);  // no rank leaves before rank 0 has printed
+    return 1;
+  }
   return 0;
 }
 
@@ -293,11 +348,19 @@ int run_app(int argc, char** argv) {
                    e.failing_rank != 0 ? (" (on rank " + std::to_string(e.failing_rank) + ")").c_str() : "");
       std::fflush(stderr);
     }
+    // No rank leaves before rank 0 has printed: mpiexec may kill the others
+    // as soon as one exits non-zero.
+    MPI_Barrier(w.comm);
     return e.input_error ? 2 : 1;
   } catch (std::exception const& e) {
     // Outside a collective guard (a bug or an MPI failure): other ranks may be
     // waiting in a collective, so the only safe way out is to abort the job.
     std::fprintf(stderr, "titan_app: error on rank %d: %s\n", w.rank, e.what());
+    std::fflush(stderr);
+    MPI_Abort(w.comm, 1);
+    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "titan_app: error on rank %d: unknown exception\n", w.rank);
     std::fflush(stderr);
     MPI_Abort(w.comm, 1);
     return 1;

@@ -4,7 +4,10 @@
 #include "titan/core/errors.hpp"
 #include "titan/modules/feed_forward.hpp"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -229,16 +232,35 @@ void read_overrides(TableReader& init, TableReader& sharding, ParamOverrides& ou
 
 }  // namespace
 
+namespace {
+
+// The whole file; an unreadable path (missing, a directory) is bad input.
+std::string read_deck_file(std::string const& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw InputError(path + ": cannot open the input deck (" + std::strerror(errno) + ")");
+  std::string text;
+  char buffer[1 << 16];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
+  bool const failed = std::ferror(f) != 0;
+  int const error = errno;
+  std::fclose(f);
+  if (failed) throw InputError(path + ": cannot read the input deck (" + std::strerror(error) + ")");
+  return text;
+}
+
+}  // namespace
+
 Deck read_deck(std::string const& path, std::vector<std::string> const& sets) {
+  return read_deck_text(read_deck_file(path), path, sets);
+}
+
+Deck read_deck_text(std::string const& text, std::string const& path, std::vector<std::string> const& sets) {
   Deck deck;
   deck.path = path;
   toml::table root;
-  {
-    std::ifstream probe(path);
-    require(probe.good(), path + ": cannot open the input deck");
-  }
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(std::string_view(text), std::string_view(path));
   } catch (toml::parse_error const& e) {
     auto const& b = e.source().begin;
     throw InputError(path + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
@@ -263,6 +285,7 @@ Deck read_deck(std::string const& path, std::vector<std::string> const& sets) {
                                                   " must be between 1 and 1000");
     deck.run.repeat = static_cast<int>(*repeat);
   }
+  if (auto verify = run.get_bool("verify_layout")) deck.run.verify_layout = *verify;
   run.finish();
 
   TableReader mesh = top.sub("mesh");
@@ -296,6 +319,8 @@ Deck read_deck(std::string const& path, std::vector<std::string> const& sets) {
   TableReader init = top.sub("init");
   TableReader sharding = top.sub("sharding");
   read_overrides(init, sharding, deck.overrides);
+  TableReader debug = top.sub("debug");
+  deck.debug = read_debug_settings(debug);
   top.finish();
   return deck;
 }
@@ -303,7 +328,8 @@ Deck read_deck(std::string const& path, std::vector<std::string> const& sets) {
 std::string resolved_deck_toml(Deck const& deck) {
   toml::table run{{"seed", static_cast<std::int64_t>(deck.run.seed)},
                   {"dtype", dtype_name(deck.run.dtype)},
-                  {"repeat", deck.run.repeat}};
+                  {"repeat", deck.run.repeat},
+                  {"verify_layout", deck.run.verify_layout}};
   toml::table mesh;
   for (int m = 0; m < num_mesh_dims; ++m) mesh.insert(mesh_dim_name(m), deck.mesh.sizes[m]);
   toml::table model{{"family", deck.family}, {"flavor", deck.flavor}};
@@ -345,6 +371,11 @@ std::string resolved_deck_toml(Deck const& deck) {
       p.is_inline(true);
       o << "\"" << ov.pattern << "\" = " << p << "\n";
     }
+  }
+  if (deck.debug.any()) {
+    toml::table debug;
+    print_debug_settings(deck.debug, debug);
+    o << "\n[debug]\n" << debug << "\n";
   }
   return o.str();
 }

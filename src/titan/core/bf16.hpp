@@ -28,6 +28,12 @@ KOKKOS_INLINE_FUNCTION std::uint16_t float_to_bf16(float f) {
   return static_cast<std::uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
 
+//! c ? a : b by bit masks: no branch, so loops around it vectorize.
+KOKKOS_INLINE_FUNCTION float select_bits(bool c, float a, float b) {
+  std::uint32_t const mask = 0u - static_cast<std::uint32_t>(c);
+  return bits_float((float_bits(a) & mask) | (float_bits(b) & ~mask));
+}
+
 KOKKOS_INLINE_FUNCTION float bf16_to_float(std::uint16_t h) {
   return bits_float(static_cast<std::uint32_t>(h) << 16);
 }

@@ -3,6 +3,7 @@
 #include "titan/core/errors.hpp"
 #include "titan/core/types.hpp"
 #include "titan/init/box_rows.hpp"
+#include "titan/init/philox_chunk.hpp"
 #include "titan/init/samplers.hpp"
 
 #include <cmath>
@@ -67,33 +68,58 @@ void storage_bounds(InitSpec const& spec, DType dtype, float& lo, float& hi) {
 }
 
 NormalSampler make_normal_sampler(InitSpec const& spec) {
-  if (spec.kind == InitKind::normal) return NormalSampler{spec.mean, spec.std, 0.0, 1.0};
-  double const lo = normal_cdf((spec.a - spec.mean) / spec.std);
-  double const hi = normal_cdf((spec.b - spec.mean) / spec.std);
-  return NormalSampler{spec.mean, spec.std, lo, hi - lo};
+  double lo = 0.0, hic = 0.0;
+  if (spec.kind == InitKind::trunc_normal) {
+    lo = normal_cdf((spec.a - spec.mean) / spec.std);
+    hic = normal_cdf(-(spec.b - spec.mean) / spec.std);  // 1 - Phi(b'), without cancellation
+  }
+  return NormalSampler{static_cast<float>(spec.mean), static_cast<float>(spec.std), static_cast<float>(lo),
+                       static_cast<float>(1.0 - lo - hic), static_cast<float>(hic)};
+}
+
+UniformSampler make_uniform_sampler(InitSpec const& spec) {
+  return UniformSampler{static_cast<float>(spec.a), static_cast<float>(spec.b - spec.a)};
 }
 
 namespace {
 
-// One run of consecutive global indices [g0, g0 + n) written to out[l0 ...].
-template <class Sampler, class Store, class Out>
-KOKKOS_INLINE_FUNCTION void fill_run(PhiloxKey key, std::uint64_t g0, std::int64_t n, Out const& out,
-                                     std::int64_t l0, Sampler const& sample, Store const& store) {
+// One run of consecutive global indices [g0, g0 + n) written to out[0 .. n).
+// Works in chunks of 64 elements aligned to Philox blocks: random words for
+// the whole chunk, then values for the whole chunk, then the stores, three
+// loops of fixed length that vectorize. Elements of the chunk outside the
+// run are computed and dropped (at most 63 per run).
+template <class Sampler, class Store>
+KOKKOS_INLINE_FUNCTION void fill_run(PhiloxKey key, std::uint64_t g0, std::int64_t n,
+                                     typename Store::value_type* out, Sampler const& sample, Store const& store) {
+  std::uint32_t words[philox_chunk_words];
+  float values[philox_chunk_words];
+  float tails[philox_chunk_words];
   std::int64_t j = 0;
   while (j < n) {
     std::uint64_t const g = g0 + static_cast<std::uint64_t>(j);
-    auto const words = philox_block(key, g >> 2);
-    for (unsigned w = static_cast<unsigned>(g & 3u); w < 4u && j < n; ++w, ++j)
-      out(l0 + j) = store(sample(words.v[w]));
+    std::uint64_t const chunk_start = g & ~static_cast<std::uint64_t>(philox_chunk_words - 1);
+    int const skip = static_cast<int>(g - chunk_start);
+    std::int64_t const left = n - j;
+    int const count = left < philox_chunk_words - skip ? static_cast<int>(left) : philox_chunk_words - skip;
+    philox_chunk(key, chunk_start >> 2, words);
+    for (int i = 0; i < philox_chunk_words; ++i) values[i] = sample.fast(words[i], tails[i]);
+    int deep = 0;  // a separate loop: a reduction inside the one above stops it vectorizing
+    for (int i = 0; i < philox_chunk_words; ++i) deep += tails[i] < deep_tail;
+    if (deep)
+      for (int i = 0; i < philox_chunk_words; ++i)
+        if (tails[i] < deep_tail) values[i] = sample.slow(words[i]);
+    for (int i = 0; i < count; ++i) out[j + i] = store(values[skip + i]);
+    j += count;
   }
 }
 
-template <class Sampler, class Store, class Out>
-void fill_random(std::string const& fqn, BoxRows const& rows, PhiloxKey key, Out const& out, Sampler sample,
+template <class Sampler, class Store, class View>
+void fill_random(std::string const& fqn, BoxRows const& rows, PhiloxKey key, View const& view, Sampler sample,
                  Store store) {
+  typename Store::value_type* const data = view.data();
   Kokkos::parallel_for(
       "init:" + fqn, Kokkos::RangePolicy<ExecSpace>(0, rows.rows), KOKKOS_LAMBDA(std::int64_t r) {
-        fill_run(key, rows.row_start(r), rows.row_len, out, r * rows.row_len, sample, store);
+        fill_run(key, rows.row_start(r), rows.row_len, data + r * rows.row_len, sample, store);
       });
 }
 
@@ -104,10 +130,10 @@ void fill_kind(Parameter& p, InitSpec const& spec, std::uint64_t seed, Out const
   switch (spec.kind) {
     case InitKind::normal:
     case InitKind::trunc_normal: fill_random(p.fqn(), rows, key, out, make_normal_sampler(spec), store); break;
-    case InitKind::uniform: fill_random(p.fqn(), rows, key, out, UniformSampler{spec.a, spec.b - spec.a}, store); break;
-    case InitKind::ones: Kokkos::deep_copy(out, store(1.0)); break;
-    case InitKind::zeros: Kokkos::deep_copy(out, store(0.0)); break;
-    case InitKind::constant: Kokkos::deep_copy(out, store(spec.value)); break;
+    case InitKind::uniform: fill_random(p.fqn(), rows, key, out, make_uniform_sampler(spec), store); break;
+    case InitKind::ones: Kokkos::deep_copy(out, store(1.0f)); break;
+    case InitKind::zeros: Kokkos::deep_copy(out, store(0.0f)); break;
+    case InitKind::constant: Kokkos::deep_copy(out, store(static_cast<float>(spec.value))); break;
     case InitKind::skip: break;
   }
 }
@@ -129,15 +155,15 @@ double reference_value(InitSpec const& spec, std::uint64_t seed, std::string con
                        std::uint64_t global_index) {
   float lo, hi;
   storage_bounds(spec, dtype, lo, hi);
-  double x = 0.0;
+  float x = 0.0f;
   std::uint32_t const r = philox_word(philox_key(seed, fqn), global_index);
   switch (spec.kind) {
     case InitKind::normal:
     case InitKind::trunc_normal: x = make_normal_sampler(spec)(r); break;
-    case InitKind::uniform: x = UniformSampler{spec.a, spec.b - spec.a}(r); break;
-    case InitKind::ones: x = 1.0; break;
-    case InitKind::zeros: x = 0.0; break;
-    case InitKind::constant: x = spec.value; break;
+    case InitKind::uniform: x = make_uniform_sampler(spec)(r); break;
+    case InitKind::ones: x = 1.0f; break;
+    case InitKind::zeros: x = 0.0f; break;
+    case InitKind::constant: x = static_cast<float>(spec.value); break;
     case InitKind::skip: return std::numeric_limits<double>::quiet_NaN();
   }
   if (dtype == DType::float32) return StoreF32{lo, hi}(x);

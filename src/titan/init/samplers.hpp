@@ -3,7 +3,9 @@
 #pragma once
 
 #include "titan/core/bf16.hpp"
+#include "titan/core/dtype.hpp"
 #include "titan/init/counter_rng.hpp"
+#include "titan/init/fast_normal.hpp"
 #include "titan/init/init_spec.hpp"
 #include "titan/init/inverse_normal.hpp"
 
@@ -12,39 +14,90 @@
 
 namespace titan {
 
-//! value = mean + std * Phi^-1(lo + (hi - lo) * u), u in (0, 1). With
-//! lo = 0, hi = 1 this is a normal; with lo = Phi(a'), hi = Phi(b') a normal
-//! truncated by inverse CDF (torch's method), clamped to [a, b] afterwards.
+//! Below this tail probability Giles' float erfinv loses accuracy (its tail
+//! fit ends near w = 16); those rare elements (about 1.2e-7 of them) are
+//! recomputed with the double-precision AS 241.
+constexpr float deep_tail = 5.9604645e-08f;  // 2^-24
+
+//! (r + 1/2) / 2^32 as a float, for r < 2^31 (a signed conversion, which
+//! vectorizes everywhere): exact for r < 2^24, so small probabilities keep
+//! their full resolution (down to 2^-33).
+KOKKOS_INLINE_FUNCTION float half_unit_from_bits(std::uint32_t r) {
+  return (static_cast<float>(static_cast<std::int32_t>(r)) + 0.5f) * 2.3283064e-10f;
+}
+
+//! Normal (lo = hic = 0, span = 1) or inverse-CDF truncated normal with
+//! p = lo + span U, value = mean + std Phi^-1(p). The top bit of r says which
+//! half U is in; the other 31 bits give the distance d of U from its nearer
+//! end (U = d or 1 - d), so p near 0 and 1 - p near 0 are both formed without
+//! cancellation. The quantile is taken of the smaller tail t = min(p, 1 - p).
 struct NormalSampler {
-  double mean, std, lo, span;
-  KOKKOS_INLINE_FUNCTION double operator()(std::uint32_t r) const {
-    return mean + std * inverse_normal_cdf(lo + span * open_unit(r));
+  float mean, std, lo, span, hic;  // hic = 1 - Phi(b')
+
+  //! The smaller tail probability t and whether p is above 1/2.
+  KOKKOS_INLINE_FUNCTION void tail(std::uint32_t r, float& t, bool& upper) const {
+    bool const top = (r >> 31) != 0;
+    float const d = half_unit_from_bits(r ^ (0u - (r >> 31)));     // ~r in the top half; d in (0, 1/2)
+    float const near = math::fma(span, d, select_bits(top, hic, lo));  // p (bottom half) or 1 - p (top half)
+    bool const crossed = near > 0.5f;                                // only with asymmetric truncation
+    t = select_bits(crossed, 1.0f - near, near);
+    upper = top != crossed;
+  }
+  //! The fast path (vectorizable); exact enough for t >= deep_tail.
+  KOKKOS_INLINE_FUNCTION float fast(std::uint32_t r, float& t) const {
+    bool upper;
+    tail(r, t, upper);
+    float const z = normal_tail_quantile(t);
+    return math::fma(std, select_bits(upper, -z, z), mean);
+  }
+  //! The deep-tail path (double-precision AS 241), used when t < deep_tail.
+  KOKKOS_INLINE_FUNCTION float slow(std::uint32_t r) const {
+    float t;
+    bool upper;
+    tail(r, t, upper);
+    float const z = static_cast<float>(inverse_normal_cdf(static_cast<double>(t)));
+    return math::fma(std, upper ? -z : z, mean);
+  }
+  KOKKOS_INLINE_FUNCTION float operator()(std::uint32_t r) const {
+    float t;
+    float const v = fast(r, t);
+    return t < deep_tail ? slow(r) : v;
   }
 };
 
-//! value = a + (b - a) * u, u in (0, 1).
+//! value = a + (b - a) U, U in (0, 1), with U = (r >> 8 + 1/2) / 2^24: 24
+//! random bits, all a float can hold in [1/2, 1).
 struct UniformSampler {
-  double a, span;
-  KOKKOS_INLINE_FUNCTION double operator()(std::uint32_t r) const { return a + span * open_unit(r); }
+  float a, span;
+  KOKKOS_INLINE_FUNCTION float fast(std::uint32_t r, float& t) const {
+    t = 1.0f;  // never takes the deep-tail path
+    return slow(r);
+  }
+  KOKKOS_INLINE_FUNCTION float slow(std::uint32_t r) const {
+    float const u = (static_cast<float>(static_cast<std::int32_t>(r >> 8)) + 0.5f) * 5.9604645e-08f;
+    return math::fma(span, u, a);
+  }
+  KOKKOS_INLINE_FUNCTION float operator()(std::uint32_t r) const { return slow(r); }
 };
 
-//! Rounds to the storage type and clamps to [lo, hi], bounds that are
-//! representable in the storage type, so no stored value leaves [a, b].
+//! Clamps to [lo, hi], bounds representable in the storage type, so no
+//! stored value leaves [a, b]; then stores.
 struct StoreF32 {
   float lo, hi;
-  KOKKOS_INLINE_FUNCTION float operator()(double x) const {
-    float v = static_cast<float>(x);
-    v = v < lo ? lo : v;
-    return v > hi ? hi : v;
+  using value_type = float;
+  KOKKOS_INLINE_FUNCTION float operator()(float x) const {
+    x = select_bits(x < lo, lo, x);
+    return select_bits(x > hi, hi, x);
   }
 };
 
 struct StoreBF16 {
   float lo, hi;  // bf16-representable
-  KOKKOS_INLINE_FUNCTION std::uint16_t operator()(double x) const {
-    float v = bf16_to_float(float_to_bf16(static_cast<float>(x)));
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
+  using value_type = std::uint16_t;
+  KOKKOS_INLINE_FUNCTION std::uint16_t operator()(float x) const {
+    float v = bf16_to_float(float_to_bf16(x));
+    v = select_bits(v < lo, lo, v);
+    v = select_bits(v > hi, hi, v);
     return float_to_bf16(v);
   }
 };
@@ -56,5 +109,6 @@ inline double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0))
 //! (infinite bounds for kinds that have none).
 void storage_bounds(InitSpec const& spec, DType dtype, float& lo, float& hi);
 NormalSampler make_normal_sampler(InitSpec const& spec);
+UniformSampler make_uniform_sampler(InitSpec const& spec);
 
 }  // namespace titan

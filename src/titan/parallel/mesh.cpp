@@ -59,6 +59,12 @@ std::array<int, num_mesh_dims> Mesh::coords(int rank) const {
   return c;
 }
 
+int Mesh::rank_of(std::array<int, num_mesh_dims> const& coords) const {
+  int rank = 0;
+  for (int d = 0; d < num_mesh_dims; ++d) rank = rank * _sizes[d] + coords[d];
+  return rank;
+}
+
 std::string Mesh::describe() const {
   std::ostringstream o;
   for (int d = 0; d < num_mesh_dims; ++d) o << (d ? " x " : "") << mesh_dim_name(d) << "=" << _sizes[d];

@@ -30,6 +30,8 @@ class Mesh {
   std::array<int, num_mesh_dims> const& sizes() const { return _sizes; }
   //! Coordinates of `rank` (row-major, tp fastest).
   std::array<int, num_mesh_dims> coords(int rank) const;
+  //! The rank at `coords` (the inverse of coords()).
+  int rank_of(std::array<int, num_mesh_dims> const& coords) const;
   //! "dp_shard=2 x ep=1 x tp=1"
   std::string describe() const;
 

@@ -17,10 +17,16 @@ class AtomicFile {
 
   //! Writes `text` to the temporary and renames it to the final path.
   void commit(std::string const& text);
+  //! The two halves of commit(text), so that the rename can wait until every
+  //! rank agrees the run succeeded: write() fills the temporary (throws
+  //! RunError on an I/O error), commit() renames it to the final path.
+  void write(std::string const& text);
+  void commit();
   std::string const& path() const { return _path; }
 
  private:
   std::string _path, _tmp;
+  bool _written = false;
   bool _committed = false;
 };
 

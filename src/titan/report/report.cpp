@@ -1,5 +1,8 @@
 #include "titan/report/report.hpp"
 
+#include "titan/core/human_bytes.hpp"
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -15,18 +18,6 @@ std::string hex64(std::uint64_t v) {
 
 namespace {
 
-std::string human_bytes(double b) {
-  char const* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  int u = 0;
-  while (b >= 1024 && u < 5) {
-    b /= 1024;
-    ++u;
-  }
-  std::ostringstream o;
-  o << std::fixed << std::setprecision(u ? 2 : 0) << b << " " << units[u];
-  return o.str();
-}
-
 std::string grouped(std::int64_t v) {
   std::string s = std::to_string(v);
   for (int i = static_cast<int>(s.size()) - 3; i > (v < 0 ? 1 : 0); i -= 3) s.insert(static_cast<std::size_t>(i), ",");
@@ -34,6 +25,10 @@ std::string grouped(std::int64_t v) {
 }
 
 }  // namespace
+
+double RunReport::bytes_imbalance() const {
+  return bytes_avg_per_rank > 0 ? static_cast<double>(bytes_max_per_rank) / bytes_avg_per_rank : 1.0;
+}
 
 void RunReport::print_summary(std::ostream& out) const {
   auto row = [&](std::string const& k, std::string const& v) {
@@ -50,8 +45,15 @@ void RunReport::print_summary(std::ostream& out) const {
   row("parameters", grouped(params_total) + " (" + human_bytes(static_cast<double>(bytes_total)) + ")");
   row("params per rank", grouped(params_min_per_rank) + " .. " + grouped(params_max_per_rank) + " (min .. max)");
   row("bytes per rank", human_bytes(static_cast<double>(bytes_min_per_rank)) + " .. " +
-                            human_bytes(static_cast<double>(bytes_max_per_rank)));
-  row("largest local shard", human_bytes(static_cast<double>(largest_shard_bytes)));
+                            human_bytes(static_cast<double>(bytes_max_per_rank)) + " (min .. max)");
+  {
+    std::ostringstream imb;
+    imb << std::fixed << std::setprecision(4) << bytes_imbalance() << " (max / avg bytes per rank; avg "
+        << human_bytes(bytes_avg_per_rank) << ")";
+    row("imbalance", imb.str());
+  }
+  row("largest local shard", human_bytes(static_cast<double>(largest_shard_bytes)) +
+                                 (largest_shard_fqn.empty() ? "" : " (" + largest_shard_fqn + ")"));
   if (!dry_run)
     row("peak RSS per rank", human_bytes(static_cast<double>(peak_rss_min)) + " .. " +
                                  human_bytes(static_cast<double>(peak_rss_max)));
@@ -71,6 +73,18 @@ void RunReport::print_summary(std::ostream& out) const {
     out << "\ninit throughput: " << std::setprecision(4) << init_params_per_s << " params/s, " << init_GBps
         << " GB/s (whole model over the slowest rank's init_states), " << init_params_per_s / world_size
         << " params/s per rank\n";
+  }
+  if (!init_profile.empty()) {
+    std::size_t const shown = print_profile ? init_profile.size() : std::min<std::size_t>(5, init_profile.size());
+    out << "\ninit_states by module (slowest rank, last repetition)" << (print_profile ? "" : "; --profile for all")
+        << "\n";
+    for (std::size_t i = 0; i < shown; ++i) {
+      auto const& e = init_profile[i];
+      out << "  " << std::left << std::setw(36) << e.group << std::right << std::fixed << std::setprecision(4)
+          << std::setw(10) << e.max_s << " s" << std::setprecision(1) << std::setw(7) << 100 * e.fraction << " %"
+          << std::setprecision(1) << std::setw(10) << e.elements / std::max(e.max_s, 1e-12) / 1e6 << " M elem/s\n";
+      out.unsetf(std::ios::fixed);
+    }
   }
   double init_s = 0;
   for (auto const& p : phases)
@@ -150,7 +164,13 @@ std::string RunReport::json() const {
                    << ", \"min_per_rank\": " << params_min_per_rank << ", \"max_per_rank\": " << params_max_per_rank
                    << ", \"bytes_total\": " << bytes_total << ", \"bytes_min_per_rank\": " << bytes_min_per_rank
                    << ", \"bytes_max_per_rank\": " << bytes_max_per_rank
-                   << ", \"largest_shard_bytes\": " << largest_shard_bytes << "},\n";
+                   << ", \"bytes_avg_per_rank\": ";
+  json_number(o, bytes_avg_per_rank);
+  o << ", \"imbalance\": ";
+  json_number(o, bytes_imbalance());
+  o << ", \"largest_shard_bytes\": " << largest_shard_bytes;
+  if (!largest_shard_fqn.empty()) o << ", \"largest_shard_fqn\": ", json_string(o, largest_shard_fqn);
+  o << "},\n";
   if (!dry_run) key("memory"), o << "{\"peak_rss_min_per_rank\": " << peak_rss_min << ", \"peak_rss_max_per_rank\": " << peak_rss_max << "},\n";
   if (layout_verified) key("layout_verified"), o << (*layout_verified ? "true" : "false") << ",\n";
   if (fingerprint) key("fingerprint"), json_string(o, hex64(*fingerprint)), o << ",\n";
@@ -167,6 +187,14 @@ std::string RunReport::json() const {
   o << "},\n";
   key("throughput"), o << "{\"init_params_per_s\": ", json_number(o, init_params_per_s), o << ", \"init_GBps\": ",
       json_number(o, init_GBps), o << "},\n";
+  key("init_profile"), o << "[";
+  for (std::size_t i = 0; i < init_profile.size(); ++i) {
+    auto const& e = init_profile[i];
+    o << (i ? ", " : "") << "{\"group\": ", json_string(o, e.group);
+    o << ", \"elements\": " << e.elements << ", \"max_s\": ", json_number(o, e.max_s);
+    o << ", \"fraction\": ", json_number(o, e.fraction), o << "}";
+  }
+  o << "],\n";
   key("resolved_deck"), json_string(o, resolved_deck), o << ",\n";
   key("buffers"), o << "[";
   for (std::size_t i = 0; i < buffers.size(); ++i) {

@@ -17,6 +17,13 @@ struct PhaseTiming {
   double min_s = 0, avg_s = 0, max_s = 0;  // over ranks, best repetition
 };
 
+//! One module group of the init-time profile (see app/init_profile.hpp).
+struct ProfileReport {
+  std::string group;
+  std::int64_t elements = 0;
+  double max_s = 0, fraction = 0;
+};
+
 struct ParameterReport {
   std::string fqn;
   std::vector<std::int64_t> shape;
@@ -51,7 +58,9 @@ struct RunReport {
   std::int64_t params_total = 0, params_activated = 0;
   std::int64_t params_min_per_rank = 0, params_max_per_rank = 0;
   std::int64_t bytes_total = 0, bytes_min_per_rank = 0, bytes_max_per_rank = 0;
+  double bytes_avg_per_rank = 0;          // imbalance = bytes_max_per_rank / bytes_avg_per_rank
   std::int64_t largest_shard_bytes = 0;
+  std::string largest_shard_fqn;          // the tensor of the largest local shard (when known)
   std::int64_t peak_rss_min = 0, peak_rss_max = 0;  // VmHWM over ranks (real runs)
   std::optional<bool> layout_verified;
 
@@ -59,8 +68,12 @@ struct RunReport {
   std::vector<PhaseTiming> phases;
   double init_params_per_s = 0, init_GBps = 0;  // whole model / slowest rank's best init time
   std::vector<ParameterReport> parameters;
+  std::vector<ProfileReport> init_profile;  // largest first (real runs)
+  bool print_profile = false;               // --profile: the whole table in the summary
   std::vector<BufferReport> buffers;
 
+  //! bytes_max_per_rank / bytes_avg_per_rank (1 = perfectly balanced).
+  double bytes_imbalance() const;
   void print_summary(std::ostream& out) const;
   //! The JSON text (design §6 keys).
   std::string json() const;

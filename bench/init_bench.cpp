@@ -1,0 +1,117 @@
+// init_bench: elements/s of every initializer on one rank, side by side with
+// a Kokkos fill and a Kokkos copy of the same array measured in the same run.
+//
+//   init_bench [--elements N] [--reps R]
+//
+// Each figure is the best of R fenced repetitions after one warm-up.
+#include "titan/core/dtype.hpp"
+#include "titan/core/types.hpp"
+#include "titan/init/fill.hpp"
+#include "titan/init/philox_chunk.hpp"
+
+#include <Kokkos_Core.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace titan;
+
+namespace {
+
+template <class F>
+double best_seconds(int reps, F&& f) {
+  f();  // warm-up: first touch of the pages, caches
+  Kokkos::fence();
+  double best = 1e300;
+  for (int r = 0; r < reps; ++r) {
+    Kokkos::Timer timer;
+    f();
+    Kokkos::fence();
+    best = std::min(best, timer.seconds());
+  }
+  return best;
+}
+
+struct Case {
+  char const* name;
+  InitSpec spec;
+};
+
+template <class T>
+void bench_dtype(DType dtype, std::int64_t n, int reps) {
+  Mesh const mesh = Mesh::resolve(MeshRequest{{1, 1, 1}}, 1);
+  Parameter param("bench.weight", {n}, replicated(), dtype, mesh, 0);
+  param.allocate();
+  View1<T> dst(Kokkos::view_alloc(Kokkos::WithoutInitializing, "copy_dst"), static_cast<std::size_t>(n));
+  View1<T> const src = [&] {
+    if constexpr (std::is_same<T, float>::value) return param.f32();
+    else return param.bf16();
+  }();
+  double const bytes = static_cast<double>(n) * sizeof(T);
+  double const fill_s = best_seconds(reps, [&] { Kokkos::deep_copy(src, T(1)); });
+  double const copy_s = best_seconds(reps, [&] { Kokkos::deep_copy(dst, src); });
+  std::printf("\n%s, %lld elements (%.0f MiB), best of %d\n", dtype_name(dtype), static_cast<long long>(n),
+              bytes / (1 << 20), reps);
+  std::printf("  %-34s %12s %9s %12s\n", "kernel", "M elem/s", "GB/s", "init / fill");
+  std::printf("  %-34s %12.1f %9.2f %12s\n", "Kokkos fill (baseline)", n / fill_s / 1e6, bytes / fill_s / 1e9, "1.00");
+  std::printf("  %-34s %12.1f %9.2f %12.2f\n", "Kokkos copy (baseline, read+write)", n / copy_s / 1e6,
+              bytes / copy_s / 1e9, fill_s / copy_s);
+  if (dtype == DType::float32) {
+    // The generator alone: Philox4x32-10 words for every element, stored as is.
+    View1<std::uint32_t> words(Kokkos::view_alloc(Kokkos::WithoutInitializing, "words"), static_cast<std::size_t>(n));
+    std::uint32_t* const w = words.data();
+    PhiloxKey const key = philox_key(1234, "bench.weight");
+    std::int64_t const chunks = n / philox_chunk_words;
+    double const s = best_seconds(reps, [&] {
+      Kokkos::parallel_for(
+          "philox_only", Kokkos::RangePolicy<ExecSpace>(0, chunks), KOKKOS_LAMBDA(std::int64_t c) {
+            std::uint32_t buf[philox_chunk_words];
+            philox_chunk(key, static_cast<std::uint64_t>(c) * philox_chunk_blocks, buf);
+            for (int i = 0; i < philox_chunk_words; ++i) w[c * philox_chunk_words + i] = buf[i];
+          });
+    });
+    std::printf("  %-34s %12.1f %9.2f %12.2f\n", "Philox4x32-10 words only", chunks * 64.0 / s / 1e6,
+                chunks * 64.0 * 4 / s / 1e9, fill_s / s * n / (chunks * 64.0));
+  }
+  std::vector<Case> const cases = {
+      {"normal(0, 1)", InitSpec::normal(0.0, 1.0)},
+      {"trunc_normal(0, 0.02, +-2)", InitSpec::trunc_normal(0.0, 0.02, -2.0, 2.0)},
+      {"trunc_normal(0, s, +-3s)", InitSpec::trunc_normal(0.0, 0.015625, -0.046875, 0.046875)},
+      {"uniform(-1, 1)", InitSpec::uniform(-1.0, 1.0)},
+      {"ones", InitSpec::ones()},
+      {"zeros", InitSpec::zeros()},
+      {"constant(0.5)", InitSpec::constant(0.5)},
+  };
+  for (Case const& c : cases) {
+    double const s = best_seconds(reps, [&] { fill_parameter(param, c.spec, 1234); });
+    std::printf("  %-34s %12.1f %9.2f %12.2f\n", c.name, n / s / 1e6, bytes / s / 1e9, fill_s / s);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Kokkos::ScopeGuard kokkos(argc, argv);
+  std::int64_t n = 64ll << 20;
+  int reps = 5;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--elements") && i + 1 < argc) n = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: init_bench [--elements N] [--reps R]\n");
+      return 2;
+    }
+  }
+  if (n < 1 || reps < 1) {
+    std::fprintf(stderr, "init_bench: --elements and --reps must be positive\n");
+    return 2;
+  }
+  std::printf("init_bench: execution space %s, one rank\n", ExecSpace::name());
+  bench_dtype<float>(DType::float32, n, reps);
+  bench_dtype<bf16_bits>(DType::bfloat16, n, reps);
+  return 0;
+}

@@ -1,0 +1,109 @@
+#include "titan/app/memory_guard.hpp"
+
+#include "titan/core/errors.hpp"
+#include "titan/core/human_bytes.hpp"
+#include "titan/core/memory_limits.hpp"
+#include "titan/parallel/collective.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace titan {
+namespace {
+
+constexpr double fixed_margin = 256.0 * 1024 * 1024;
+constexpr double margin_fraction = 1.0 / 16;
+
+// Bytes one rank needs for `share` planned bytes (in double: no overflow for
+// absurd models).
+double with_margin(double share) { return share * (1 + margin_fraction) + fixed_margin; }
+
+std::int64_t clamp_to_int64(double v) {
+  double const top = static_cast<double>(std::numeric_limits<std::int64_t>::max());
+  return v >= top ? std::numeric_limits<std::int64_t>::max() : static_cast<std::int64_t>(v);
+}
+
+// The fewest ranks, `per_node` to a node like this one, on which the model at
+// `dtype` fits (each rank holding 1/N of it); 0 when no rank count is enough.
+double ranks_needed(ModelMemory const& m, DType dtype, NodeMemory const& node) {
+  double const per_rank_room = static_cast<double>(node.available_bytes) / node.ranks;
+  if (per_rank_room <= fixed_margin) return 0;
+  double const model_bytes = static_cast<double>(m.params) * static_cast<double>(dtype_size(dtype));
+  double const share = (per_rank_room - fixed_margin) / (1 + margin_fraction);
+  return std::max(1.0, std::ceil(model_bytes / share));
+}
+
+std::string advice(ModelMemory const& m, DType dtype, NodeMemory const& node) {
+  double const n = ranks_needed(m, dtype, node);
+  if (n == 0)
+    return "no rank count is enough with " + std::to_string(node.ranks) + (node.ranks == 1 ? " rank" : " ranks") +
+           " per node";
+  if (n <= m.world_size) return m.world_size == 1 ? "it fits on this rank" : "it fits on these " + std::to_string(m.world_size) + " ranks";
+  char text[160];
+  std::snprintf(text, sizeof text, "it needs about %.0f ranks with %d per node (%.0f nodes like this one)", n,
+                node.ranks, std::ceil(n / node.ranks));
+  return text;
+}
+
+}  // namespace
+
+std::int64_t margin_bytes(std::int64_t planned_rank_bytes) {
+  return clamp_to_int64(with_margin(static_cast<double>(planned_rank_bytes)) -
+                        static_cast<double>(planned_rank_bytes));
+}
+
+MemoryVerdict judge_memory(NodeMemory const& node, ModelMemory const& model) {
+  MemoryVerdict v;
+  double const planned = static_cast<double>(node.planned_bytes);
+  double const needed = planned * (1 + margin_fraction) + fixed_margin * node.ranks;
+  v.needed_bytes = clamp_to_int64(needed);
+  if (node.available_bytes < 0 || needed <= static_cast<double>(node.available_bytes)) return v;
+  v.fits = false;
+  std::string const here = std::to_string(node.ranks) + (node.ranks == 1 ? " rank" : " ranks");
+  v.message = "not enough memory: the " + here + " on node " + node.name + (node.ranks == 1 ? " needs " : " need ") + human_bytes(needed) + " (" +
+              human_bytes(planned) + " planned at " + dtype_name(model.dtype) + ", plus " +
+              human_bytes(needed - planned) + " margin) but " + human_bytes(static_cast<double>(node.available_bytes)) +
+              " is available (" + node.available_source + "); at " + dtype_name(model.dtype) + " " +
+              advice(model, model.dtype, node);
+  if (model.dtype != DType::bfloat16)
+    v.message += "; in bfloat16 (--set run.dtype=bfloat16) " + advice(model, DType::bfloat16, node);
+  return v;
+}
+
+void guard_memory(MPI_Comm world, std::int64_t planned_rank_bytes, ModelMemory const& model,
+                  GuardOptions const& options) {
+  int world_rank = 0;
+  TITAN_MPI_CHECK(MPI_Comm_rank(world, &world_rank));
+  MPI_Comm node_comm = MPI_COMM_NULL;
+  TITAN_MPI_CHECK(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, world_rank, MPI_INFO_NULL, &node_comm));
+  int node_rank = 0;
+  NodeMemory node;
+  TITAN_MPI_CHECK(MPI_Comm_rank(node_comm, &node_rank));
+  TITAN_MPI_CHECK(MPI_Comm_size(node_comm, &node.ranks));
+  char host[MPI_MAX_PROCESSOR_NAME] = {};
+  int host_len = 0;
+  TITAN_MPI_CHECK(MPI_Get_processor_name(host, &host_len));
+  node.name.assign(host, static_cast<std::size_t>(host_len));
+
+  MemoryRoom room = options.pretend_available > 0 ? MemoryRoom{options.pretend_available, "[debug] memory_available"}
+                                                  : available_memory();
+  std::int64_t const unknown = std::numeric_limits<std::int64_t>::max();
+  std::int64_t mine = room.bytes < 0 ? unknown : room.bytes;
+  TITAN_MPI_CHECK(MPI_Allreduce(&mine, &node.available_bytes, 1, MPI_INT64_T, MPI_MIN, node_comm));
+  if (node.available_bytes == unknown) node.available_bytes = -1;
+  node.available_source = room.source;
+  TITAN_MPI_CHECK(MPI_Allreduce(&planned_rank_bytes, &node.planned_bytes, 1, MPI_INT64_T, MPI_SUM, node_comm));
+  TITAN_MPI_CHECK(MPI_Comm_free(&node_comm));
+
+  MemoryVerdict const verdict = judge_memory(node, model);
+  if (!verdict.fits && options.force && node_rank == 0) {
+    std::fprintf(stderr, "titan_app: warning: --force given, running anyway: %s\n", verdict.message.c_str());
+    std::fflush(stderr);
+  }
+  collective(world, [&] {
+    if (!verdict.fits && !options.force) throw InputError(verdict.message + "; --force runs anyway");
+  });
+}
+
+}  // namespace titan

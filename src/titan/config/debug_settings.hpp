@@ -1,0 +1,37 @@
+// The deck's [debug] table: switches for testing the failure paths of the
+// application (an injected failure on one rank in one phase, a pretend
+// amount of available memory for the memory guard). Off by default.
+#pragma once
+
+#include "titan/config/table_reader.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace titan {
+
+struct DebugSettings {
+  int fail_rank = -1;               //!< rank that throws; -1: none
+  std::string fail_phase;           //!< phase in which it throws ("" when fail_rank is -1)
+  std::string fail_rank_where;      //!< "file:line:col: [debug]" of fail_rank, for messages
+  std::int64_t memory_available = 0;  //!< > 0: the memory guard's available bytes per node; 0: measured
+
+  //! True when any switch differs from its default.
+  bool any() const { return fail_rank >= 0 || memory_available > 0; }
+};
+
+//! The driver's phases in which a failure can be injected, in run order:
+//! parse, build, init_states, stats, report.
+std::vector<std::string> const& fault_phase_names();
+
+//! Reads and checks [debug] (`table` is that table's reader). Throws
+//! InputError for an unknown phase (listing the valid ones), a fail_rank
+//! below -1, a fail_rank without fail_phase or the other way round, and a
+//! memory_available that is not positive.
+DebugSettings read_debug_settings(TableReader& table);
+
+//! Adds the non-default switches to `out` (for --print-config).
+void print_debug_settings(DebugSettings const& settings, toml::table& out);
+
+}  // namespace titan

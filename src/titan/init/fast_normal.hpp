@@ -1,0 +1,64 @@
+// Standard normal quantiles in float32 with only +, *, fused multiply-add,
+// /, sqrt and bit operations, so a loop over many values vectorizes and
+// every IEEE 754 platform computes the same bits.
+#pragma once
+
+#include "titan/core/bf16.hpp"
+#include "titan/core/math_compat.hpp"
+
+#include <cstdint>
+
+namespace titan {
+
+//! Natural log of a positive, normal float: x = m * 2^e with m in
+//! [sqrt(1/2), sqrt(2)), log m = 2 atanh(s), s = (m - 1)/(m + 1), |s| <= 0.1716,
+//! by its odd series to s^9 (truncation error < 4e-10, below float rounding).
+KOKKOS_INLINE_FUNCTION float fast_log(float x) {
+  std::uint32_t const bits = float_bits(x);
+  // Offsetting by sqrt(1/2)'s bit pattern before taking the exponent puts m
+  // in [sqrt(1/2), sqrt(2)).
+  int const e = static_cast<int>(bits - 0x3F3504F3u) >> 23;
+  float const m = bits_float(bits - (static_cast<std::uint32_t>(e) << 23));
+  float const s = (m - 1.0f) / (m + 1.0f);
+  float const s2 = s * s;
+  float p = 0.222222222f;
+  p = math::fma(p, s2, 0.285714286f);
+  p = math::fma(p, s2, 0.4f);
+  p = math::fma(p, s2, 0.666666667f);
+  p = math::fma(p, s2, 2.0f);
+  return math::fma(static_cast<float>(e), 0.693147181f, s * p);
+}
+
+//! Phi^-1(t) for a tail probability t in (0, 1/2] (the value is <= 0), by
+//! Giles' single-precision erfinv ("Approximating the erfinv function", GPU
+//! Computing Gems, 2011): Phi^-1(t) = -sqrt(2) erfinv(1 - 2t), with
+//! w = -log(4 t (1 - t)). Both branches are computed and one selected, so a
+//! loop over it has no branch. Accurate to about 3e-7 relative for
+//! t >= 2^-24; below that the fit degrades (see deep_tail in samplers.hpp).
+KOKKOS_INLINE_FUNCTION float normal_tail_quantile(float t) {
+  float const w = -fast_log(4.0f * t * (1.0f - t));
+  float const a = w - 2.5f;
+  float p = 2.81022636e-08f;
+  p = math::fma(p, a, 3.43273939e-07f);
+  p = math::fma(p, a, -3.5233877e-06f);
+  p = math::fma(p, a, -4.39150654e-06f);
+  p = math::fma(p, a, 0.00021858087f);
+  p = math::fma(p, a, -0.00125372503f);
+  p = math::fma(p, a, -0.00417768164f);
+  p = math::fma(p, a, 0.246640727f);
+  p = math::fma(p, a, 1.50140941f);
+  float const b = math::sqrt(w) - 3.0f;
+  float q = -0.000200214257f;
+  q = math::fma(q, b, 0.000100950558f);
+  q = math::fma(q, b, 0.00134934322f);
+  q = math::fma(q, b, -0.00367342844f);
+  q = math::fma(q, b, 0.00573950773f);
+  q = math::fma(q, b, -0.0076224613f);
+  q = math::fma(q, b, 0.00943887047f);
+  q = math::fma(q, b, 1.00167406f);
+  q = math::fma(q, b, 2.83297682f);
+  float const erfinv_over_x = select_bits(w < 5.0f, p, q);
+  return -1.41421356f * erfinv_over_x * (1.0f - 2.0f * t);
+}
+
+}  // namespace titan

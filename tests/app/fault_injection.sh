@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Fault injection ([debug] fail_rank / fail_phase): rank FAIL_RANK throws in
+# PHASE. The whole job must exit with status 1 within 10 s (a hang bound, not
+# a speed claim), rank 0 printing the failing rank's message exactly once, no
+# rank taking the abort path, no summary printed; and the --report-json path,
+# which held an older report, must still hold it, with no temporary left.
+# Usage: fault_injection.sh TITAN_APP MPIEXEC RANKS FAIL_RANK PHASE
+set -uo pipefail
+app=$1
+mpiexec=$2
+ranks=$3
+fail_rank=$4
+phase=$5
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+report=$tmp/report.json
+old='{"program": "an older report"}'
+echo "$old" > "$report"
+
+start=$(date +%s%N)
+timeout -k 5 10 "$mpiexec" -n "$ranks" --oversubscribe "$app" --quiet inputs/llama3_debug.toml \
+  --set debug.fail_rank="$fail_rank" --set debug.fail_phase="$phase" --report-json "$report" \
+  > "$tmp/out" 2> "$tmp/err"
+rc=$?
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+
+fail() {
+  echo "FAIL ($ranks ranks, rank $fail_rank fails in $phase): $*"
+  echo "--- stdout"; cat "$tmp/out"; echo "--- stderr"; cat "$tmp/err"
+  exit 1
+}
+[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || fail "no exit within 10 s (hang?)"
+[ "$rc" -eq 1 ] || fail "exit status $rc, expected 1 (a fault)"
+suffix=""
+[ "$fail_rank" -eq 0 ] || suffix=" (on rank $fail_rank)"
+expected="titan_app: error: injected failure on rank $fail_rank in phase $phase$suffix"
+[ "$(grep -cxF "$expected" "$tmp/err")" -eq 1 ] || fail "stderr lacks the line: $expected"
+[ "$(cat "$tmp/out" "$tmp/err" | grep -c 'titan_app: error')" -eq 1 ] || fail "more than one error message"
+! grep -q 'titan_app: error on rank' "$tmp/err" || fail "a rank took the abort path"
+! grep -q 'TITAN_SUMMARY' "$tmp/out" || fail "a failed run printed its summary"
+[ "$(cat "$report")" = "$old" ] || fail "the older report was replaced"
+leftovers=$(find "$tmp" -name 'report.json.tmp.*')
+[ -z "$leftovers" ] || fail "temporary left behind: $leftovers"
+echo "OK: $ranks ranks, rank $fail_rank fails in $phase: exit 1 after ${elapsed_ms} ms; older report kept, no temporary"

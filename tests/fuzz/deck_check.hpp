@@ -1,0 +1,26 @@
+// The property the deck fuzzer checks, shared with the regression test that
+// replays its findings (tests/unit/test_fuzz_regressions.cpp).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace titan {
+
+//! A finding: the program misbehaved on some deck (not bad input).
+class FuzzFinding : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+//! Runs a deck text through what titan_app does before allocating: the deck
+//! reader, the [debug] checks, the mesh for `world` ranks, make_model_config,
+//! a build that allocates nothing (the memory guard's plan) for the last
+//! rank, the override matching and the memory guard's decision; and checks
+//! that the resolved deck (--print-config) reads back to itself. Bad input
+//! throws InputError; a FuzzFinding (or any other exception, a crash, a
+//! sanitizer report) is a bug. Models with more than 64 layers are read and
+//! configured but not built, to keep one input fast.
+void check_deck_text(std::string const& text, int world);
+
+}  // namespace titan
