@@ -2,20 +2,22 @@
 # Fault injection ([debug] fail_rank / fail_phase): rank FAIL_RANK throws in
 # PHASE. The whole job must exit with status 1 within 10 s (a hang bound, not
 # a speed claim), rank 0 printing the failing rank's message exactly once, no
-# rank taking the abort path, no summary printed; and the --report-json path,
-# which held an older report, must still hold it, with no temporary left.
-# Usage: fault_injection.sh TITAN_APP MPIEXEC RANKS FAIL_RANK PHASE
+# rank taking the abort path, no summary printed; and the --report-json path
+# must be as it was before the run (holding an older report with OLDER=older,
+# absent with OLDER=none), with no temporary left.
+# Usage: fault_injection.sh TITAN_APP MPIEXEC RANKS FAIL_RANK PHASE OLDER
 set -uo pipefail
 app=$1
 mpiexec=$2
 ranks=$3
 fail_rank=$4
 phase=$5
+older=$6
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 report=$tmp/report.json
 old='{"program": "an older report"}'
-echo "$old" > "$report"
+[ "$older" = none ] || echo "$old" > "$report"
 
 start=$(date +%s%N)
 timeout -k 5 10 "$mpiexec" -n "$ranks" --oversubscribe "$app" --quiet inputs/llama3_debug.toml \
@@ -38,7 +40,11 @@ expected="titan_app: error: injected failure on rank $fail_rank in phase $phase$
 [ "$(cat "$tmp/out" "$tmp/err" | grep -c 'titan_app: error')" -eq 1 ] || fail "more than one error message"
 ! grep -q 'titan_app: error on rank' "$tmp/err" || fail "a rank took the abort path"
 ! grep -q 'TITAN_SUMMARY' "$tmp/out" || fail "a failed run printed its summary"
-[ "$(cat "$report")" = "$old" ] || fail "the older report was replaced"
+if [ "$older" = none ]; then
+  [ ! -e "$report" ] || fail "a report was written by a failed run"
+else
+  [ "$(cat "$report")" = "$old" ] || fail "the older report was replaced"
+fi
 leftovers=$(find "$tmp" -name 'report.json.tmp.*')
 [ -z "$leftovers" ] || fail "temporary left behind: $leftovers"
-echo "OK: $ranks ranks, rank $fail_rank fails in $phase: exit 1 after ${elapsed_ms} ms; older report kept, no temporary"
+echo "OK: $ranks ranks, rank $fail_rank fails in $phase: exit 1 after ${elapsed_ms} ms; report path as before ($older), no temporary"

@@ -2,6 +2,7 @@
 
 #include "titan/config/table_reader.hpp"
 #include "titan/core/errors.hpp"
+#include "titan/models/llama3_limits.hpp"
 #include "titan/modules/feed_forward.hpp"
 
 #include <cerrno>
@@ -315,6 +316,7 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
   for (auto& field : llama3_fields(deck.llama3)) field.read(model);
   model.finish();
   check_llama3_shapes(model, deck.llama3);
+  check_llama3_limits(deck.llama3, model.where());
 
   TableReader init = top.sub("init");
   TableReader sharding = top.sub("sharding");
@@ -324,6 +326,30 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
   top.finish();
   return deck;
 }
+
+namespace {
+
+// A TOML basic string holding `key` exactly: quotes, backslashes and control
+// characters escaped (a pattern may contain any of them).
+std::string quoted_key(std::string const& key) {
+  std::string q = "\"";
+  for (char const c : key) {
+    unsigned char const u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      q += '\\';
+      q += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\u%04x", u);
+      q += hex;
+    } else {
+      q += c;
+    }
+  }
+  return q + "\"";
+}
+
+}  // namespace
 
 std::string resolved_deck_toml(Deck const& deck) {
   toml::table run{{"seed", static_cast<std::int64_t>(deck.run.seed)},
@@ -359,7 +385,7 @@ std::string resolved_deck_toml(Deck const& deck) {
         default: break;
       }
       spec.is_inline(true);
-      o << "\"" << ov.pattern << "\" = " << spec << "\n";
+      o << quoted_key(ov.pattern) << " = " << spec << "\n";
     }
   }
   if (!deck.overrides.sharding.empty()) {
@@ -369,7 +395,7 @@ std::string resolved_deck_toml(Deck const& deck) {
       for (int m = 0; m < num_mesh_dims; ++m)
         if (ov.placements[m]) p.insert(mesh_dim_name(m), ov.placements[m]->describe());
       p.is_inline(true);
-      o << "\"" << ov.pattern << "\" = " << p << "\n";
+      o << quoted_key(ov.pattern) << " = " << p << "\n";
     }
   }
   if (deck.debug.any()) {

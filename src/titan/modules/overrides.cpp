@@ -2,34 +2,33 @@
 
 #include "titan/core/errors.hpp"
 
+#include <utility>
+#include <vector>
+
 namespace titan {
 
 namespace {
 
-bool match_from(char const* p, char const* s) {
-  for (;;) {
-    if (*p == '\0') return *s == '\0';
-    if (p[0] == '*' && p[1] == '*') {
-      for (char const* t = s;; ++t) {
-        if (match_from(p + 2, t)) return true;
-        if (*t == '\0') return false;
-      }
+// Glob match in O(|pattern| * |fqn|) time: a row of "the pattern so far
+// matches the first j characters" per pattern element, so a pattern full of
+// stars cannot take exponential time (as plain backtracking would).
+bool match_from(std::string const& pattern, std::string const& fqn) {
+  std::size_t const n = fqn.size();
+  std::vector<char> cur(n + 1, 0), next(n + 1, 0);
+  cur[0] = 1;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    bool const star = pattern[i] == '*';
+    bool const double_star = star && i + 1 < pattern.size() && pattern[i + 1] == '*';
+    for (std::size_t j = 0; j <= n; ++j) {
+      if (double_star) next[j] = cur[j] || (j > 0 && next[j - 1]);                     // any run
+      else if (star) next[j] = cur[j] || (j > 0 && next[j - 1] && fqn[j - 1] != '.');  // a run without '.'
+      else if (pattern[i] == '?') next[j] = j > 0 && cur[j - 1] && fqn[j - 1] != '.';
+      else next[j] = j > 0 && cur[j - 1] && fqn[j - 1] == pattern[i];
     }
-    if (*p == '*') {
-      for (char const* t = s;; ++t) {
-        if (match_from(p + 1, t)) return true;
-        if (*t == '\0' || *t == '.') return false;
-      }
-    }
-    if (*s == '\0') return false;
-    if (*p == '?') {
-      if (*s == '.') return false;
-    } else if (*p != *s) {
-      return false;
-    }
-    ++p;
-    ++s;
+    if (double_star) ++i;
+    std::swap(cur, next);
   }
+  return cur[n] != 0;
 }
 
 bool is_pattern(std::string const& p) { return p.find_first_of("*?") != std::string::npos; }
@@ -59,7 +58,7 @@ int pick(std::vector<Override>& list, std::string const& fqn) {
 }  // namespace
 
 bool fqn_match(std::string const& pattern, std::string const& fqn) {
-  return match_from(pattern.c_str(), fqn.c_str());
+  return match_from(pattern, fqn);
 }
 
 std::optional<InitSpec> ParamOverrides::init_for(std::string const& fqn) {

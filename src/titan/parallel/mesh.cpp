@@ -31,7 +31,8 @@ Mesh Mesh::resolve(MeshRequest const& request, int world_size) {
     }
     require(s >= 1, std::string("[mesh] ") + mesh_dim_name(d) + " = " + std::to_string(s) +
                         " is not a valid size (use a positive size, or -1 for the remaining ranks)");
-    product *= s;
+    require(!__builtin_mul_overflow(product, static_cast<long long>(s), &product),
+            "[mesh] the product of the mesh sizes overflows; each size must be at most the world size");
     m._sizes[d] = s;
   }
   std::ostringstream sizes;

@@ -1,0 +1,27 @@
+// Upper bounds on a Llama3 model's sizes, checked when the deck is read, so
+// that every size, element count and byte count the program derives fits in
+// 64-bit integers and the module tree stays small enough to plan with.
+#pragma once
+
+#include "titan/models/llama3.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace titan {
+
+//! At most this many parameters (2^50, about 2,800 times Llama3 405B):
+//! bytes of any sum of tensors then stay far below 2^63.
+constexpr double max_model_params = 1125899906842624.0;
+//! At most this many layers: the module tree (and the memory guard's plan,
+//! built before anything is allocated) has one entry per layer.
+constexpr std::int64_t max_layers = 65536;
+
+//! Throws InputError (prefixed with `where`, e.g. "deck.toml:5:1: [model]")
+//! when the derived feed-forward width is below 1, or the layer count, the
+//! parameter count or the RoPE table (max_seq_len x head_dim) exceed the
+//! bounds above. Computed in floating point, so absurd inputs cannot
+//! overflow here; assumes sizes > 0 and n_heads dividing dim (checked first).
+void check_llama3_limits(Llama3Args const& args, std::string const& where);
+
+}  // namespace titan
