@@ -1,6 +1,7 @@
 #include "titan/modules/parameter.hpp"
 
 #include "titan/core/errors.hpp"
+#include "titan/core/huge_pages.hpp"
 
 namespace titan {
 
@@ -26,6 +27,12 @@ void Parameter::allocate() {
       _bf16 = View1<bf16_bits>(Kokkos::view_alloc(Kokkos::WithoutInitializing, _fqn), n);
   } catch (std::exception const& e) {
     throw RunError("allocating " + _fqn + " (" + std::to_string(local_bytes()) + " bytes) failed: " + e.what());
+  }
+  // Host memory, not yet touched (WithoutInitializing): ask for huge pages
+  // before init_states' first touch.
+  if (Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible) {
+    void* const data = _dtype == DType::float32 ? static_cast<void*>(_f32.data()) : static_cast<void*>(_bf16.data());
+    advise_huge_pages(data, static_cast<std::size_t>(local_bytes()));
   }
   _allocated = true;
 }
