@@ -76,3 +76,15 @@ function(titan_add_bad_deck_test)
   set_tests_properties(${name} PROPERTIES TIMEOUT 30 LABELS bad PROCESSORS ${T_RANKS}
                        ENVIRONMENT "${TITAN_BAD_TEST_ENV}")
 endfunction()
+
+# titan_add_script_test(NAME n SCRIPT tests/app/x.sh PROCESSORS k TIMEOUT s)
+#   Runs `bash SCRIPT <titan_app> <mpiexec>` from the source dir; CTest name
+#   app.<n>, label app. For whole-program checks written as shell scripts.
+function(titan_add_script_test)
+  cmake_parse_arguments(T "" "NAME;SCRIPT;PROCESSORS;TIMEOUT" "" ${ARGN})
+  add_test(NAME app.${T_NAME}
+           COMMAND bash ${T_SCRIPT} $<TARGET_FILE:titan_app> ${MPIEXEC_EXECUTABLE}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(app.${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT} PROCESSORS ${T_PROCESSORS} LABELS app
+                       ENVIRONMENT "${TITAN_MPI_TEST_ENV}")
+endfunction()
