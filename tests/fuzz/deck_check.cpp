@@ -4,7 +4,8 @@
 #include "titan/app/memory_guard.hpp"
 #include "titan/app/memory_plan.hpp"
 #include "titan/config/deck.hpp"
-#include "titan/models/family.hpp"
+#include "titan/models/llama3/llama3_family.hpp"
+#include "titan/models/registry.hpp"
 
 #include <cstdint>
 
@@ -17,16 +18,16 @@ constexpr std::int64_t max_built_layers = 64;
 }  // namespace
 
 void check_deck_text(std::string const& text, int world) {
-  Deck deck = read_deck_text(text, "fuzz.toml", {});
+  Deck deck = read_deck_text(text, "fuzz.toml", {}, deck_families());
   std::string const resolved = resolved_deck_toml(deck);
-  Deck const again = read_deck_text(resolved, "fuzz.toml", {});
+  Deck const again = read_deck_text(resolved, "fuzz.toml", {}, deck_families());
   if (resolved_deck_toml(again) != resolved)
     throw FuzzFinding("the resolved deck does not read back to itself:\n" + resolved);
 
   check_fault_injection(deck.debug, world, false);
   Mesh const mesh = Mesh::resolve(deck.mesh, world);
-  Decoder::Config const config = make_model_config(deck, mesh);
-  if (deck.llama3.n_layers > max_built_layers) return;
+  std::unique_ptr<ModelConfig> const config = find_family(deck.family).model_config(*deck.model, mesh);
+  if (deck.model->num_layers() > max_built_layers) return;
 
   BuildContext ctx;
   ctx.mesh = mesh;
@@ -34,8 +35,8 @@ void check_deck_text(std::string const& text, int world) {
   ctx.dtype = deck.run.dtype;
   ctx.allocate = false;
   ctx.overrides = &deck.overrides;
-  RankPlan const plan = plan_rank_memory(config, ctx);
-  std::unique_ptr<Decoder> const model = config.build(ctx);  // as the real build, which counts the matches
+  RankPlan const plan = plan_rank_memory(*config, ctx);
+  std::unique_ptr<Module> const model = config->build_model(ctx);  // as the real build, which counts the matches
   deck.overrides.expect_all_matched();
 
   NodeMemory node;

@@ -7,7 +7,7 @@
 #include "titan/app/layout_verification.hpp"
 #include "titan/app/plan.hpp"
 #include "titan/init/fingerprint.hpp"
-#include "titan/models/llama3.hpp"
+#include "titan/models/llama3/llama3_family.hpp"
 
 #include <catch2/catch.hpp>
 

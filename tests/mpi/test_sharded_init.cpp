@@ -4,7 +4,7 @@
 // exactly its shard's bytes.
 #include "titan/core/bf16.hpp"
 #include "titan/init/fingerprint.hpp"
-#include "titan/models/llama3.hpp"
+#include "titan/models/llama3/llama3_family.hpp"
 
 #include <catch2/catch.hpp>
 #include <mpi.h>

@@ -3,6 +3,7 @@
 #include "titan/app/fault_injection.hpp"
 #include "titan/config/deck.hpp"
 #include "titan/core/errors.hpp"
+#include "titan/models/registry.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,7 +12,7 @@ using namespace titan;
 namespace {
 
 Deck deck_with(std::vector<std::string> const& sets, std::string const& text = "") {
-  return read_deck_text(text, "d.toml", sets);
+  return read_deck_text(text, "d.toml", sets, deck_families());
 }
 
 }  // namespace
@@ -30,7 +31,7 @@ TEST_CASE("the debug table is read from the deck or --set and survives --print-c
   CHECK(d.debug.fail_rank == 1);
   CHECK(d.debug.fail_phase == "init_states");
   CHECK(d.debug.memory_available == 1000000);
-  Deck const again = read_deck_text(resolved_deck_toml(d), "resolved.toml", {});
+  Deck const again = read_deck_text(resolved_deck_toml(d), "resolved.toml", {}, deck_families());
   CHECK(again.debug.fail_rank == 1);
   CHECK(again.debug.fail_phase == "init_states");
   CHECK(again.debug.memory_available == 1000000);

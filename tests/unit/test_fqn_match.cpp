@@ -1,7 +1,7 @@
 // fqn_match against a plain backtracking reference on every short pattern
 // and name over a small alphabet, and on a pattern full of stars (which the
 // deck fuzzer found made backtracking take exponential time).
-#include "titan/modules/overrides.hpp"
+#include "titan/config/param_overrides.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // Llama3 flavors: shapes, counts and init rules against the spec's facts,
 // computed here independently from the spec's table.
-#include "titan/models/llama3.hpp"
+#include "titan/models/llama3/llama3_family.hpp"
 
 #include <catch2/catch.hpp>
 

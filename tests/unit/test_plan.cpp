@@ -2,7 +2,7 @@
 // layout) equal a brute-force sum of local_box() over every rank and every
 // parameter, and verify_planned_layout() accepts what local_box() makes.
 #include "titan/app/plan.hpp"
-#include "titan/models/llama3.hpp"
+#include "titan/models/llama3/llama3_family.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 #include "titan/app/cli.hpp"
 
-#include "titan/config/table_reader.hpp"
+#include "titan/config/closest_match.hpp"
 #include "titan/core/errors.hpp"
 
 namespace titan {

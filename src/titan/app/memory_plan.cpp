@@ -1,22 +1,23 @@
 #include "titan/app/memory_plan.hpp"
 
+#include "titan/modules/module.hpp"
+
 namespace titan {
 
-RankPlan plan_rank_memory(Decoder::Config const& config, BuildContext ctx) {
+RankPlan plan_rank_memory(ModelConfig const& config, BuildContext ctx) {
   ParamOverrides overrides;
   if (ctx.overrides) {
     overrides = *ctx.overrides;
     ctx.overrides = &overrides;
   }
   ctx.allocate = false;
-  std::unique_ptr<Decoder> const model = config.build(ctx);
+  std::unique_ptr<Module> const model = config.build_model(ctx);
   RankPlan plan;
   for (auto const& p : model->parameters()) {
     plan.local_bytes += p->local_bytes();
     plan.model_params += p->numel();
   }
-  // freqs_cis [max_seq_len, head_dim/2, 2] float32, on every rank.
-  plan.local_bytes += model->rope().max_seq_len * (model->rope().dim / 2) * 2 * static_cast<std::int64_t>(sizeof(float));
+  for (auto const& b : model->buffers()) plan.local_bytes += b->bytes();  // replicated: every rank holds each
   return plan;
 }
 

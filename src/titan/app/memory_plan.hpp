@@ -3,7 +3,7 @@
 #pragma once
 
 #include "titan/modules/build_context.hpp"
-#include "titan/modules/decoder.hpp"
+#include "titan/modules/model_config.hpp"
 
 #include <cstdint>
 
@@ -17,6 +17,6 @@ struct RankPlan {
 //! Builds `config` with `ctx` but allocate = false, matching the deck
 //! overrides on a copy (so the real build still counts its own matches).
 //! Throws what the real build would throw for a bad config.
-RankPlan plan_rank_memory(Decoder::Config const& config, BuildContext ctx);
+RankPlan plan_rank_memory(ModelConfig const& config, BuildContext ctx);
 
 }  // namespace titan

@@ -17,7 +17,8 @@
 #include "titan/core/memory_usage.hpp"
 #include "titan/core/profile_region.hpp"
 #include "titan/init/fingerprint.hpp"
-#include "titan/models/family.hpp"
+#include "titan/models/registry.hpp"
+#include "titan/modules/module.hpp"
 #include "titan/parallel/collective.hpp"
 #include "titan/report/atomic_file.hpp"
 #include "titan/report/report.hpp"
@@ -102,8 +103,8 @@ InitSpec const* find_init(Module const& m, std::string const& fqn) {
   return nullptr;
 }
 
-std::uint64_t buffer_fingerprint(Kokkos::View<float***, Layout, MemSpace> const& v) {
-  auto host = Kokkos::create_mirror_view_and_copy(HostSpace(), v);
+std::uint64_t buffer_fingerprint(Buffer const& b) {
+  auto host = Kokkos::create_mirror_view_and_copy(HostSpace(), b.data());
   std::uint64_t fp = 0;
   for (std::size_t i = 0; i < host.span(); ++i) fp += element_hash(i, float_bits(host.data()[i]));
   return fp;
@@ -124,7 +125,7 @@ int run(World const& w, int argc, char** argv) {
     ProfileRegion region("parse");
     opt = parse_command_line(argc, argv);
     if (!opt.help && !opt.version) {
-      deck = read_deck(opt.deck_path, opt.sets);
+      deck = read_deck(opt.deck_path, opt.sets, deck_families());
       check_fault_injection(deck.debug, w.size, opt.dry_run);
       inject_fault(deck.debug, w.rank, "parse");
     }
@@ -142,12 +143,12 @@ int run(World const& w, int argc, char** argv) {
   // ---- Step 2: mesh, model config, output file (fail before any heavy work) ----
   int const ranks = opt.dry_run && opt.plan_ranks > 0 ? opt.plan_ranks : w.size;
   Mesh mesh;
-  Decoder::Config model_config;
+  std::unique_ptr<ModelConfig> model_config;
   std::unique_ptr<AtomicFile> json_out;
   RankPlan rank_plan;  // what this rank will allocate (real runs)
   collective(w.comm, [&] {
     mesh = Mesh::resolve(deck.mesh, ranks);
-    model_config = make_model_config(deck, mesh);
+    model_config = find_family(deck.family).model_config(*deck.model, mesh);
     if (!opt.report_json.empty() && w.root()) json_out = std::make_unique<AtomicFile>(opt.report_json);
     if (!opt.dry_run) {
       BuildContext plan_ctx;
@@ -155,7 +156,7 @@ int run(World const& w, int argc, char** argv) {
       plan_ctx.rank = w.rank;
       plan_ctx.dtype = deck.run.dtype;
       plan_ctx.overrides = &deck.overrides;
-      rank_plan = plan_rank_memory(model_config, plan_ctx);
+      rank_plan = plan_rank_memory(*model_config, plan_ctx);
     }
   });
   // Memory guard (collective): refuse now rather than be OOM-killed while allocating.
@@ -176,7 +177,7 @@ int run(World const& w, int argc, char** argv) {
   report.print_profile = opt.profile;
 
   // ---- Step 3: build the module tree (allocates local shards unless dry run) ----
-  std::unique_ptr<Decoder> model;
+  std::unique_ptr<Module> model;
   double build_local = 0;
   collective(w.comm, [&] {
     BuildContext ctx;
@@ -185,7 +186,7 @@ int run(World const& w, int argc, char** argv) {
     ctx.dtype = deck.run.dtype;
     ctx.allocate = !opt.dry_run;
     ctx.overrides = &deck.overrides;
-    build_local = timed("build", [&] { model = model_config.build(ctx); });
+    build_local = timed("build", [&] { model = model_config->build_model(ctx); });
     deck.overrides.expect_all_matched();
     inject_fault(deck.debug, w.rank, "build");
   });
@@ -194,7 +195,7 @@ int run(World const& w, int argc, char** argv) {
     report.params_total += p->numel();
     report.bytes_total += p->numel() * static_cast<std::int64_t>(dtype_size(p->dtype()));
   }
-  report.params_activated = activated_params(deck, report.params_total);
+  report.params_activated = find_family(deck.family).activated_params(*deck.model, report.params_total);
 
   if (opt.dry_run) {
     double const t0 = MPI_Wtime();
@@ -234,9 +235,11 @@ int run(World const& w, int argc, char** argv) {
     std::vector<std::uint64_t> fp(n, 0);
     std::vector<double> sums(3 * n, 0.0), mins(n), maxs(n);
     double stats_local = 0;
-    std::uint64_t freqs_cis_fp = 0;
+    std::vector<BufferPtr> const buffers = model->buffers();
+    std::vector<std::uint64_t> buffer_fp(buffers.size(), 0);
     collective(w.comm, [&] {
-      freqs_cis_fp = buffer_fingerprint(model->freqs_cis());  // a host copy on a device build: may fail
+      for (std::size_t i = 0; i < buffers.size(); ++i)  // a host copy on a device build: may fail
+        buffer_fp[i] = buffer_fingerprint(*buffers[i]);
       Progress progress("stats", static_cast<double>(my_elems), progress_on);
       stats_local = timed("stats", [&] {
         for (std::size_t i = 0; i < n; ++i) {
@@ -277,10 +280,8 @@ int run(World const& w, int argc, char** argv) {
       report.parameters.push_back(std::move(r));
     }
     report.fingerprint = model_fp;
-    report.buffers.push_back({"freqs_cis",
-                              {model->rope().max_seq_len, model->rope().dim / 2, 2},
-                              "float32",
-                              freqs_cis_fp});
+    for (std::size_t i = 0; i < buffers.size(); ++i)
+      report.buffers.push_back({buffers[i]->fqn(), buffers[i]->shape(), "float32", buffer_fp[i]});
 
     // ---- Step 6: per-rank loads, memory, timings ----
     record_load(report, measured_load(params, w.comm));

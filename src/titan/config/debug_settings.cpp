@@ -1,4 +1,4 @@
-#include "titan/config/debug_settings.hpp"
+#include "titan/config/debug_settings_reader.hpp"
 
 #include "titan/core/errors.hpp"
 

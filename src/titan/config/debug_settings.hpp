@@ -3,8 +3,6 @@
 // amount of available memory for the memory guard). Off by default.
 #pragma once
 
-#include "titan/config/table_reader.hpp"
-
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,14 +22,5 @@ struct DebugSettings {
 //! The driver's phases in which a failure can be injected, in run order:
 //! parse, build, init_states, stats, report.
 std::vector<std::string> const& fault_phase_names();
-
-//! Reads and checks [debug] (`table` is that table's reader). Throws
-//! InputError for an unknown phase (listing the valid ones), a fail_rank
-//! below -1, a fail_rank without fail_phase or the other way round, and a
-//! memory_available that is not positive.
-DebugSettings read_debug_settings(TableReader& table);
-
-//! Adds the non-default switches to `out` (for --print-config).
-void print_debug_settings(DebugSettings const& settings, toml::table& out);
 
 }  // namespace titan

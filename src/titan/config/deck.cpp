@@ -1,10 +1,10 @@
 #include "titan/config/deck.hpp"
 
+#include "titan/config/debug_settings_reader.hpp"
 #include "titan/config/table_reader.hpp"
 #include "titan/core/errors.hpp"
-#include "titan/models/llama3_limits.hpp"
-#include "titan/modules/feed_forward.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -14,8 +14,6 @@
 #include <sstream>
 
 namespace titan {
-
-std::vector<std::string> family_names() { return {"llama3"}; }
 
 namespace {
 
@@ -51,88 +49,128 @@ toml::table parse_set(std::string const& assignment) {
   }
 }
 
-// ---- model arguments -----------------------------------------------------
+// ---- model arguments (the family's KeyTable) ------------------------------
 
-// One [model] key: its name and how to read/print it.
-struct ArgField {
-  std::string name;
-  std::function<void(TableReader&)> read;
-  std::function<void(toml::table&)> print;
-};
+std::string number_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
 
-std::int64_t positive(TableReader& t, std::string const& key, std::int64_t v) {
-  require(v > 0, t.where(key) + " " + key + " = " + std::to_string(v) + " must be > 0");
+std::string choice_list(std::vector<std::string> const& choices) {
+  std::string list;
+  for (std::size_t i = 0; i < choices.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + ("'" + choices[i] + "'");
+  return list;
+}
+
+std::int64_t checked_integer(TableReader& t, KeySpec const& k, std::int64_t v) {
+  auto const lower = static_cast<std::int64_t>(k.lower);
+  require(v >= lower, t.where(k.name) + " " + k.name + " = " + std::to_string(v) + " must be " +
+                          (lower == 1 ? std::string("> 0") : ">= " + std::to_string(lower)));
   return v;
 }
-double positive(TableReader& t, std::string const& key, double v) {
-  require(std::isfinite(v) && v > 0, t.where(key) + " " + key + " = " + std::to_string(v) + " must be > 0");
+
+double checked_number(TableReader& t, KeySpec const& k, double v) {
+  require(std::isfinite(v) && v > k.lower,
+          t.where(k.name) + " " + k.name + " = " + std::to_string(v) + " must be > " + number_text(k.lower));
   return v;
 }
 
-std::vector<ArgField> llama3_fields(Llama3Args& a) {
-  std::vector<ArgField> f;
-  auto int_field = [&](char const* name, std::int64_t& v) {
-    f.push_back({name, [&v, name](TableReader& t) { if (auto x = t.get_int(name)) v = positive(t, name, *x); },
-                 [&v, name](toml::table& out) { out.insert(name, v); }});
-  };
-  auto opt_int_field = [&](char const* name, std::optional<std::int64_t>& v) {
-    f.push_back({name, [&v, name](TableReader& t) { if (auto x = t.get_int(name)) v = positive(t, name, *x); },
-                 [&v, name](toml::table& out) { if (v) out.insert(name, *v); }});
-  };
-  auto float_field = [&](char const* name, double& v) {
-    f.push_back({name, [&v, name](TableReader& t) { if (auto x = t.get_double(name)) v = positive(t, name, *x); },
-                 [&v, name](toml::table& out) { out.insert(name, v); }});
-  };
-  auto opt_float_field = [&](char const* name, std::optional<double>& v) {
-    f.push_back({name, [&v, name](TableReader& t) { if (auto x = t.get_double(name)) v = positive(t, name, *x); },
-                 [&v, name](toml::table& out) { if (v) out.insert(name, *v); }});
-  };
-  int_field("dim", a.dim);
-  int_field("n_layers", a.n_layers);
-  int_field("n_heads", a.n_heads);
-  opt_int_field("n_kv_heads", a.n_kv_heads);
-  int_field("vocab_size", a.vocab_size);
-  int_field("multiple_of", a.multiple_of);
-  opt_float_field("ffn_dim_multiplier", a.ffn_dim_multiplier);
-  float_field("norm_eps", a.norm_eps);
-  f.push_back({"rope_theta",
-               [&a](TableReader& t) {
-                 if (auto x = t.get_double("rope_theta")) {
-                   require(std::isfinite(*x) && *x > 1.0, t.where("rope_theta") + " rope_theta = " +
-                                                              std::to_string(*x) + " must be > 1");
-                   a.rope_theta = *x;
-                 }
-               },
-               [&a](toml::table& out) { out.insert("rope_theta", a.rope_theta); }});
-  f.push_back({"rope_scaling",
-               [&a](TableReader& t) {
-                 if (auto x = t.get_string("rope_scaling")) {
-                   require(*x == "llama" || *x == "none", t.where("rope_scaling") + " rope_scaling = '" + *x +
-                                                              "' is not known (use 'llama' or 'none')");
-                   a.rope_scaling = *x;
-                 }
-               },
-               [&a](toml::table& out) { out.insert("rope_scaling", a.rope_scaling); }});
-  float_field("rope_scaling_factor", a.rope_scaling_factor);
-  float_field("rope_low_freq_factor", a.rope_low_freq_factor);
-  float_field("rope_high_freq_factor", a.rope_high_freq_factor);
-  int_field("rope_original_max_position_embeddings", a.rope_original_max_position_embeddings);
-  int_field("max_seq_len", a.max_seq_len);
-  f.push_back({"tie_embeddings",
-               [&a](TableReader& t) { if (auto x = t.get_bool("tie_embeddings")) a.tie_embeddings = *x; },
-               [&a](toml::table& out) { out.insert("tie_embeddings", a.tie_embeddings); }});
-  return f;
+void read_key(TableReader& t, KeySpec const& k) {
+  using Kind = KeySpec::Kind;
+  switch (k.kind) {
+    case Kind::integer:
+      if (auto x = t.get_int(k.name)) *static_cast<std::int64_t*>(k.target) = checked_integer(t, k, *x);
+      break;
+    case Kind::optional_integer:
+      if (auto x = t.get_int(k.name)) *static_cast<std::optional<std::int64_t>*>(k.target) = checked_integer(t, k, *x);
+      break;
+    case Kind::number:
+      if (auto x = t.get_double(k.name)) *static_cast<double*>(k.target) = checked_number(t, k, *x);
+      break;
+    case Kind::optional_number:
+      if (auto x = t.get_double(k.name)) *static_cast<std::optional<double>*>(k.target) = checked_number(t, k, *x);
+      break;
+    case Kind::text:
+      if (auto x = t.get_string(k.name)) {
+        bool const ok = k.choices.empty() || std::find(k.choices.begin(), k.choices.end(), *x) != k.choices.end();
+        require(ok, t.where(k.name) + " " + k.name + " = '" + *x + "' is not known (use " + choice_list(k.choices) + ")");
+        *static_cast<std::string*>(k.target) = *x;
+      }
+      break;
+    case Kind::boolean:
+      if (auto x = t.get_bool(k.name)) *static_cast<bool*>(k.target) = *x;
+      break;
+  }
 }
 
-void check_llama3_shapes(TableReader& t, Llama3Args const& a) {
-  require(a.dim % a.n_heads == 0, t.where("n_heads") + " n_heads = " + std::to_string(a.n_heads) +
-                                      " does not divide dim = " + std::to_string(a.dim));
-  std::int64_t const kv = a.n_kv_heads.value_or(a.n_heads);
-  require(a.n_heads % kv == 0, t.where("n_kv_heads") + " n_kv_heads = " + std::to_string(kv) +
-                                   " does not divide n_heads = " + std::to_string(a.n_heads));
-  require((a.dim / a.n_heads) % 2 == 0, t.where("n_heads") + " head_dim = dim / n_heads = " +
-                                            std::to_string(a.dim / a.n_heads) + " must be even for RoPE");
+void print_key(toml::table& out, KeySpec const& k) {
+  using Kind = KeySpec::Kind;
+  switch (k.kind) {
+    case Kind::integer: out.insert(k.name, *static_cast<std::int64_t const*>(k.target)); break;
+    case Kind::optional_integer:
+      if (auto const& v = *static_cast<std::optional<std::int64_t> const*>(k.target)) out.insert(k.name, *v);
+      break;
+    case Kind::number: out.insert(k.name, *static_cast<double const*>(k.target)); break;
+    case Kind::optional_number:
+      if (auto const& v = *static_cast<std::optional<double> const*>(k.target)) out.insert(k.name, *v);
+      break;
+    case Kind::text: out.insert(k.name, *static_cast<std::string const*>(k.target)); break;
+    case Kind::boolean: out.insert(k.name, *static_cast<bool const*>(k.target)); break;
+  }
 }
+
+std::string joined_names(std::vector<std::string> const& names) {
+  std::string list;
+  for (auto const& n : names) list += (list.empty() ? "" : ", ") + n;
+  return list;
+}
+
+// "; it is a key of family X" for a [model] key that another family declares
+// (a deck written for one family, pointed at another).
+std::string other_family_hint(std::string const& key, std::vector<DeckFamily> const& families,
+                              std::string const& family) {
+  std::vector<std::string> owners;
+  for (auto const& f : families) {
+    if (f.name == family) continue;
+    auto args = f.preset(f.flavors.front());
+    KeyTable keys;
+    args->declare(keys);
+    auto const names = keys.names();
+    if (std::find(names.begin(), names.end(), key) != names.end()) owners.push_back(f.name);
+  }
+  if (owners.empty()) return "";
+  return " (it is a key of family " + joined_names(owners) + ", not of " + family + ")";
+}
+
+std::shared_ptr<ModelArgs const> read_model(TableReader& model, Deck& deck, std::vector<DeckFamily> const& families) {
+  require(!families.empty(), "no model families are registered");
+  deck.family = families.front().name;
+  if (auto family = model.get_string("family")) deck.family = *family;
+  auto const fam = std::find_if(families.begin(), families.end(), [&](DeckFamily const& f) { return f.name == deck.family; });
+  if (fam == families.end()) {
+    std::vector<std::string> names;
+    for (auto const& f : families) names.push_back(f.name);
+    throw InputError(model.where("family") + " unknown family '" + deck.family + "' (valid: " + joined_names(names) + ")");
+  }
+  deck.flavor = fam->flavors.front();
+  if (auto flavor = model.get_string("flavor")) deck.flavor = *flavor;
+  require(std::find(fam->flavors.begin(), fam->flavors.end(), deck.flavor) != fam->flavors.end(),
+          model.where("flavor") + " unknown " + deck.family + " flavor '" + deck.flavor + "' (valid: " +
+              joined_names(fam->flavors) + ")");
+  std::unique_ptr<ModelArgs> args = fam->preset(deck.flavor);
+  KeyTable keys;
+  args->declare(keys);
+  for (auto const& k : keys.keys()) read_key(model, k);
+  model.finish([&](std::string const& key) { return other_family_hint(key, families, deck.family); });
+  args->validate([&model](std::string const& key) { return model.where(key); });
+  return std::shared_ptr<ModelArgs const>(std::move(args));
+}
+
+}  // namespace
+
+namespace {
 
 // ---- init and sharding overrides -----------------------------------------
 
@@ -252,11 +290,12 @@ std::string read_deck_file(std::string const& path) {
 
 }  // namespace
 
-Deck read_deck(std::string const& path, std::vector<std::string> const& sets) {
-  return read_deck_text(read_deck_file(path), path, sets);
+Deck read_deck(std::string const& path, std::vector<std::string> const& sets, std::vector<DeckFamily> const& families) {
+  return read_deck_text(read_deck_file(path), path, sets, families);
 }
 
-Deck read_deck_text(std::string const& text, std::string const& path, std::vector<std::string> const& sets) {
+Deck read_deck_text(std::string const& text, std::string const& path, std::vector<std::string> const& sets,
+                    std::vector<DeckFamily> const& families) {
   Deck deck;
   deck.path = path;
   toml::table root;
@@ -301,22 +340,7 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
   mesh.finish();
 
   TableReader model = top.sub("model");
-  if (auto family = model.get_string("family")) deck.family = *family;
-  if (deck.family != "llama3") {
-    std::string list;
-    for (auto const& f : family_names()) list += (list.empty() ? "" : ", ") + f;
-    throw InputError(model.where("family") + " unknown family '" + deck.family + "' (valid: " + list + ")");
-  }
-  if (auto flavor = model.get_string("flavor")) deck.flavor = *flavor;
-  try {
-    deck.llama3 = llama3_flavor(deck.flavor);
-  } catch (InputError const& e) {
-    throw InputError(model.where("flavor") + std::string(e.what()).substr(std::string("[model]").size()));
-  }
-  for (auto& field : llama3_fields(deck.llama3)) field.read(model);
-  model.finish();
-  check_llama3_shapes(model, deck.llama3);
-  check_llama3_limits(deck.llama3, model.where());
+  deck.model = read_model(model, deck, families);
 
   TableReader init = top.sub("init");
   TableReader sharding = top.sub("sharding");
@@ -359,15 +383,17 @@ std::string resolved_deck_toml(Deck const& deck) {
   toml::table mesh;
   for (int m = 0; m < num_mesh_dims; ++m) mesh.insert(mesh_dim_name(m), deck.mesh.sizes[m]);
   toml::table model{{"family", deck.family}, {"flavor", deck.flavor}};
-  Llama3Args args = deck.llama3;
-  for (auto& field : llama3_fields(args)) field.print(model);
+  std::unique_ptr<ModelArgs> const args = deck.model->clone();  // declare() binds to a mutable object
+  KeyTable keys;
+  args->declare(keys);
+  for (auto const& k : keys.keys()) print_key(model, k);
 
   std::ostringstream o;
   o << "# resolved deck: " << deck.path << "\n";
   o << "[run]\n" << run << "\n\n[mesh]\n" << mesh << "\n\n[model]\n" << model << "\n";
-  std::int64_t const hd = args.dim / args.n_heads;
-  o << "# derived: head_dim = " << hd << ", n_kv_heads = " << args.n_kv_heads.value_or(args.n_heads)
-    << ", ffn_hidden_dim = " << llama_ffn_hidden_dim(args.dim, args.multiple_of, args.ffn_dim_multiplier) << "\n";
+  std::string derived;
+  for (auto const& [name, value] : deck.model->derived()) derived += (derived.empty() ? "" : ", ") + name + " = " + value;
+  if (!derived.empty()) o << "# derived: " << derived << "\n";
   if (!deck.overrides.init.empty()) {
     o << "\n[init.overrides]\n";
     for (auto const& ov : deck.overrides.init) {

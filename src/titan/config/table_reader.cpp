@@ -14,32 +14,6 @@ std::string position_of(toml::node const& node, std::string const& fallback_file
   return file + ":" + std::to_string(src.begin.line) + ":" + std::to_string(src.begin.column);
 }
 
-int edit_distance(std::string const& a, std::string const& b) {
-  std::vector<int> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<int>(j);
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = static_cast<int>(i);
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::string closest_match(std::string const& word, std::vector<std::string> const& candidates) {
-  std::string best;
-  int best_d = 1 << 30;
-  for (auto const& c : candidates) {
-    int const d = edit_distance(word, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  int const limit = std::max<int>(2, static_cast<int>(word.size()) / 3);
-  return best_d <= limit ? best : std::string();
-}
-
 TableReader::TableReader(toml::table const* table, std::string name, std::string file)
     : _table(table), _name(std::move(name)), _file(std::move(file)) {}
 
@@ -101,7 +75,7 @@ TableReader TableReader::sub(std::string const& key) {
   return TableReader(n->as_table(), name, _file);
 }
 
-void TableReader::finish() const {
+void TableReader::finish(std::function<std::string(std::string const&)> const& hint) const {
   if (!_table) return;
   for (auto const& [k, node] : *_table) {
     std::string const key(k.str());
@@ -112,8 +86,10 @@ void TableReader::finish() const {
                                                         std::to_string(k.source().begin.column)
                                                   : position_of(node, _file);
     std::string msg = pos + ": [" + (_name.empty() ? std::string("deck") : _name) + "] unknown key '" + key + "'";
+    std::string const other = hint ? hint(key) : std::string();
     std::string const close = closest_match(key, _known);
-    if (!close.empty()) msg += " (did you mean '" + close + "'?)";
+    if (!other.empty()) msg += other;
+    else if (!close.empty()) msg += " (did you mean '" + close + "'?)";
     else {
       std::vector<std::string> known = _known;
       std::sort(known.begin(), known.end());

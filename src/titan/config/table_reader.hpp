@@ -3,9 +3,12 @@
 // (with a "did you mean" when it is close to a known one).
 #pragma once
 
+#include "titan/config/closest_match.hpp"
+
 #include <toml++/toml.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,10 +17,6 @@ namespace titan {
 
 //! "file:line:col" of a node ("file" when the node has no position).
 std::string position_of(toml::node const& node, std::string const& fallback_file);
-//! Levenshtein distance, for "did you mean".
-int edit_distance(std::string const& a, std::string const& b);
-//! The candidate closest to `word`, or "" when none is close.
-std::string closest_match(std::string const& word, std::vector<std::string> const& candidates);
 
 class TableReader {
  public:
@@ -33,8 +32,9 @@ class TableReader {
   //! Declares a key as known without reading it.
   void know(std::string const& key) { _known.push_back(key); }
 
-  //! Throws InputError for the first key that no get/sub/know asked for.
-  void finish() const;
+  //! Throws InputError for the first key that no get/sub/know asked for;
+  //! `hint(key)` may add to the message (e.g. which other table knows it).
+  void finish(std::function<std::string(std::string const&)> const& hint = {}) const;
 
   //! "file:line:col: [name]" prefix for messages about `key` (or the table).
   std::string where(std::string const& key = "") const;

@@ -1,17 +1,27 @@
-// From a checked deck to the model's Decoder config, for any family.
+// A model family as the driver sees it: its deck side (name, flavors,
+// [model] keys) and its model side (the module tree's config for a mesh,
+// the activated-parameter rule). One folder per family under models/, one
+// line per family in registry.cpp.
 #pragma once
 
-#include "titan/config/deck.hpp"
-#include "titan/modules/decoder.hpp"
+#include "titan/config/model_args.hpp"
+#include "titan/modules/model_config.hpp"
+#include "titan/parallel/mesh.hpp"
+
+#include <cstdint>
+#include <memory>
 
 namespace titan {
 
-//! The family preset with the deck's hyperparameters. Throws InputError when
-//! the mesh does not suit the model (tp must divide the head counts; ep > 1
-//! needs routed experts).
-Decoder::Config make_model_config(Deck const& deck, Mesh const& mesh);
-
-//! Parameters a token touches (= total for dense families).
-std::int64_t activated_params(Deck const& deck, std::int64_t total);
+struct Family {
+  DeckFamily deck;
+  //! The root config for the deck's arguments on `mesh` (presets: init
+  //! rules and placements). Throws InputError when the mesh does not suit
+  //! the model (tp not dividing the heads, ep not dividing the experts...).
+  std::unique_ptr<ModelConfig> (*model_config)(ModelArgs const& args, Mesh const& mesh) = nullptr;
+  //! Parameters a token touches, given the total (= total for dense models;
+  //! MoE: total minus the routed experts a token does not use).
+  std::int64_t (*activated_params)(ModelArgs const& args, std::int64_t total) = nullptr;
+};
 
 }  // namespace titan

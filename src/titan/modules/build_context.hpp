@@ -5,7 +5,7 @@
 
 #include "titan/core/dtype.hpp"
 #include "titan/parallel/mesh.hpp"
-#include "titan/modules/overrides.hpp"
+#include "titan/config/param_overrides.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -33,16 +33,14 @@ Decoder::Decoder(Config const& config, BuildContext const& ctx) : Module(config,
   add_child("norm", config.norm.build(ctx.child("norm"), {{"normalized_shape", config.dim}}));
   add_child("output", std::move(output));
 
-  if (ctx.allocate)
-    _freqs_cis = Kokkos::View<float***, Layout, MemSpace>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "freqs_cis"),
-                                                          _rope.max_seq_len, _rope.dim / 2, 2);
+  _freqs_cis = add_buffer("freqs_cis", {_rope.max_seq_len, _rope.dim / 2, 2});
 }
 
 void Decoder::init_own_buffers(InitContext&) {
-  if (_freqs_cis.size() == 0) return;
-  auto host = Kokkos::create_mirror_view(_freqs_cis);
+  if (!_freqs_cis->allocated()) return;
+  auto host = Kokkos::create_mirror_view(_freqs_cis->data());
   fill_rope_table(_rope, host.data());
-  Kokkos::deep_copy(_freqs_cis, host);
+  Kokkos::deep_copy(_freqs_cis->data(), host);
 }
 
 }  // namespace titan

@@ -4,6 +4,7 @@
 
 #include "titan/modules/embedding.hpp"
 #include "titan/modules/linear.hpp"
+#include "titan/modules/model_config.hpp"
 #include "titan/modules/rms_norm.hpp"
 #include "titan/modules/rope.hpp"
 #include "titan/modules/transformer_block.hpp"
@@ -14,7 +15,7 @@ namespace titan {
 
 class Decoder final : public Module {
  public:
-  struct Config : ModuleConfig {
+  struct Config : ModuleConfig, ModelConfig {
     std::int64_t vocab_size = 0;
     std::int64_t dim = 0;
     bool tie_embeddings = false;  // tok_embeddings.weight is output.weight
@@ -24,11 +25,12 @@ class Decoder final : public Module {
     Linear::Config output;
     RoPEConfig rope;  // rope.dim = head_dim, filled at build
     std::unique_ptr<Decoder> build(BuildContext const& ctx) const;
+    std::unique_ptr<Module> build_model(BuildContext const& ctx) const override { return build(ctx); }
   };
 
   char const* type_name() const override { return "Decoder"; }
-  //! freqs_cis [max_seq_len, head_dim/2, 2] float32, replicated on every rank.
-  Kokkos::View<float***, Layout, MemSpace> const& freqs_cis() const { return _freqs_cis; }
+  //! freqs_cis [max_seq_len, head_dim/2, 2] float32 (row-major), replicated on every rank.
+  View1<float> const& freqs_cis() const { return _freqs_cis->data(); }
   RoPEConfig const& rope() const { return _rope; }
   std::int64_t num_layers() const { return _num_layers; }
 
@@ -39,7 +41,7 @@ class Decoder final : public Module {
   Decoder(Config const& config, BuildContext const& ctx);
   RoPEConfig _rope;
   std::int64_t _num_layers = 0;
-  Kokkos::View<float***, Layout, MemSpace> _freqs_cis;  // [max_seq_len, head_dim/2, 2]
+  BufferPtr _freqs_cis;  // [max_seq_len, head_dim/2, 2]
 };
 
 }  // namespace titan

@@ -4,12 +4,6 @@
 
 namespace titan {
 
-std::int64_t llama_ffn_hidden_dim(std::int64_t dim, std::int64_t multiple_of, std::optional<double> ffn_dim_multiplier) {
-  std::int64_t h = static_cast<std::int64_t>(2 * (4 * dim) / 3.0);  // int(2 * 4*dim / 3), Python float division
-  if (ffn_dim_multiplier) h = static_cast<std::int64_t>(*ffn_dim_multiplier * static_cast<double>(h));
-  return multiple_of * ((h + multiple_of - 1) / multiple_of);
-}
-
 std::int64_t FeedForward::Config::resolved_hidden_dim(std::int64_t dim) const {
   return hidden_dim ? *hidden_dim : llama_ffn_hidden_dim(dim, multiple_of, ffn_dim_multiplier);
 }

@@ -1,15 +1,12 @@
 // SwiGLU feed-forward: w1 [F, D], w2 [D, F], w3 [F, D]; out = w2(silu(w1 x) * w3 x).
 #pragma once
 
+#include "titan/modules/ffn_hidden_dim.hpp"
 #include "titan/modules/linear.hpp"
 
 #include <optional>
 
 namespace titan {
-
-//! Llama's hidden-size rule: h = int(8*dim/3); if a multiplier is given
-//! h = int(multiplier * h); F = multiple_of * ceil(h / multiple_of).
-std::int64_t llama_ffn_hidden_dim(std::int64_t dim, std::int64_t multiple_of, std::optional<double> ffn_dim_multiplier);
 
 class FeedForward final : public Module {
  public:

@@ -44,6 +44,13 @@ ParameterPtr Module::add_parameter(std::string const& local_name, Shape shape) {
   return p;
 }
 
+BufferPtr Module::add_buffer(std::string const& local_name, Shape shape) {
+  auto b = std::make_shared<Buffer>(_ctx.fqn(local_name), std::move(shape));
+  if (_ctx.allocate) b->allocate();
+  _buffers.push_back(b);
+  return b;
+}
+
 void Module::add_tied_parameter(std::string const& local_name, ParameterPtr shared) {
   std::string const fqn = _ctx.fqn(local_name);
   std::optional<InitSpec> const init = initializer_for(local_name);
@@ -78,6 +85,17 @@ void Module::collect(std::vector<ParameterPtr>& out) const {
   for (auto const& [name, p] : _params)
     if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
   for (auto const& child : _children) child.second->collect(out);
+}
+
+void Module::collect_buffers(std::vector<BufferPtr>& out) const {
+  out.insert(out.end(), _buffers.begin(), _buffers.end());
+  for (auto const& child : _children) child.second->collect_buffers(out);
+}
+
+std::vector<BufferPtr> Module::buffers() const {
+  std::vector<BufferPtr> out;
+  collect_buffers(out);
+  return out;
 }
 
 std::vector<ParameterPtr> Module::parameters() const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "titan/init/init_spec.hpp"
+#include "titan/modules/buffer.hpp"
 #include "titan/modules/build_context.hpp"
 #include "titan/modules/parameter.hpp"
 
@@ -53,6 +54,8 @@ class Module {
   std::vector<ParameterPtr> parameters() const;
   //! The initializer of an own parameter by local name, if any.
   InitSpec const* param_init(std::string const& local_name) const;
+  //! Every buffer of the subtree, in registration order (own, then each child's).
+  std::vector<BufferPtr> buffers() const;
   std::vector<std::pair<std::string, Module const*>> children() const;
 
  protected:
@@ -62,6 +65,9 @@ class Module {
   //! Config (deck may override), initializer likewise; allocates its local
   //! shard unless this is a dry run.
   ParameterPtr add_parameter(std::string const& local_name, Shape shape);
+  //! Registers an own float32 buffer of `shape` (replicated on every rank),
+  //! allocated unless this is a dry run; init_own_buffers() fills it.
+  BufferPtr add_buffer(std::string const& local_name, Shape shape);
   //! Registers an existing tensor under another name (weight tying).
   void add_tied_parameter(std::string const& local_name, ParameterPtr shared);
   //! Registers a child; children are initialized in registration order.
@@ -80,6 +86,7 @@ class Module {
 
  private:
   void collect(std::vector<ParameterPtr>& out) const;
+  void collect_buffers(std::vector<BufferPtr>& out) const;
   //! The deck's initializer for an own parameter if a pattern matches, else the Config's.
   std::optional<InitSpec> initializer_for(std::string const& local_name);
 
@@ -87,6 +94,7 @@ class Module {
   BuildContext _ctx;
   ModuleConfig _config;
   std::vector<std::pair<std::string, ParameterPtr>> _params;      // own, registration order
+  std::vector<BufferPtr> _buffers;                                // own, registration order
   std::map<std::string, InitSpec> _resolved_init;                 // own, after deck overrides
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> _children;
 };

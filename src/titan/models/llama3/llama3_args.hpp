@@ -1,16 +1,16 @@
-// The Llama3 family: flavors, hyperparameters, torchtitan's init rules and
-// the default placements (FSDP Shard(0) over dp_shard, TP plan over tp).
+// Llama3's [model] keys and flavors (host side of the family: no Kokkos).
 #pragma once
 
-#include "titan/modules/decoder.hpp"
+#include "titan/config/model_args.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace titan {
 
-struct Llama3Args {
+struct Llama3Args final : ModelArgs {
   std::int64_t dim = 256;
   std::int64_t n_layers = 6;
   std::int64_t n_heads = 16;
@@ -27,6 +27,18 @@ struct Llama3Args {
   std::int64_t rope_original_max_position_embeddings = 8192;
   std::int64_t max_seq_len = 2048;
   bool tie_embeddings = false;
+
+  std::unique_ptr<ModelArgs> clone() const override { return std::make_unique<Llama3Args>(*this); }
+  void declare(KeyTable& keys) override;
+  //! n_heads divides dim, n_kv_heads divides n_heads, head_dim even, and the
+  //! limits of models/common/model_limits.hpp.
+  void validate(KeyPosition const& where) const override;
+  std::vector<std::pair<std::string, std::string>> derived() const override;
+  std::int64_t num_layers() const override { return n_layers; }
+
+  std::int64_t head_dim() const { return dim / n_heads; }
+  std::int64_t kv_heads() const { return n_kv_heads.value_or(n_heads); }
+  std::int64_t ffn_hidden_dim() const;
 };
 
 //! The flavors, in the spec's order: debugmodel 1B 3B 8B 70B 405B.
@@ -34,15 +46,7 @@ std::vector<std::string> llama3_flavors();
 //! The preset of a flavor; throws InputError listing the flavors if unknown.
 Llama3Args llama3_flavor(std::string const& flavor);
 
-//! The whole Decoder config: per-layer init stds (sigma_i = 0.02 / sqrt(2 (i+1))
-//! for wo, w2, w3), trunc-normal 0.02 for wq/wk/wv/w1, N(0, 1) embedding
-//! (skip when tied), output TN(dim^-0.5, +-3 dim^-0.5), norms ones; and
-//! placements: dp_shard Shard(0) everywhere; tp colwise Shard(0) for
-//! wq/wk/wv/w1/w3, rowwise Shard(1) for wo/w2, Shard(0) for the embedding and
-//! output, Replicate for norms; ep Replicate.
-Decoder::Config llama3_config(Llama3Args const& args);
-
-//! The std of layer i's depth-scaled initializers.
-double depth_scaled_std(double base, std::int64_t layer);
+//! The deck's view of the family (models/registry.cpp lists it).
+DeckFamily llama3_deck_family();
 
 }  // namespace titan

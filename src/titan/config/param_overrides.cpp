@@ -1,4 +1,4 @@
-#include "titan/modules/overrides.hpp"
+#include "titan/config/param_overrides.hpp"
 
 #include "titan/core/errors.hpp"
 

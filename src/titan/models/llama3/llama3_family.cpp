@@ -1,42 +1,11 @@
-#include "titan/models/llama3.hpp"
+#include "titan/models/llama3/llama3_family.hpp"
 
 #include "titan/core/errors.hpp"
+#include "titan/models/common/init_rules.hpp"
 
 #include <cmath>
 
 namespace titan {
-
-std::vector<std::string> llama3_flavors() { return {"debugmodel", "1B", "3B", "8B", "70B", "405B"}; }
-
-Llama3Args llama3_flavor(std::string const& flavor) {
-  Llama3Args a;  // defaults = debugmodel
-  auto set = [&](std::int64_t dim, std::int64_t layers, std::int64_t heads, std::int64_t kv, std::int64_t multiple_of,
-                 double mult, bool tied) {
-    a.dim = dim;
-    a.n_layers = layers;
-    a.n_heads = heads;
-    a.n_kv_heads = kv;
-    a.vocab_size = 128256;
-    a.multiple_of = multiple_of;
-    a.ffn_dim_multiplier = mult;
-    a.tie_embeddings = tied;
-    a.max_seq_len = 8192;
-  };
-  if (flavor == "debugmodel") return a;
-  if (flavor == "1B") set(2048, 16, 32, 8, 1024, 1.5, true);
-  else if (flavor == "3B") set(3072, 28, 24, 8, 1024, 1.0, true);
-  else if (flavor == "8B") set(4096, 32, 32, 8, 1024, 1.3, false);
-  else if (flavor == "70B") set(8192, 80, 64, 8, 4096, 1.3, false);
-  else if (flavor == "405B") set(16384, 126, 128, 8, 4096, 1.2, false);
-  else {
-    std::string list;
-    for (auto const& f : llama3_flavors()) list += (list.empty() ? "" : ", ") + f;
-    throw InputError("[model] unknown llama3 flavor '" + flavor + "' (valid: " + list + ")");
-  }
-  return a;
-}
-
-double depth_scaled_std(double base, std::int64_t layer) { return base / std::sqrt(2.0 * static_cast<double>(layer + 1)); }
 
 namespace {
 
@@ -105,5 +74,24 @@ Decoder::Config llama3_config(Llama3Args const& a) {
   c.rope.original_max_position_embeddings = a.rope_original_max_position_embeddings;
   return c;
 }
+
+namespace {
+
+std::unique_ptr<ModelConfig> model_config(ModelArgs const& args, Mesh const& mesh) {
+  auto const& a = dynamic_cast<Llama3Args const&>(args);
+  int const t = mesh.size(tp);
+  require(a.n_heads % t == 0 && a.kv_heads() % t == 0,
+          "[mesh] tp = " + std::to_string(t) + " must divide n_heads = " + std::to_string(a.n_heads) +
+              " and n_kv_heads = " + std::to_string(a.kv_heads()) + " (tensor parallelism splits whole heads)");
+  require(mesh.size(ep) == 1, "[mesh] ep = " + std::to_string(mesh.size(ep)) +
+                                  " but llama3 has no routed experts to split; use ep = 1");
+  return std::make_unique<Decoder::Config>(llama3_config(a));
+}
+
+std::int64_t activated_params(ModelArgs const&, std::int64_t total) { return total; }  // dense: every parameter
+
+}  // namespace
+
+Family llama3_family() { return {llama3_deck_family(), model_config, activated_params}; }
 
 }  // namespace titan
