@@ -4,5 +4,5 @@
 
 int main(int argc, char** argv) {
   titan::Environment env(argc, argv);  // MPI, then Kokkos; undone in reverse
-  return titan::run_app(argc, argv);   // every View lives and dies inside
+  return titan::run_app(argc, argv, env.device());   // every View lives and dies inside
 }

@@ -11,5 +11,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev \
   libtomlplusplus-dev catch2 librandom123-dev \
   libopenmpi-dev openmpi-bin libopenblas0-pthread \
+  python3-numpy python3-matplotlib \
   > /dev/null
 echo "[titan] dependencies installed"

@@ -85,9 +85,18 @@ void guard_memory(MPI_Comm world, std::int64_t planned_rank_bytes, ModelMemory c
   int host_len = 0;
   TITAN_MPI_CHECK(MPI_Get_processor_name(host, &host_len));
   node.name.assign(host, static_cast<std::size_t>(host_len));
-
-  MemoryRoom room = options.pretend_available > 0 ? MemoryRoom{options.pretend_available, "[debug] memory_available"}
-                                                  : available_memory();
+  MemoryRoom room = available_memory();
+  if (options.device_id >= 0) {  // the ranks of this node on the same device, against its free memory
+    MPI_Comm device_comm = MPI_COMM_NULL;
+    TITAN_MPI_CHECK(MPI_Comm_split(node_comm, options.device_id, node_rank, &device_comm));
+    TITAN_MPI_CHECK(MPI_Comm_free(&node_comm));
+    node_comm = device_comm;
+    TITAN_MPI_CHECK(MPI_Comm_rank(node_comm, &node_rank));
+    TITAN_MPI_CHECK(MPI_Comm_size(node_comm, &node.ranks));
+    node.name += " device " + std::to_string(options.device_id);
+    room = options.device_room;
+  }
+  if (options.pretend_available > 0) room = MemoryRoom{options.pretend_available, "[debug] memory_available"};
   std::int64_t const unknown = std::numeric_limits<std::int64_t>::max();
   std::int64_t mine = room.bytes < 0 ? unknown : room.bytes;
   TITAN_MPI_CHECK(MPI_Allreduce(&mine, &node.available_bytes, 1, MPI_INT64_T, MPI_MIN, node_comm));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "titan/core/dtype.hpp"
+#include "titan/core/memory_limits.hpp"
 
 #include <mpi.h>
 
@@ -48,6 +49,8 @@ MemoryVerdict judge_memory(NodeMemory const& node, ModelMemory const& model);
 struct GuardOptions {
   bool force = false;                  //!< --force: warn instead of refusing
   std::int64_t pretend_available = 0;  //!< > 0: use this instead of measuring ([debug] memory_available)
+  int device_id = -1;                  //!< >= 0 on a device build: judge per device, not per node
+  MemoryRoom device_room;              //!< that device's free memory (this rank's reading)
 };
 
 //! Collective over `world`: groups the ranks by node (MPI_COMM_TYPE_SHARED),
@@ -55,7 +58,9 @@ struct GuardOptions {
 //! (available_memory(), the smallest reading on the node) and judges. When a
 //! node does not fit, every rank throws CollectiveError (bad input, exit 2)
 //! with that node's message; with `force` the node's first rank prints it as
-//! a warning on stderr instead.
+//! a warning on stderr instead. On a device build (options.device_id >= 0)
+//! the parameters live in device memory: the ranks of a node that share a
+//! device are judged together against that device's free memory.
 void guard_memory(MPI_Comm world, std::int64_t planned_rank_bytes, ModelMemory const& model,
                   GuardOptions const& options);
 

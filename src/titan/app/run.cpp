@@ -110,11 +110,23 @@ std::uint64_t buffer_fingerprint(Buffer const& b) {
   return fp;
 }
 
-int run(World const& w, int argc, char** argv) {
+// A plain Kokkos fill of every local shard with zeros: the same bytes and
+// the same launches per parameter as init_states, the baseline it is
+// measured against.
+void fill_zeros(std::vector<ParameterPtr> const& params) {
+  for (auto const& p : params) {
+    if (!p->allocated()) continue;
+    if (p->dtype() == DType::float32) Kokkos::deep_copy(p->f32(), 0.0f);
+    else Kokkos::deep_copy(p->bf16(), bf16_bits{0});
+  }
+}
+
+int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
   RunReport report;
   report.version = TITAN_VERSION;
   report.git_hash = TITAN_GIT_HASH;
   report.exec_space = exec_space_name();
+  report.device = describe_device(device);
   report.kokkos_version = kokkos_version();
 
   // ---- Step 1: command line and deck (every rank reads; same verdict) ----
@@ -162,7 +174,7 @@ int run(World const& w, int argc, char** argv) {
   // Memory guard (collective): refuse now rather than be OOM-killed while allocating.
   if (!opt.dry_run)
     guard_memory(w.comm, rank_plan.local_bytes, {rank_plan.model_params, deck.run.dtype, w.size},
-                 {opt.force, deck.debug.memory_available});
+                 {opt.force, deck.debug.memory_available, device.device_id, device_free_memory()});
   report.deck = deck.path;
   report.resolved_deck = resolved_deck_toml(deck);
   report.world_size = ranks;
@@ -205,6 +217,15 @@ int run(World const& w, int argc, char** argv) {
                      reduce_phase(w, "plan", plan_s)};
     for (auto const& p : params) report.parameters.push_back(describe_parameter(*p, find_init(*model, p->fqn())));
   } else {
+    // ---- Step 4a: the baseline, a plain fill of the same bytes: twice, the
+    // first touching fresh pages (so neither it nor init_states below pays
+    // for first touch), the second timed ----
+    double fill_local = 0;
+    collective(w.comm, [&] {
+      fill_zeros(params);
+      fill_local = timed("fill", [&] { fill_zeros(params); });
+    });
+
     // ---- Step 4: init_states, run.repeat times (one warm-up first when repeating) ----
     std::int64_t const my_elems = local_params(params);
     int const reps = deck.run.repeat > 1 ? deck.run.repeat + 1 : 1;
@@ -292,11 +313,16 @@ int run(World const& w, int argc, char** argv) {
     for (ProfileEntry const& e : profile.reduce(w.comm))
       report.init_profile.push_back({e.group, e.elements, e.max_s, e.fraction});
     report.phases = {reduce_phase(w, "parse", parse_local), reduce_phase(w, "build", build_local),
-                     reduce_phase(w, "init_states", init_best), reduce_phase(w, "stats", stats_local)};
-    double const init_max = report.phases[2].max_s;
+                     reduce_phase(w, "fill", fill_local), reduce_phase(w, "init_states", init_best),
+                     reduce_phase(w, "stats", stats_local)};
+    double const fill_max = report.phases[2].max_s, init_max = report.phases[3].max_s;
     if (init_max > 0) {
       report.init_params_per_s = static_cast<double>(report.params_total) / init_max;
       report.init_GBps = static_cast<double>(report.bytes_total) / init_max / 1e9;
+    }
+    if (fill_max > 0) {
+      report.fill_GBps = static_cast<double>(report.bytes_total) / fill_max / 1e9;
+      report.init_over_fill = init_max / fill_max;
     }
   }
 
@@ -337,12 +363,12 @@ int run(World const& w, int argc, char** argv) {
 
 }  // namespace
 
-int run_app(int argc, char** argv) {
+int run_app(int argc, char** argv, DeviceChoice const& device) {
   World w;
   MPI_Comm_rank(w.comm, &w.rank);
   MPI_Comm_size(w.comm, &w.size);
   try {
-    return run(w, argc, argv);
+    return run(w, argc, argv, device);
   } catch (CollectiveError const& e) {
     if (w.root()) {
       std::fprintf(stderr, "titan_app: error: %s%s\n", e.what(),

@@ -1,6 +1,7 @@
 #include "titan/parallel/environment.hpp"
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace titan {
@@ -13,8 +14,18 @@ Environment::Environment(int& argc, char**& argv) {
   // Kokkos sees only its own --kokkos-* flags: given "--help" it would print
   // its help on every rank before ours.
   std::vector<char*> kokkos_args{argv[0]};
+  bool device_given = false;
   for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], "--kokkos-", 9) == 0) kokkos_args.push_back(argv[i]);
+    if (std::strncmp(argv[i], "--kokkos-", 9) == 0) {
+      kokkos_args.push_back(argv[i]);
+      device_given |= std::strncmp(argv[i], "--kokkos-device-id", 18) == 0 ||
+                      std::strncmp(argv[i], "--kokkos-map-device-id-by", 25) == 0;
+    }
+  // Ranks map to the node's devices by node-local rank; the choice must be
+  // made before Kokkos starts, which binds the process to one device.
+  _device = choose_device(MPI_COMM_WORLD);
+  std::string device_flag = "--kokkos-device-id=" + std::to_string(_device.device_id);
+  if (_device.device_id >= 0 && !device_given) kokkos_args.push_back(device_flag.data());
   int kokkos_argc = static_cast<int>(kokkos_args.size());
   kokkos_args.push_back(nullptr);
   Kokkos::initialize(kokkos_argc, kokkos_args.data());

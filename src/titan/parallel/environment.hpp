@@ -1,6 +1,9 @@
 // MPI + Kokkos lifetime for main(): MPI_Init, then Kokkos::initialize; undone
-// in reverse order.
+// in reverse order. On a device build each rank gets the device of its
+// node-local rank (unless --kokkos-device-id or --kokkos-map-device-id-by is given).
 #pragma once
+
+#include "titan/core/device.hpp"
 
 #include <Kokkos_Core.hpp>
 #include <mpi.h>
@@ -13,6 +16,12 @@ class Environment {
   ~Environment();
   Environment(Environment const&) = delete;
   Environment& operator=(Environment const&) = delete;
+
+  //! The node-local rank and the device this rank was given.
+  DeviceChoice const& device() const { return _device; }
+
+ private:
+  DeviceChoice _device;
 };
 
 }  // namespace titan

@@ -41,6 +41,7 @@ void RunReport::print_summary(std::ostream& out) const {
   row("mesh", "dp_shard=" + std::to_string(mesh_dp_shard) + " x ep=" + std::to_string(mesh_ep) +
                   " x tp=" + std::to_string(mesh_tp));
   row("execution space", exec_space + " (Kokkos " + kokkos_version + ")");
+  if (!device.empty()) row("rank 0 runs on", device);
   row("dtype", dtype);
   row("parameters", grouped(params_total) + " (" + human_bytes(static_cast<double>(bytes_total)) + ")");
   row("params per rank", grouped(params_min_per_rank) + " .. " + grouped(params_max_per_rank) + " (min .. max)");
@@ -73,6 +74,9 @@ void RunReport::print_summary(std::ostream& out) const {
     out << "\ninit throughput: " << std::setprecision(4) << init_params_per_s << " params/s, " << init_GBps
         << " GB/s (whole model over the slowest rank's init_states), " << init_params_per_s / world_size
         << " params/s per rank\n";
+    if (fill_GBps > 0)
+      out << "baseline: a plain Kokkos fill of the same bytes runs at " << std::setprecision(4) << fill_GBps
+          << " GB/s; init_states takes " << std::setprecision(3) << init_over_fill << "x its time\n";
   }
   if (!init_profile.empty()) {
     std::size_t const shown = print_profile ? init_profile.size() : std::min<std::size_t>(5, init_profile.size());
@@ -158,6 +162,7 @@ std::string RunReport::json() const {
   key("model"), o << "{\"family\": ", json_string(o, family), o << ", \"flavor\": ", json_string(o, flavor), o << "},\n";
   key("mesh"), o << "{\"dp_shard\": " << mesh_dp_shard << ", \"tp\": " << mesh_tp << ", \"ep\": " << mesh_ep << "},\n";
   key("execution_space"), json_string(o, exec_space), o << ",\n";
+  key("device"), json_string(o, device), o << ",\n";
   key("kokkos_version"), json_string(o, kokkos_version), o << ",\n";
   key("git"), json_string(o, git_hash), o << ",\n";
   key("params"), o << "{\"total\": " << params_total << ", \"activated\": " << params_activated
@@ -186,7 +191,8 @@ std::string RunReport::json() const {
   }
   o << "},\n";
   key("throughput"), o << "{\"init_params_per_s\": ", json_number(o, init_params_per_s), o << ", \"init_GBps\": ",
-      json_number(o, init_GBps), o << "},\n";
+      json_number(o, init_GBps), o << ", \"fill_GBps\": ", json_number(o, fill_GBps),
+      o << ", \"init_over_fill\": ", json_number(o, init_over_fill), o << "},\n";
   key("init_profile"), o << "[";
   for (std::size_t i = 0; i < init_profile.size(); ++i) {
     auto const& e = init_profile[i];

@@ -54,6 +54,7 @@ struct RunReport {
   std::string family, flavor;
   int mesh_dp_shard = 1, mesh_ep = 1, mesh_tp = 1;
   std::string exec_space, kokkos_version, git_hash;
+  std::string device;  // rank 0's device and node-local rank
 
   std::int64_t params_total = 0, params_activated = 0;
   std::int64_t params_min_per_rank = 0, params_max_per_rank = 0;
@@ -67,6 +68,8 @@ struct RunReport {
   std::optional<std::uint64_t> fingerprint;
   std::vector<PhaseTiming> phases;
   double init_params_per_s = 0, init_GBps = 0;  // whole model / slowest rank's best init time
+  double fill_GBps = 0;       // a plain Kokkos fill of the same bytes (the baseline), slowest rank
+  double init_over_fill = 0;  // init_states time / fill time (1 = as fast as writing the bytes)
   std::vector<ParameterReport> parameters;
   std::vector<ProfileReport> init_profile;  // largest first (real runs)
   bool print_profile = false;               // --profile: the whole table in the summary
