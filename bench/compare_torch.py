@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
-"""Runs init_bench and times PyTorch's CPU initializers on the same sizes in
-the same run (one thread each, best of R), then prints titan/torch ratios.
+"""Runs init_bench and times PyTorch's initializers on the same sizes in the
+same run (best of R), then prints titan/torch ratios.
 
-    python3 bench/compare_torch.py [--init-bench build/bench/init_bench] [--elements N] [--reps R]
+    python3 bench/compare_torch.py [--init-bench build/bench/init_bench] [--elements N] [--reps R] [--device D]
+
+--device auto (default) times torch on CUDA when torch sees a GPU (compare it
+with an init_bench built against a CUDA Kokkos, docs/gpu.md), else on the CPU
+with one thread (compare with the Serial build).
 
 Needs Debian's python3-torch (use /usr/bin/python3 if another python3 is first
 on PATH). Without torch it says so and exits 0.
@@ -39,18 +43,21 @@ def run_init_bench(path, elements, reps):
     return out, rates
 
 
-def torch_rates(elements, reps):
+def torch_rates(elements, reps, device):
     import torch
     torch.set_num_threads(1)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     rates = {}
     for dtype_name, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16)):
-        t = torch.empty(elements, dtype=dtype)
+        t = torch.empty(elements, dtype=dtype, device=device)
         for name, fn in KINDS:
             fn(t, torch.nn)  # warm-up
             best = float("inf")
             for _ in range(reps):
+                sync()
                 t0 = time.perf_counter()
                 fn(t, torch.nn)
+                sync()
                 best = min(best, time.perf_counter() - t0)
             rates[(name, dtype_name)] = elements / best / 1e6
         del t
@@ -62,6 +69,7 @@ def main():
     ap.add_argument("--init-bench", default="build/bench/init_bench")
     ap.add_argument("--elements", type=int, default=64 << 20)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = ap.parse_args()
     try:
         import torch  # noqa: F401
@@ -69,10 +77,15 @@ def main():
         print("compare_torch: torch is not importable by %s; install python3-torch (Debian) and run "
               "it with /usr/bin/python3" % sys.executable)
         return 0
+    import torch
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     bench_out, ours = run_init_bench(args.init_bench, args.elements, args.reps)
-    version, theirs = torch_rates(args.elements, args.reps)
+    version, theirs = torch_rates(args.elements, args.reps, device)
     print(bench_out)
-    print("titan vs torch %s (one thread each, %d elements, best of %d)" % (version, args.elements, args.reps))
+    where = "one thread each" if device == "cpu" else "torch on %s" % torch.cuda.get_device_name()
+    print("titan vs torch %s (%s, %d elements, best of %d)" % (version, where, args.elements, args.reps))
     print("  %-28s %-9s %12s %12s %8s" % ("initializer", "dtype", "titan M/s", "torch M/s", "ratio"))
     for name, _ in KINDS:
         for dtype in ("float32", "bfloat16"):
