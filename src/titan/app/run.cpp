@@ -16,6 +16,8 @@
 #include "titan/core/errors.hpp"
 #include "titan/core/memory_usage.hpp"
 #include "titan/core/profile_region.hpp"
+#include "titan/forward/forward_phase.hpp"
+#include "titan/forward/llama3_spec.hpp"
 #include "titan/init/fingerprint.hpp"
 #include "titan/models/family.hpp"
 #include "titan/parallel/collective.hpp"
@@ -126,6 +128,8 @@ int run(World const& w, int argc, char** argv) {
     if (!opt.help && !opt.version) {
       deck = read_deck(opt.deck_path, opt.sets);
       check_fault_injection(deck.debug, w.size, opt.dry_run);
+      if (opt.forward || !opt.dump_logits.empty()) deck.forward.enabled = true;
+      deck.forward.dump_logits = opt.dump_logits;
       inject_fault(deck.debug, w.rank, "parse");
     }
   });
@@ -145,7 +149,25 @@ int run(World const& w, int argc, char** argv) {
   Decoder::Config model_config;
   std::unique_ptr<AtomicFile> json_out;
   RankPlan rank_plan;  // what this rank will allocate (real runs)
+  bool const forward_on = deck.forward.enabled;
+  DecoderSpec forward_spec;
+  ForwardTokens forward_tokens;
+  std::unique_ptr<AtomicFile> logits_out;
   collective(w.comm, [&] {
+    if (forward_on) {  // the forward pass's input, checked before any heavy work
+      require(!opt.dry_run, "--forward needs a real run (not --dry-run)");
+      require(deck.family == "llama3", "--forward: family '" + deck.family + "' has no forward pass yet");
+      forward_spec = llama3_decoder_spec(deck.llama3);
+      forward_tokens = make_forward_tokens(deck.forward, forward_spec);
+      if (!deck.forward.dump_logits.empty() && w.root()) {
+        try {
+          logits_out = std::make_unique<AtomicFile>(deck.forward.dump_logits);
+        } catch (InputError const& e) {  // AtomicFile names --report-json in its message
+          std::string m = e.what();
+          throw InputError("--dump-logits" + m.substr(m.find(' ')));
+        }
+      }
+    }
     mesh = Mesh::resolve(deck.mesh, ranks);
     model_config = make_model_config(deck, mesh);
     if (!opt.report_json.empty() && w.root()) json_out = std::make_unique<AtomicFile>(opt.report_json);
@@ -292,6 +314,13 @@ int run(World const& w, int argc, char** argv) {
       report.init_profile.push_back({e.group, e.elements, e.max_s, e.fraction});
     report.phases = {reduce_phase(w, "parse", parse_local), reduce_phase(w, "build", build_local),
                      reduce_phase(w, "init_states", init_best), reduce_phase(w, "stats", stats_local)};
+    // ---- Step 6a: the forward pass (--forward) ----
+    if (forward_on) {
+      double forward_local = 0;
+      report.forward = forward_phase(*model, forward_spec, mesh, w.comm, forward_tokens,
+                                     !deck.forward.dump_logits.empty(), logits_out.get(), forward_local);
+      report.phases.push_back(reduce_phase(w, "forward", forward_local));
+    }
     double const init_max = report.phases[2].max_s;
     if (init_max > 0) {
       report.init_params_per_s = static_cast<double>(report.params_total) / init_max;

@@ -5,6 +5,7 @@
 
 #include "titan/config/debug_settings.hpp"
 #include "titan/core/dtype.hpp"
+#include "titan/forward/forward_settings.hpp"
 #include "titan/models/llama3.hpp"
 #include "titan/modules/overrides.hpp"
 #include "titan/parallel/mesh.hpp"
@@ -30,6 +31,7 @@ struct Deck {
   std::string flavor = "debugmodel";
   Llama3Args llama3;  // flavor preset with the deck's [model] overrides applied
   ParamOverrides overrides;
+  ForwardSettings forward;  // [forward]: the forward pass (run with --forward or enabled = true)
   DebugSettings debug;  // [debug]: fault injection and memory guard test switches
 };
 
