@@ -24,6 +24,12 @@ options:
                       every tensor exactly once per replica group and that
                       replicas hold identical values (with --dry-run: the
                       planned tiling); a failure exits with status 1
+  --forward           after init, run the model on a batch ([forward] table:
+                      batch, seq_len, tokens_seed or tokens_file) and report
+                      the next-token loss, tokens/s, GFLOP/s and a logits
+                      fingerprint (docs/forward.md)
+  --dump-logits FILE  with the forward pass (implied): write logits F32 [B, T, V]
+                      and tokens I64 [B, T] to FILE as safetensors (rank 0, atomically)
   --force             run even when the memory guard finds that the planned
                       allocations exceed the memory available on a node
   --print-config      print the fully resolved deck and exit
@@ -41,7 +47,8 @@ Keys of the deck: docs/input_deck.md.
 Options parse_command_line(int argc, char** argv) {
   Options o;
   std::vector<std::string> const flags = {"--set", "--dry-run", "--ranks", "--report-json", "--print-config",
-                                          "--quiet", "--profile", "--version", "--help", "-h", "--verify-layout", "--force"};
+                                          "--quiet", "--profile", "--version", "--help", "-h", "--verify-layout", "--force",
+                                          "--forward", "--dump-logits"};
   auto value_of = [&](int& i, std::string const& flag) -> std::string {
     require(i + 1 < argc, flag + " needs a value (see --help)");
     return argv[++i];
@@ -69,6 +76,9 @@ Options parse_command_line(int argc, char** argv) {
     else if (a == "--profile") o.profile = true;
     else if (a == "--force") o.force = true;
     else if (a == "--verify-layout") o.verify_layout = true;
+    else if (a == "--forward") o.forward = true;
+    else if (a == "--dump-logits") o.dump_logits = value_of(i, a);
+    else if (a.rfind("--dump-logits=", 0) == 0) o.dump_logits = a.substr(14);
     else if (a == "--version") o.version = true;
     else if (a == "--help" || a == "-h") o.help = true;
     else if (a.rfind("--kokkos-", 0) == 0) continue;  // Kokkos' own flags

@@ -19,6 +19,8 @@ struct Options {
   bool quiet = false;             // no progress lines
   bool force = false;             // --force: run even when the memory guard refuses
   bool verify_layout = false;     // --verify-layout: check that the local shards tile every tensor
+  bool forward = false;           // --forward: run the model on a batch after init (docs/forward.md)
+  std::string dump_logits;        // --dump-logits FILE.safetensors (implies --forward)
 };
 
 //! Parses argv; throws InputError for an unknown flag, a missing value or

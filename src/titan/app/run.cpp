@@ -16,6 +16,7 @@
 #include "titan/core/errors.hpp"
 #include "titan/core/memory_usage.hpp"
 #include "titan/core/profile_region.hpp"
+#include "titan/forward/forward_phase.hpp"
 #include "titan/init/fingerprint.hpp"
 #include "titan/models/registry.hpp"
 #include "titan/modules/module.hpp"
@@ -139,6 +140,8 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     if (!opt.help && !opt.version) {
       deck = read_deck(opt.deck_path, opt.sets, deck_families());
       check_fault_injection(deck.debug, w.size, opt.dry_run);
+      if (opt.forward || !opt.dump_logits.empty()) deck.forward.enabled = true;
+      deck.forward.dump_logits = opt.dump_logits;
       inject_fault(deck.debug, w.rank, "parse");
     }
   });
@@ -158,7 +161,26 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
   std::unique_ptr<ModelConfig> model_config;
   std::unique_ptr<AtomicFile> json_out;
   RankPlan rank_plan;  // what this rank will allocate (real runs)
+  bool const forward_on = deck.forward.enabled;
+  DecoderSpec forward_spec;
+  ForwardTokens forward_tokens;
+  std::unique_ptr<AtomicFile> logits_out;
   collective(w.comm, [&] {
+    if (forward_on) {  // the forward pass's input, checked before any heavy work
+      require(!opt.dry_run, "--forward needs a real run (not --dry-run)");
+      Family const& family = find_family(deck.family);
+      require(family.decoder_spec != nullptr, "--forward: family '" + deck.family + "' has no forward pass yet");
+      forward_spec = family.decoder_spec(*deck.model);
+      forward_tokens = make_forward_tokens(deck.forward, forward_spec);
+      if (!deck.forward.dump_logits.empty() && w.root()) {
+        try {
+          logits_out = std::make_unique<AtomicFile>(deck.forward.dump_logits);
+        } catch (InputError const& e) {  // AtomicFile names --report-json in its message
+          std::string m = e.what();
+          throw InputError("--dump-logits" + m.substr(m.find(' ')));
+        }
+      }
+    }
     mesh = Mesh::resolve(deck.mesh, ranks);
     model_config = find_family(deck.family).model_config(*deck.model, mesh);
     if (!opt.report_json.empty() && w.root()) json_out = std::make_unique<AtomicFile>(opt.report_json);
@@ -315,6 +337,13 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     report.phases = {reduce_phase(w, "parse", parse_local), reduce_phase(w, "build", build_local),
                      reduce_phase(w, "fill", fill_local), reduce_phase(w, "init_states", init_best),
                      reduce_phase(w, "stats", stats_local)};
+    // ---- Step 6a: the forward pass (--forward) ----
+    if (forward_on) {
+      double forward_local = 0;
+      report.forward = forward_phase(*model, forward_spec, mesh, w.comm, forward_tokens,
+                                     !deck.forward.dump_logits.empty(), logits_out.get(), forward_local);
+      report.phases.push_back(reduce_phase(w, "forward", forward_local));
+    }
     double const fill_max = report.phases[2].max_s, init_max = report.phases[3].max_s;
     if (init_max > 0) {
       report.init_params_per_s = static_cast<double>(report.params_total) / init_max;

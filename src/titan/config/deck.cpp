@@ -1,6 +1,8 @@
 #include "titan/config/deck.hpp"
 
 #include "titan/config/debug_settings_reader.hpp"
+#include "titan/forward/forward_deck.hpp"
+
 #include "titan/config/table_reader.hpp"
 #include "titan/core/errors.hpp"
 
@@ -345,6 +347,8 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
   TableReader init = top.sub("init");
   TableReader sharding = top.sub("sharding");
   read_overrides(init, sharding, deck.overrides);
+  TableReader forward = top.sub("forward");
+  read_forward_settings(forward, deck.forward);
   TableReader debug = top.sub("debug");
   deck.debug = read_debug_settings(debug);
   top.finish();
@@ -424,6 +428,9 @@ std::string resolved_deck_toml(Deck const& deck) {
       o << quoted_key(ov.pattern) << " = " << p << "\n";
     }
   }
+  if (deck.forward.enabled || deck.forward.batch != ForwardSettings{}.batch ||
+      deck.forward.seq_len != ForwardSettings{}.seq_len || deck.forward.tokens_seed != 0 || !deck.forward.tokens_file.empty())
+    o << "\n[forward]\n" << forward_settings_table(deck.forward) << "\n";
   if (deck.debug.any()) {
     toml::table debug;
     print_debug_settings(deck.debug, debug);

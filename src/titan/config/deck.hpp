@@ -7,6 +7,7 @@
 #include "titan/config/model_args.hpp"
 #include "titan/config/param_overrides.hpp"
 #include "titan/core/dtype.hpp"
+#include "titan/forward/forward_settings.hpp"
 #include "titan/parallel/mesh.hpp"
 
 #include <cstdint>
@@ -31,6 +32,7 @@ struct Deck {
   std::string flavor;  // default: the family's first flavor
   std::shared_ptr<ModelArgs const> model;  // the flavor preset with the deck's [model] keys applied
   ParamOverrides overrides;
+  ForwardSettings forward;  // [forward]: the forward pass (run with --forward or enabled = true)
   DebugSettings debug;  // [debug]: fault injection and memory guard test switches
 
   //! The [model] arguments as the family's own type (the family knows it).

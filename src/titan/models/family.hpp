@@ -5,6 +5,7 @@
 #pragma once
 
 #include "titan/config/model_args.hpp"
+#include "titan/forward/decoder_spec.hpp"
 #include "titan/modules/model_config.hpp"
 #include "titan/parallel/mesh.hpp"
 
@@ -22,6 +23,9 @@ struct Family {
   //! Parameters a token touches, given the total (= total for dense models;
   //! MoE: total minus the routed experts a token does not use).
   std::int64_t (*activated_params)(ModelArgs const& args, std::int64_t total) = nullptr;
+  //! What the forward pass needs to run the model (--forward); null for a
+  //! family that has none yet.
+  DecoderSpec (*decoder_spec)(ModelArgs const& args) = nullptr;
 };
 
 }  // namespace titan

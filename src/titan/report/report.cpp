@@ -90,6 +90,19 @@ void RunReport::print_summary(std::ostream& out) const {
       out.unsetf(std::ios::fixed);
     }
   }
+  if (forward) {
+    ForwardReport const& f = *forward;
+    out << "\nforward: batch " << f.batch << " x seq_len " << f.seq_len << " (tokens: " << f.tokens << ")\n"
+        << std::setprecision(6) << "  loss " << f.loss << " (ln V = " << f.ln_vocab << "), " << std::setprecision(4)
+        << f.tokens_per_s << " tokens/s, " << f.gflops << " GFLOP/s (" << f.flops / 1e9 << " GFLOP in " << f.seconds
+        << " s, slowest rank)\n  logits fingerprint " << hex64(f.logits_fingerprint) << ", peak RSS per rank "
+        << human_bytes(static_cast<double>(f.peak_rss_min)) << " .. " << human_bytes(static_cast<double>(f.peak_rss_max))
+        << ", planned " << human_bytes(static_cast<double>(f.planned_bytes_max)) << " (max rank)"
+        << (f.dump_logits.empty() ? std::string() : ", logits written to " + f.dump_logits) << "\n";
+    out << "TITAN_FORWARD loss=" << std::setprecision(8) << f.loss << " ln_vocab=" << f.ln_vocab << std::setprecision(4)
+        << " tokens_per_s=" << f.tokens_per_s << " gflops=" << f.gflops << " logits_fingerprint=" << hex64(f.logits_fingerprint)
+        << "\n";
+  }
   double init_s = 0;
   for (auto const& p : phases)
     if (p.name == "init_states") init_s = p.max_s;
@@ -179,6 +192,19 @@ std::string RunReport::json() const {
   if (!dry_run) key("memory"), o << "{\"peak_rss_min_per_rank\": " << peak_rss_min << ", \"peak_rss_max_per_rank\": " << peak_rss_max << "},\n";
   if (layout_verified) key("layout_verified"), o << (*layout_verified ? "true" : "false") << ",\n";
   if (fingerprint) key("fingerprint"), json_string(o, hex64(*fingerprint)), o << ",\n";
+  if (forward) {
+    ForwardReport const& f = *forward;
+    key("forward"), o << "{\"batch\": " << f.batch << ", \"seq_len\": " << f.seq_len << ", \"vocab_size\": " << f.vocab_size
+                      << ", \"tokens\": ", json_string(o, f.tokens);
+    o << ", \"loss\": ", json_number(o, f.loss), o << ", \"ln_vocab\": ", json_number(o, f.ln_vocab);
+    o << ", \"seconds\": ", json_number(o, f.seconds), o << ", \"flops\": ", json_number(o, f.flops);
+    o << ", \"tokens_per_s\": ", json_number(o, f.tokens_per_s), o << ", \"gflops\": ", json_number(o, f.gflops);
+    o << ", \"logits_fingerprint\": ", json_string(o, hex64(f.logits_fingerprint));
+    o << ", \"peak_rss\": " << f.peak_rss_max << ", \"peak_rss_min\": " << f.peak_rss_min
+      << ", \"planned_bytes\": " << f.planned_bytes_max;
+    if (!f.dump_logits.empty()) o << ", \"dump_logits\": ", json_string(o, f.dump_logits);
+    o << "},\n";
+  }
   key("phases"), o << "{";
   for (std::size_t i = 0; i < phases.size(); ++i) {
     o << (i ? ", " : "") << "\"" << phases[i].name << "\": {\"min_s\": ";

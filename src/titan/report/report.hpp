@@ -1,6 +1,7 @@
 // The run report (design §6): a human summary on stdout and the same as JSON.
 #pragma once
 
+#include "titan/forward/forward_report.hpp"
 #include "titan/init/init_spec.hpp"
 
 #include <cstdint>
@@ -74,6 +75,7 @@ struct RunReport {
   std::vector<ProfileReport> init_profile;  // largest first (real runs)
   bool print_profile = false;               // --profile: the whole table in the summary
   std::vector<BufferReport> buffers;
+  std::optional<ForwardReport> forward;     // --forward
 
   //! bytes_max_per_rank / bytes_avg_per_rank (1 = perfectly balanced).
   double bytes_imbalance() const;

@@ -1,0 +1,32 @@
+// One transformer block's forward on gathered (full, float32) weights:
+// h = x + attn(RMSNorm(x)); out = h + FFN(RMSNorm(h)) (torchtitan's
+// TransformerBlock), the FFN dense SwiGLU or a routed MoE.
+#pragma once
+
+#include "titan/forward/kernels.hpp"
+
+namespace titan {
+
+struct BlockWeights {
+  FVec attention_norm, ffn_norm;  // [D]
+  FMat wq, wk, wv, wo;
+  FVec q_norm, k_norm;            // [hd] (qk_norm only)
+  FMat w1, w2, w3;                // dense FFN
+  MoEWeights moe;                 // MoE FFN
+};
+
+//! The activations of Bl sequences of T tokens, reused by every block.
+struct Activations {
+  std::int64_t n_seq = 0, T = 0;
+  Kokkos::View<float**, Layout, MemSpace> xn, q, k, v, attn, y, h1, h3, scores;
+  Kokkos::View<float****, Layout, MemSpace> qh, kh, vh, oh;
+  Activations(DecoderSpec const& spec, std::int64_t n_seq, std::int64_t T);
+  //! Bytes held by the views above.
+  std::int64_t bytes() const;
+};
+
+//! x [Bl*T, D] in place: one block of `layer` (RoPE table `freqs`).
+void block_forward(DecoderSpec const& spec, LayerSpec const& layer, BlockWeights const& w, FreqsView freqs,
+                   Activations& a, FMat x, FlopCounter& fc);
+
+}  // namespace titan

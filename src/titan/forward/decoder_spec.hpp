@@ -1,0 +1,64 @@
+// What the forward pass needs to know about a decoder model, as a plain
+// struct (no Kokkos, no TOML): sizes, the attention and FFN variants, and the
+// FQN of every weight it reads. Each family fills one (llama3_decoder_spec);
+// the forward code knows no family's own argument struct.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace titan {
+
+//! How RoPE pairs the features of a head (design: docs/forward.md).
+//! interleaved: (x[2j], x[2j+1]) as one complex number (Llama3, torchtitan's ComplexRoPE);
+//! rotate_half: (x[j], x[j+hd/2]) (Qwen3, torchtitan's CosSinRoPE).
+enum class RopeStyle { interleaved, rotate_half };
+enum class FfnKind { dense, moe };
+enum class ScoreFunc { softmax, sigmoid };
+
+//! A routed mixture of experts (torchtitan's MoE with its TokenChoiceTopKRouter).
+struct MoESpec {
+  std::int64_t num_experts = 0;    // E
+  std::int64_t top_k = 1;          // K
+  std::int64_t hidden = 0;         // Fm, per expert
+  ScoreFunc score_func = ScoreFunc::softmax;
+  bool route_norm = false;         // renormalize the K selected scores to sum 1 (+1e-20)
+  double route_scale = 1.0;        // multiplier on the final scores
+  std::int64_t shared_hidden = 0;  // hidden width of the merged shared experts; 0 = none
+  // FQNs. w1/w3 [E, Fm, D], w2 [E, D, Fm], router_gate [E, D]; shared [Fs, D] / [D, Fs].
+  std::string router_gate, w1, w2, w3;
+  std::string shared_w1, shared_w2, shared_w3;
+};
+
+struct LayerSpec {
+  std::string attention_norm, ffn_norm;  // RMSNorm weights [D]
+  std::string wq, wk, wv, wo;            // [Hq*hd, D], [Hkv*hd, D], [Hkv*hd, D], [D, Hq*hd]
+  std::string q_norm, k_norm;            // [hd] when DecoderSpec::qk_norm
+  bool use_rope = true;                  // false: a NoPE layer
+  FfnKind ffn = FfnKind::dense;
+  std::int64_t ffn_hidden = 0;           // F (dense)
+  std::string w1, w2, w3;                // dense SwiGLU: [F, D], [D, F], [F, D]
+  MoESpec moe;                           // when ffn == moe
+};
+
+struct DecoderSpec {
+  std::string family;
+  std::int64_t dim = 0;          // D
+  std::int64_t n_heads = 0;      // Hq
+  std::int64_t n_kv_heads = 0;   // Hkv (divides Hq)
+  std::int64_t head_dim = 0;     // hd (Hq*hd may differ from D)
+  std::int64_t vocab_size = 0;   // V
+  std::int64_t max_seq_len = 0;  // rows of the RoPE table
+  double norm_eps = 1e-5;        // every RMSNorm over D
+  bool tie_embeddings = false;   // tok_embeddings and output are one tensor
+  RopeStyle rope_style = RopeStyle::interleaved;
+  bool qk_norm = false;          // RMSNorm over hd on q and k, per head, before RoPE
+  double qk_norm_eps = 1e-6;
+  std::string tok_embeddings, norm, output;  // [V, D], [D], [V, D]
+  std::vector<LayerSpec> layers;
+
+  std::int64_t n_layers() const { return static_cast<std::int64_t>(layers.size()); }
+};
+
+}  // namespace titan

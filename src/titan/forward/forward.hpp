@@ -1,0 +1,35 @@
+// The forward pass of a decoder on its sharded parameters (design §11):
+// per block, gather the block's full parameters (fp32) into reused scratch,
+// compute, drop; the batch split over the ranks (data parallel); loss,
+// fingerprint and (optionally) the logits reduced to rank 0.
+#pragma once
+
+#include "titan/forward/decoder_spec.hpp"
+#include "titan/forward/tokens.hpp"
+#include "titan/modules/module.hpp"
+
+#include <mpi.h>
+
+#include <vector>
+
+namespace titan {
+
+struct ForwardOutcome {
+  double loss = 0;                 // mean over B*(T-1) predictions (every rank)
+  double seconds = 0;              // this rank: embedding to logits, fenced
+  double flops = 0;                // this rank's products
+  std::uint64_t fingerprint = 0;   // all ranks' logits (every rank)
+  std::int64_t planned_bytes = 0;  // this rank: shards + scratch + activations + logits
+  std::vector<float> logits;       // [B, T, V] on rank 0 when asked for
+};
+
+//! Collective over `comm` (its size = mesh.world_size()). Sequence b runs on
+//! the rank r whose chunk_range(B, world, r) holds b (contiguous blocks).
+ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh const& mesh, MPI_Comm comm,
+                           ForwardTokens const& tokens, bool gather_logits);
+
+//! Throws InputError when a weight named by the spec is missing or has
+//! another shape than the spec implies (a spec/model mismatch).
+void check_spec_against_model(Module const& model, DecoderSpec const& spec);
+
+}  // namespace titan

@@ -1,0 +1,18 @@
+// The driver's forward phase: checks the spec against the model, runs the
+// forward pass, reduces timings and memory over the ranks, writes the
+// --dump-logits file, and fills the report.
+#pragma once
+
+#include "titan/forward/forward.hpp"
+#include "titan/forward/forward_report.hpp"
+#include "titan/report/atomic_file.hpp"
+
+namespace titan {
+
+//! Collective over `comm`. `dump` (rank 0 only, may be null) receives
+//! logits F32 [B, T, V] and tokens I64 [B, T] as safetensors and is committed.
+//! `local_seconds` is this rank's time of the pass (for the phase table).
+ForwardReport forward_phase(Module const& model, DecoderSpec const& spec, Mesh const& mesh, MPI_Comm comm,
+                            ForwardTokens const& tokens, bool dump_logits, AtomicFile* dump, double& local_seconds);
+
+}  // namespace titan

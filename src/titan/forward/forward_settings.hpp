@@ -1,0 +1,19 @@
+// The deck's [forward] table and the --forward/--dump-logits options, as a
+// plain struct (no Kokkos, no TOML).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace titan {
+
+struct ForwardSettings {
+  bool enabled = false;          // [forward] enabled, or --forward
+  std::int64_t batch = 2;        // B sequences
+  std::int64_t seq_len = 64;     // T tokens per sequence
+  std::uint64_t tokens_seed = 0; // key of the deterministic tokens
+  std::string tokens_file;       // safetensors with one I64 [B, T] tensor 'tokens' ("" = generate)
+  std::string dump_logits;       // --dump-logits FILE.safetensors ("" = none)
+};
+
+}  // namespace titan
