@@ -3,6 +3,7 @@
 // later, when the model config is made (models/).
 #pragma once
 
+#include "titan/checkpoint/checkpoint_settings.hpp"
 #include "titan/config/debug_settings.hpp"
 #include "titan/core/dtype.hpp"
 #include "titan/models/llama3.hpp"
@@ -31,6 +32,7 @@ struct Deck {
   Llama3Args llama3;  // flavor preset with the deck's [model] overrides applied
   ParamOverrides overrides;
   DebugSettings debug;  // [debug]: fault injection and memory guard test switches
+  CheckpointSettings checkpoint;  // [checkpoint]: save/load directories, names, file size limit
 };
 
 //! Reads `path` (every rank does, and reaches the same verdict), then applies
