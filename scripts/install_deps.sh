@@ -9,7 +9,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   cmake make g++ git python3 \
   libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev \
-  libtomlplusplus-dev catch2 librandom123-dev \
+  libtomlplusplus-dev catch2 librandom123-dev nlohmann-json3-dev \
   libopenmpi-dev openmpi-bin libopenblas0-pthread \
   python3-numpy python3-matplotlib \
   > /dev/null

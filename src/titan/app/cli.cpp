@@ -32,6 +32,19 @@ options:
                       and tokens I64 [B, T] to FILE as safetensors (rank 0, atomically)
   --force             run even when the memory guard finds that the planned
                       allocations exceed the memory available on a node
+  --save DIR          after init, write the model as sharded safetensors into DIR
+                      (model-0000i-of-0000N.safetensors + model.safetensors.index.json;
+                      written into DIR.tmp.<pid>, renamed when complete);
+                      docs/checkpoint.md
+  --overwrite         with --save: replace an existing DIR (after the new one is complete)
+  --load DIR          fill the parameters from the checkpoint in DIR instead of the
+                      initializers (any mesh; the init phase becomes 'load')
+  --checkpoint-names titan|hf
+                      tensor names in the checkpoint: titan's FQNs (default) or
+                      Hugging Face's (Llama3; q/k rows permuted, config.json written)
+  --load-convert-dtype
+                      with --load: accept a checkpoint stored in the other dtype
+                      (bfloat16 <-> float32) and convert it to run.dtype
   --print-config      print the fully resolved deck and exit
   --quiet             no progress lines on stderr
   --profile           print init_states time of every module group (the JSON
@@ -48,7 +61,8 @@ Options parse_command_line(int argc, char** argv) {
   Options o;
   std::vector<std::string> const flags = {"--set", "--dry-run", "--ranks", "--report-json", "--print-config",
                                           "--quiet", "--profile", "--version", "--help", "-h", "--verify-layout", "--force",
-                                          "--forward", "--dump-logits"};
+                                          "--forward", "--dump-logits", "--save", "--load", "--overwrite",
+                                          "--checkpoint-names", "--load-convert-dtype"};
   auto value_of = [&](int& i, std::string const& flag) -> std::string {
     require(i + 1 < argc, flag + " needs a value (see --help)");
     return argv[++i];
@@ -79,6 +93,14 @@ Options parse_command_line(int argc, char** argv) {
     else if (a == "--forward") o.forward = true;
     else if (a == "--dump-logits") o.dump_logits = value_of(i, a);
     else if (a.rfind("--dump-logits=", 0) == 0) o.dump_logits = a.substr(14);
+    else if (a == "--save") o.save_dir = value_of(i, a);
+    else if (a == "--load") o.load_dir = value_of(i, a);
+    else if (a == "--overwrite") o.overwrite = true;
+    else if (a == "--checkpoint-names") {
+      o.checkpoint_names = value_of(i, a);
+      require(o.checkpoint_names == "titan" || o.checkpoint_names == "hf",
+              "--checkpoint-names " + o.checkpoint_names + ": expected 'titan' or 'hf'");
+    } else if (a == "--load-convert-dtype") o.load_convert_dtype = true;
     else if (a == "--version") o.version = true;
     else if (a == "--help" || a == "-h") o.help = true;
     else if (a.rfind("--kokkos-", 0) == 0) continue;  // Kokkos' own flags

@@ -21,6 +21,11 @@ struct Options {
   bool verify_layout = false;     // --verify-layout: check that the local shards tile every tensor
   bool forward = false;           // --forward: run the model on a batch after init (docs/forward.md)
   std::string dump_logits;        // --dump-logits FILE.safetensors (implies --forward)
+  std::string save_dir;           // --save DIR: write a checkpoint after init (overrides [checkpoint] save)
+  std::string load_dir;           // --load DIR: fill the parameters from a checkpoint (overrides [checkpoint] load)
+  bool overwrite = false;         // --overwrite: replace an existing --save directory
+  std::string checkpoint_names;   // --checkpoint-names titan|hf ("" = the deck's)
+  bool load_convert_dtype = false;  // --load-convert-dtype: convert bf16 <-> fp32 on load
 };
 
 //! Parses argv; throws InputError for an unknown flag, a missing value or

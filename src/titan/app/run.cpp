@@ -11,6 +11,7 @@
 #include "titan/app/memory_plan.hpp"
 #include "titan/app/plan.hpp"
 #include "titan/app/progress.hpp"
+#include "titan/checkpoint/checkpoint_driver.hpp"
 #include "titan/config/deck.hpp"
 #include "titan/core/bf16.hpp"
 #include "titan/core/errors.hpp"
@@ -122,6 +123,42 @@ void fill_zeros(std::vector<ParameterPtr> const& params) {
   }
 }
 
+// The checkpoint settings of this run: the command line over the deck's [checkpoint].
+struct CheckpointPlan {
+  std::string save, load;
+  bool overwrite = false, convert = false;
+  CheckpointNames names = CheckpointNames::titan;
+  CheckpointSettings deck;
+};
+
+CheckpointPlan checkpoint_plan(Options const& opt, Deck const& deck) {
+  CheckpointPlan c;
+  c.deck = deck.checkpoint;
+  c.save = opt.save_dir.empty() ? deck.checkpoint.save : opt.save_dir;
+  c.load = opt.load_dir.empty() ? deck.checkpoint.load : opt.load_dir;
+  c.overwrite = opt.overwrite;
+  c.convert = opt.load_convert_dtype;
+  parse_checkpoint_names(opt.checkpoint_names.empty() ? deck.checkpoint.names : opt.checkpoint_names, c.names);
+  require(!opt.dry_run || (c.save.empty() && c.load.empty()),
+          "--save and --load need a real run; --dry-run allocates nothing to save or load");
+  require(!c.overwrite || !c.save.empty(), "--overwrite replaces the --save directory; no --save given");
+  require(!c.convert || !c.load.empty(), "--load-convert-dtype converts what --load reads; no --load given");
+  return c;
+}
+
+// The heads of the q/k row permutation for HF names (from the family's
+// registry entry; titan names need none).
+AttentionHeads attention_heads(Deck const& deck, CheckpointNames names) {
+  if (names != CheckpointNames::hf) return {};
+  Family const& f = find_family(deck.family);
+  require(f.attention_heads != nullptr && f.hf_config_json != nullptr,
+          "--checkpoint-names hf: family '" + deck.family + "' has no Hugging Face name mapping; use titan names");
+  return f.attention_heads(*deck.model);
+}
+
+// config.json as Hugging Face writes it for the model (--checkpoint-names hf).
+std::string hf_config(Deck const& deck) { return find_family(deck.family).hf_config_json(*deck.model, deck.run.dtype); }
+
 int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
   RunReport report;
   report.version = TITAN_VERSION;
@@ -154,6 +191,9 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     return 0;
   }
   double const parse_local = MPI_Wtime() - parse_s;
+  CheckpointPlan ckpt;
+  collective(w.comm, [&] { ckpt = checkpoint_plan(opt, deck); });
+  bool const loading = !ckpt.load.empty();
 
   // ---- Step 2: mesh, model config, output file (fail before any heavy work) ----
   int const ranks = opt.dry_run && opt.plan_ranks > 0 ? opt.plan_ranks : w.size;
@@ -193,6 +233,10 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
       rank_plan = plan_rank_memory(*model_config, plan_ctx);
     }
   });
+  // --save: the destination is checked and its temporary directory made now,
+  // before any heavy work; the saver removes it again unless the save completes.
+  CheckpointSaver saver;
+  if (!ckpt.save.empty()) saver.prepare(w.comm, ckpt.save, ckpt.overwrite);
   // Memory guard (collective): refuse now rather than be OOM-killed while allocating.
   if (!opt.dry_run)
     guard_memory(w.comm, rank_plan.local_bytes, {rank_plan.model_params, deck.run.dtype, w.size},
@@ -230,6 +274,13 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     report.bytes_total += p->numel() * static_cast<std::int64_t>(dtype_size(p->dtype()));
   }
   report.params_activated = find_family(deck.family).activated_params(*deck.model, report.params_total);
+  std::vector<CheckpointTensor> ckpt_tensors;
+  if (!ckpt.save.empty() || loading) {
+    collective(w.comm, [&] { ckpt_tensors = checkpoint_tensors(params, deck.family, ckpt.names, attention_heads(deck, ckpt.names)); });
+    // Free space for the tensors plus a generous allowance for the headers.
+    if (!ckpt.save.empty())
+      saver.check_space(w.comm, static_cast<std::uint64_t>(report.bytes_total) + (std::uint64_t(1) << 20));
+  }
 
   if (opt.dry_run) {
     double const t0 = MPI_Wtime();
@@ -250,9 +301,11 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
 
     // ---- Step 4: init_states, run.repeat times (one warm-up first when repeating) ----
     std::int64_t const my_elems = local_params(params);
-    int const reps = deck.run.repeat > 1 ? deck.run.repeat + 1 : 1;
+    int const reps = loading ? 1 : deck.run.repeat > 1 ? deck.run.repeat + 1 : 1;
     double init_best = 1e300;
     InitProfile profile;
+    Metadata loaded_metadata;  // --load: the checkpoint's __metadata__
+    report.loaded = loading;
     for (int rep = 0; rep < reps; ++rep) {
       double init_local = 0;
       collective(w.comm, [&] {
@@ -265,8 +318,17 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
           profile.record(p);
           progress.advance(static_cast<double>(p.local_numel()));
         };
+        ictx.fill_parameters = !loading;  // --load: buffers only; the checkpoint fills the parameters
         profile.start();  // the profile keeps the last repetition
-        init_local = timed("init_states", [&] { model->init_states(ictx); });
+        init_local = timed(loading ? "load" : "init_states", [&] {
+          model->init_states(ictx);
+          if (loading) {
+            report.checkpoints.push_back(load_checkpoint(w.comm, ckpt.load, ckpt_tensors, ckpt.convert,
+                                                         static_cast<std::uint64_t>(ckpt.deck.buffer_bytes),
+                                                         &loaded_metadata));
+            report.checkpoints.back().names = checkpoint_names_name(ckpt.names);
+          }
+        });
         progress.finish();
         inject_fault(deck.debug, w.rank, "init_states");
       });
@@ -309,6 +371,10 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     std::uint64_t model_fp = 0;
     for (std::size_t i = 0; i < n; ++i) {
       ParameterReport r = describe_parameter(*params[i], find_init(*model, params[i]->fqn()));
+      if (loading) {
+        r.init = "loaded";
+        r.init_spec.reset();
+      }
       ValueStats s;
       s.fingerprint = fp[i];
       s.count = sums[3 * i];
@@ -326,6 +392,31 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     for (std::size_t i = 0; i < buffers.size(); ++i)
       report.buffers.push_back({buffers[i]->fqn(), buffers[i]->shape(), "float32", buffer_fp[i]});
 
+    // ---- Step 5b: --save (after the fingerprint, which goes into the metadata) ----
+    double save_local = -1;
+    if (!ckpt.save.empty()) {
+      std::string seed = std::to_string(deck.run.seed);
+      for (auto const& [k, v] : loaded_metadata)
+        if (k == "seed") seed = v;  // a loaded model keeps the seed it was made with
+      Metadata const metadata = {{"format", "pt"},
+                                 {"program", "titan_app"},
+                                 {"version", TITAN_VERSION},
+                                 {"family", deck.family},
+                                 {"flavor", deck.flavor},
+                                 {"dtype", dtype_name(deck.run.dtype)},
+                                 {"seed", seed},
+                                 {"fingerprint", hex64(model_fp)},
+                                 {"names", checkpoint_names_name(ckpt.names)}};
+      std::vector<std::pair<std::string, std::string>> extra;
+      if (ckpt.names == CheckpointNames::hf) extra.emplace_back("config.json", hf_config(deck));
+      report.checkpoints.push_back(saver.save(w.comm, ckpt_tensors, metadata,
+                                              static_cast<std::uint64_t>(ckpt.deck.max_file_bytes),
+                                              static_cast<std::uint64_t>(ckpt.deck.buffer_bytes), extra,
+                                              static_cast<std::uint64_t>(ckpt.deck.write_speed_sample_bytes)));
+      report.checkpoints.back().names = checkpoint_names_name(ckpt.names);
+      save_local = report.checkpoints.back().seconds;  // without the write-speed reference
+    }
+
     // ---- Step 6: per-rank loads, memory, timings ----
     record_load(report, measured_load(params, w.comm));
     std::int64_t const rss = peak_resident_bytes();
@@ -335,8 +426,9 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     for (ProfileEntry const& e : profile.reduce(w.comm))
       report.init_profile.push_back({e.group, e.elements, e.max_s, e.fraction});
     report.phases = {reduce_phase(w, "parse", parse_local), reduce_phase(w, "build", build_local),
-                     reduce_phase(w, "fill", fill_local), reduce_phase(w, "init_states", init_best),
+                     reduce_phase(w, "fill", fill_local), reduce_phase(w, loading ? "load" : "init_states", init_best),
                      reduce_phase(w, "stats", stats_local)};
+    if (save_local >= 0) report.phases.push_back(reduce_phase(w, "save", save_local));
     // ---- Step 6a: the forward pass (--forward) ----
     if (forward_on) {
       double forward_local = 0;
@@ -345,7 +437,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
       report.phases.push_back(reduce_phase(w, "forward", forward_local));
     }
     double const fill_max = report.phases[2].max_s, init_max = report.phases[3].max_s;
-    if (init_max > 0) {
+    if (init_max > 0 && !loading) {
       report.init_params_per_s = static_cast<double>(report.params_total) / init_max;
       report.init_GBps = static_cast<double>(report.bytes_total) / init_max / 1e9;
     }

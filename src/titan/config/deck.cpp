@@ -290,6 +290,37 @@ std::string read_deck_file(std::string const& path) {
   return text;
 }
 
+// [checkpoint]: directories, names, sizes (docs/checkpoint.md).
+void read_checkpoint_settings(TableReader& t, CheckpointSettings& c) {
+  if (auto v = t.get_string("save")) {
+    require(!v->empty(), t.where("save") + " save must name a directory");
+    c.save = *v;
+  }
+  if (auto v = t.get_string("load")) {
+    require(!v->empty(), t.where("load") + " load must name a directory");
+    c.load = *v;
+  }
+  if (auto v = t.get_string("names")) {
+    require(*v == "titan" || *v == "hf", t.where("names") + " names = '" + *v + "' is not known (use 'titan' or 'hf')");
+    c.names = *v;
+  }
+  if (auto v = t.get_int("max_file_bytes")) {
+    require(*v > 0, t.where("max_file_bytes") + " max_file_bytes = " + std::to_string(*v) + " must be > 0");
+    c.max_file_bytes = *v;
+  }
+  if (auto v = t.get_int("buffer_bytes")) {
+    require(*v >= 4096 && *v <= (std::int64_t(1) << 34),
+            t.where("buffer_bytes") + " buffer_bytes = " + std::to_string(*v) + " must be between 4096 and 2^34");
+    c.buffer_bytes = *v;
+  }
+  if (auto v = t.get_int("write_speed_sample_bytes")) {
+    require(*v >= 0, t.where("write_speed_sample_bytes") + " write_speed_sample_bytes = " + std::to_string(*v) +
+                         " must be >= 0 (0 = no measurement)");
+    c.write_speed_sample_bytes = *v;
+  }
+  t.finish();
+}
+
 }  // namespace
 
 Deck read_deck(std::string const& path, std::vector<std::string> const& sets, std::vector<DeckFamily> const& families) {
@@ -351,6 +382,8 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
   read_forward_settings(forward, deck.forward);
   TableReader debug = top.sub("debug");
   deck.debug = read_debug_settings(debug);
+  TableReader checkpoint = top.sub("checkpoint");
+  read_checkpoint_settings(checkpoint, deck.checkpoint);
   top.finish();
   return deck;
 }
@@ -431,6 +464,17 @@ std::string resolved_deck_toml(Deck const& deck) {
   if (deck.forward.enabled || deck.forward.batch != ForwardSettings{}.batch ||
       deck.forward.seq_len != ForwardSettings{}.seq_len || deck.forward.tokens_seed != 0 || !deck.forward.tokens_file.empty())
     o << "\n[forward]\n" << forward_settings_table(deck.forward) << "\n";
+  if (deck.checkpoint.any()) {
+    CheckpointSettings const& c = deck.checkpoint;
+    toml::table t;
+    if (!c.save.empty()) t.insert("save", c.save);
+    if (!c.load.empty()) t.insert("load", c.load);
+    t.insert("names", c.names);
+    t.insert("max_file_bytes", c.max_file_bytes);
+    t.insert("buffer_bytes", c.buffer_bytes);
+    t.insert("write_speed_sample_bytes", c.write_speed_sample_bytes);
+    o << "\n[checkpoint]\n" << t << "\n";
+  }
   if (deck.debug.any()) {
     toml::table debug;
     print_debug_settings(deck.debug, debug);

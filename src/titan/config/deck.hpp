@@ -3,6 +3,7 @@
 // family (the families come in as DeckFamily entries from models/).
 #pragma once
 
+#include "titan/checkpoint/checkpoint_settings.hpp"
 #include "titan/config/debug_settings.hpp"
 #include "titan/config/model_args.hpp"
 #include "titan/config/param_overrides.hpp"
@@ -34,6 +35,7 @@ struct Deck {
   ParamOverrides overrides;
   ForwardSettings forward;  // [forward]: the forward pass (run with --forward or enabled = true)
   DebugSettings debug;  // [debug]: fault injection and memory guard test switches
+  CheckpointSettings checkpoint;  // [checkpoint]: save/load directories, names, file size limit
 
   //! The [model] arguments as the family's own type (the family knows it).
   template <class Args>

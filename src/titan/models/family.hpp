@@ -4,7 +4,9 @@
 // line per family in registry.cpp.
 #pragma once
 
+#include "titan/checkpoint/checkpoint_names.hpp"
 #include "titan/config/model_args.hpp"
+#include "titan/core/dtype.hpp"
 #include "titan/forward/decoder_spec.hpp"
 #include "titan/modules/model_config.hpp"
 #include "titan/parallel/mesh.hpp"
@@ -26,6 +28,10 @@ struct Family {
   //! What the forward pass needs to run the model (--forward); null for a
   //! family that has none yet.
   DecoderSpec (*decoder_spec)(ModelArgs const& args) = nullptr;
+  //! Hugging Face interop of checkpoints (--checkpoint-names hf): the heads
+  //! of the q/k row permutation and config.json; null where none is defined.
+  AttentionHeads (*attention_heads)(ModelArgs const& args) = nullptr;
+  std::string (*hf_config_json)(ModelArgs const& args, DType dtype) = nullptr;
 };
 
 }  // namespace titan

@@ -73,7 +73,7 @@ void Module::init_states(InitContext& ctx) {
                        " has no initializer (param_init has: " + (available.empty() ? "nothing" : available) +
                        "); there is no default");
     }
-    if (it->second.kind == InitKind::skip) continue;
+    if (it->second.kind == InitKind::skip || !ctx.fill_parameters) continue;
     fill_parameter(*param, it->second, ctx.seed);
     param->set_init_used(it->second);
     if (ctx.after_parameter) ctx.after_parameter(*param);

@@ -30,6 +30,9 @@ struct ModuleConfig {
 struct InitContext {
   std::uint64_t seed = 0;
   std::function<void(Parameter const&)> after_parameter;
+  //! false: leave the parameters alone and initialize the buffers only (a
+  //! checkpoint fills the parameters).
+  bool fill_parameters = true;
 };
 
 class Module {

@@ -103,6 +103,17 @@ void RunReport::print_summary(std::ostream& out) const {
         << " tokens_per_s=" << f.tokens_per_s << " gflops=" << f.gflops << " logits_fingerprint=" << hex64(f.logits_fingerprint)
         << "\n";
   }
+  for (auto const& c : checkpoints) {
+    out << "\ncheckpoint " << c.kind << ": " << c.dir << " (" << c.names << " names, " << c.tensors << " tensors, "
+        << c.files << " file" << (c.files == 1 ? "" : "s") << ", " << human_bytes(static_cast<double>(c.bytes)) << ")\n";
+    out << "  " << std::setprecision(4) << c.seconds << " s, " << c.GBps_total << " GB/s total, " << c.GBps_per_rank
+        << " GB/s per rank\n";
+    if (c.sequential_sample_bytes > 0)
+      out << "  sequential write on this machine: " << c.sequential_write_GBps << " GB/s (rank 0, "
+          << human_bytes(static_cast<double>(c.sequential_sample_bytes)) << " written and fsynced in "
+          << c.sequential_write_s << " s); the save ran at " << std::setprecision(3)
+          << 100.0 * c.GBps_total / std::max(c.sequential_write_GBps, 1e-12) << " % of it\n";
+  }
   double init_s = 0;
   for (auto const& p : phases)
     if (p.name == "init_states") init_s = p.max_s;
@@ -227,6 +238,25 @@ std::string RunReport::json() const {
     o << ", \"fraction\": ", json_number(o, e.fraction), o << "}";
   }
   o << "],\n";
+  if (!checkpoints.empty()) {
+    key("checkpoint"), o << "{";
+    for (std::size_t i = 0; i < checkpoints.size(); ++i) {
+      auto const& c = checkpoints[i];
+      o << (i ? ", " : "") << "\"" << c.kind << "\": {\"dir\": ", json_string(o, c.dir);
+      o << ", \"names\": ", json_string(o, c.names);
+      o << ", \"bytes\": " << c.bytes << ", \"files\": " << c.files << ", \"tensors\": " << c.tensors;
+      o << ", \"" << c.kind << "_s\": ", json_number(o, c.seconds);
+      o << ", \"GBps_total\": ", json_number(o, c.GBps_total);
+      o << ", \"GBps_per_rank\": ", json_number(o, c.GBps_per_rank);
+      if (c.sequential_sample_bytes > 0) {
+        o << ", \"sequential_write_GBps\": ", json_number(o, c.sequential_write_GBps);
+        o << ", \"sequential_write_s\": ", json_number(o, c.sequential_write_s);
+        o << ", \"sequential_sample_bytes\": " << c.sequential_sample_bytes;
+      }
+      o << "}";
+    }
+    o << "},\n";
+  }
   key("resolved_deck"), json_string(o, resolved_deck), o << ",\n";
   key("buffers"), o << "[";
   for (std::size_t i = 0; i < buffers.size(); ++i) {

@@ -44,6 +44,20 @@ struct BufferReport {
   std::uint64_t fingerprint = 0;
 };
 
+//! A checkpoint save or load (docs/checkpoint.md): bytes moved, wall time
+//! (slowest rank), throughput, and for a save the same machine's sequential
+//! write speed measured in the same run (rank 0 writes sample_bytes to a
+//! scratch file in the destination's parent, fsyncs it, deletes it).
+struct CheckpointReport {
+  std::string kind;  // "save" / "load"
+  std::string dir, names;
+  std::int64_t bytes = 0;  // file bytes (headers and tensor data)
+  int files = 0, tensors = 0;
+  double seconds = 0, GBps_total = 0, GBps_per_rank = 0;
+  std::int64_t sequential_sample_bytes = 0;  // 0 = not measured
+  double sequential_write_s = 0, sequential_write_GBps = 0;
+};
+
 struct RunReport {
   std::string program = "titan_app";
   std::string version;
@@ -76,6 +90,8 @@ struct RunReport {
   bool print_profile = false;               // --profile: the whole table in the summary
   std::vector<BufferReport> buffers;
   std::optional<ForwardReport> forward;     // --forward
+  std::vector<CheckpointReport> checkpoints;  // load and/or save, in run order
+  bool loaded = false;                       // parameters came from a checkpoint
 
   //! bytes_max_per_rank / bytes_avg_per_rank (1 = perfectly balanced).
   double bytes_imbalance() const;

@@ -2,6 +2,7 @@
 
 #include "titan/core/errors.hpp"
 #include "titan/models/common/init_rules.hpp"
+#include "titan/models/llama3/llama3_hf.hpp"
 #include "titan/models/llama3/llama3_spec.hpp"
 
 #include <cmath>
@@ -95,6 +96,7 @@ DecoderSpec decoder_spec(ModelArgs const& args) { return llama3_decoder_spec(dyn
 
 }  // namespace
 
-Family llama3_family() { return {llama3_deck_family(), model_config, activated_params, decoder_spec}; }
+Family llama3_family() { return {llama3_deck_family(), model_config,           activated_params,
+          decoder_spec,         llama3_attention_heads, llama3_hf_config_json}; }
 
 }  // namespace titan

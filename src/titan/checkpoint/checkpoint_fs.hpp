@@ -1,0 +1,53 @@
+// File-system steps of a crash-safe checkpoint save (docs/checkpoint.md):
+// a temporary sibling directory, fsync, rename into place, cleanup on failure;
+// plus the sequential-write reference measurement. Host-only; rank 0 calls
+// these (no MPI here).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace titan {
+
+//! The temporary directory of one save. prepare() refuses an existing
+//! destination (unless overwrite) and an unwritable parent (InputError);
+//! the destructor removes the temporary unless commit() succeeded.
+class CheckpointStaging {
+ public:
+  CheckpointStaging() = default;
+  ~CheckpointStaging();
+  CheckpointStaging(CheckpointStaging const&) = delete;
+  CheckpointStaging& operator=(CheckpointStaging const&) = delete;
+
+  //! Checks `dir` and creates "<dir>.tmp.<pid>". Throws InputError.
+  void prepare(std::string const& dir, bool overwrite);
+  //! Throws InputError when the file system of the destination has less
+  //! than `bytes` free (statvfs), naming both numbers.
+  void check_free_space(std::uint64_t bytes) const;
+  //! Writes a small file into the temporary directory and fsyncs it. RunError on failure.
+  void write_file(std::string const& name, std::string const& text) const;
+  //! fsyncs the temporary directory, renames it to the destination (an
+  //! existing one, with overwrite, is renamed aside first and removed after),
+  //! fsyncs the parent. RunError on failure (the old checkpoint is put back).
+  void commit();
+  //! Removes the temporary now (idempotent).
+  void discard();
+
+  std::string const& dir() const { return _dir; }
+  std::string const& tmp() const { return _tmp; }
+  std::string parent() const;
+
+ private:
+  std::string _dir, _tmp;
+  bool _overwrite = false, _active = false;
+};
+
+//! fsync of a directory (so that entries created or renamed in it persist).
+void fsync_directory(std::string const& dir);
+
+//! The reference: writes `bytes` to a scratch file in `dir` in 64 MiB
+//! write() calls, fsyncs it, removes it; returns the seconds taken
+//! (open to fsync). RunError on failure (the scratch file is removed).
+double measure_sequential_write(std::string const& dir, std::uint64_t bytes);
+
+}  // namespace titan

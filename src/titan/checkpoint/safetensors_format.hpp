@@ -1,0 +1,123 @@
+// The on-disk format of a titan_app checkpoint (design §10, docs/checkpoint.md):
+// Hugging Face-style sharded safetensors plus model.safetensors.index.json.
+// Host-only: plain structs, JSON text in and out; no Kokkos, no MPI.
+#pragma once
+
+#include "titan/core/dtype.hpp"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace titan {
+
+//! "F32" / "BF16": the safetensors dtype strings.
+char const* safetensors_dtype(DType t);
+//! Parses a safetensors dtype string; false for any other dtype (F16, I64, ...).
+bool parse_safetensors_dtype(std::string const& s, DType& out);
+
+//! Ordered string pairs: the "__metadata__" table, written in this order.
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+//! A tensor as stored: its name, dtype, shape, and [begin, end) byte offsets
+//! relative to the first byte after the header.
+struct TensorRecord {
+  std::string name;
+  DType dtype = DType::float32;
+  std::vector<std::int64_t> shape;
+  std::uint64_t begin = 0, end = 0;
+  std::uint64_t nbytes() const { return end - begin; }
+};
+
+//! One .safetensors file: its name, its tensors in file order, and the padded
+//! header text (a multiple of 8 bytes). The file is
+//! [u64 LE header length][header][tensor bytes].
+struct FileRecord {
+  std::string name;
+  std::vector<TensorRecord> tensors;
+  std::string header;
+  std::uint64_t data_start() const { return 8 + header.size(); }
+  std::uint64_t data_bytes() const { return tensors.empty() ? 0 : tensors.back().end; }
+  std::uint64_t size() const { return data_start() + data_bytes(); }
+};
+
+//! What the planner needs of each tensor, in the order they are written.
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::float32;
+  std::vector<std::int64_t> shape;
+};
+
+std::uint64_t tensor_bytes(TensorSpec const& t);
+
+//! "model-00001-of-00003.safetensors" (1-based, five digits like HF).
+std::string shard_file_name(int index, int count);
+
+//! Plans the files: tensors in the given order; a file holds tensors until
+//! the next one would make its data exceed max_file_bytes; a tensor larger
+//! than the limit gets a file of its own; tensors are never split. Headers
+//! are encoded (deterministically: metadata in the given order, then the
+//! tensors in file order) and padded with spaces to a multiple of 8 bytes.
+std::vector<FileRecord> plan_checkpoint_files(std::vector<TensorSpec> const& tensors, std::uint64_t max_file_bytes,
+                                              Metadata const& metadata);
+
+//! The 8-byte little-endian length prefix of a header.
+std::string header_length_prefix(std::uint64_t n);
+
+//! model.safetensors.index.json: {"metadata": {"total_size": N}, "weight_map":
+//! {name: file}} with the names sorted (as HF writes it), indent 2.
+std::string encode_index(std::vector<FileRecord> const& files);
+
+// ---- reading ---------------------------------------------------------------
+
+//! Largest header accepted (the safetensors library's limit).
+constexpr std::uint64_t max_header_bytes = 100000000;
+
+//! Parses and checks one header. `file` names the file in messages,
+//! `file_size` is its size in bytes, `header_size` the length prefix. Throws
+//! InputError "FILE: corrupt header: ..." for invalid JSON, a missing or
+//! malformed field, an unknown dtype, offsets that do not match
+//! shape x dtype size, overlap, leave a gap, or run past the end of the file
+//! ("truncated").
+struct ParsedFile {
+  std::string name;
+  std::uint64_t header_size = 0, file_size = 0;
+  Metadata metadata;
+  std::vector<TensorRecord> tensors;  // sorted by begin
+  std::uint64_t data_start() const { return 8 + header_size; }
+};
+ParsedFile parse_header(std::string const& header_text, std::string const& file, std::uint64_t header_size,
+                        std::uint64_t file_size);
+
+//! Parses model.safetensors.index.json; the weight map in name order.
+struct ParsedIndex {
+  std::uint64_t total_size = 0;
+  std::vector<std::pair<std::string, std::string>> weight_map;
+};
+ParsedIndex parse_index(std::string const& text, std::string const& path);
+
+//! A checkpoint directory read and checked for consistency (every tensor of
+//! the index in the file it names, and nothing else in the files).
+struct CheckpointContents {
+  std::string dir;
+  std::vector<ParsedFile> files;  // in the order the index first names them
+  Metadata metadata;              // of the first file
+};
+//! Reads DIR/model.safetensors.index.json and every header it names.
+//! Throws InputError naming the file (and tensor) for every defect.
+CheckpointContents read_checkpoint_directory(std::string const& dir);
+
+//! Where one expected tensor lies in a checkpoint.
+struct TensorLocation {
+  int file = -1;                 // index into CheckpointContents::files
+  std::uint64_t offset = 0;      // absolute byte offset of its data in the file
+  DType dtype = DType::float32;  // stored dtype
+};
+//! Matches the tensors a model expects (names, shapes, dtypes) against the
+//! checkpoint. Throws InputError naming file and tensor for a missing or
+//! extra tensor, a shape mismatch, or a dtype mismatch unless `convert_dtype`.
+std::vector<TensorLocation> match_checkpoint(CheckpointContents const& c, std::vector<TensorSpec> const& expected,
+                                             bool convert_dtype);
+
+}  // namespace titan
