@@ -225,3 +225,37 @@ TEST_CASE("flux: flavors, deck keys, axes_dim as an integer list", "[flux]") {
   CHECK_THROWS_WITH(read_deck(deck_file(base + "mlp_ratio = 0.0001\n"), {}, deck_families()),
                     Catch::Contains("the MLP width int(hidden_size * mlp_ratio) is 0"));
 }
+
+TEST_CASE("flux: children in torchtitan's registration order, parameter-free ones included", "[flux]") {
+  auto model = dry_build(flux_flavor("flux-debug"));
+  auto names = [](Module const& m) {
+    std::vector<std::string> n;
+    for (auto const& [name, child] : m.children()) n.push_back(name);
+    return n;
+  };
+  auto child = [](Module const& m, std::string const& name) -> Module const& {
+    for (auto const& [n, c] : m.children())
+      if (n == name) return *c;
+    FAIL("no child " << name << " under '" << m.fqn() << "'");  // throws
+    return m;
+  };
+  using V = std::vector<std::string>;
+  CHECK(names(*model) == V{"pe_embedder", "img_in", "time_in", "vector_in", "txt_in", "double_blocks", "single_blocks",
+                           "final_layer"});
+  CHECK(names(child(*model, "time_in")) == V{"in_layer", "silu", "out_layer"});
+  Module const& d = child(child(*model, "double_blocks"), "0");
+  CHECK(names(d) == V{"img_mod", "img_norm1", "img_attn", "img_norm2", "img_mlp", "txt_mod", "txt_norm1", "txt_attn",
+                      "txt_norm2", "txt_mlp"});
+  CHECK(names(child(d, "img_attn")) == V{"qkv", "norm", "proj"});
+  CHECK(names(child(child(d, "img_attn"), "norm")) == V{"query_norm", "key_norm"});
+  CHECK(names(child(d, "txt_mlp")) == V{"0", "1", "2"});
+  CHECK(std::string(child(child(d, "txt_mlp"), "1").type_name()) == "GELU");
+  CHECK(std::string(child(d, "img_norm1").type_name()) == "LayerNorm");
+  CHECK(child(d, "img_norm1").parameters().empty());  // no affine
+  Module const& s = child(child(*model, "single_blocks"), "1");
+  CHECK(names(s) == V{"linear1", "linear2", "norm", "pre_norm", "mlp_act", "modulation"});
+  Module const& f = child(*model, "final_layer");
+  CHECK(names(f) == V{"norm_final", "linear", "adaLN_modulation"});
+  CHECK(names(child(f, "adaLN_modulation")) == V{"0", "1"});
+  CHECK(std::string(child(child(f, "adaLN_modulation"), "0").type_name()) == "SiLU");
+}
