@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks a titan_app JSON report against facts that do not come from titan_app:
-the contract keys (design.md section 6), Llama3's init rules (spec 4.1), and each
+the contract keys (design.md section 6), Llama3's and Flux's init rules (spec 4.1,
+4.6), and each
 parameter's mean/std/min/max against its distribution's formula with a
 sampling tolerance. Parameters loaded from a checkpoint (init "loaded") are
 only counted. Usage: check_report.py REPORT.json"""
@@ -55,6 +56,33 @@ def llama3_rule(fqn, dim):
     raise AssertionError("no Llama3 rule for " + fqn)
 
 
+FLUX_XAVIER = re.compile(r"(img_in|txt_in)\.weight$|"
+                         r"double_blocks\.\d+\.(img|txt)_(attn\.qkv|attn\.proj|mlp\.0|mlp\.2)\.weight$|"
+                         r"single_blocks\.\d+\.linear[12]\.weight$")
+FLUX_NORMAL = re.compile(r"(time_in|vector_in)\.(in_layer|out_layer)\.weight$")
+FLUX_ZEROS = re.compile(r"double_blocks\.\d+\.(img|txt)_mod\.lin\.weight$|single_blocks\.\d+\.modulation\.lin\.weight$|"
+                        r"final_layer\.(linear|adaLN_modulation\.1)\.weight$")
+FLUX_ONES = re.compile(r"(double_blocks\.\d+\.(img|txt)_attn|single_blocks\.\d+)\.norm\.(query|key)_norm\.weight$")
+
+
+def flux_rule(fqn, shape):
+    """Flux's initializer for an FQN (spec 4.6), independent of titan_app:
+    (kind, std, bound). xavier_uniform_ of a weight [out, in] is U(-r, r) with
+    r = sqrt(6 / (fan_in + fan_out)), fan_in = in, fan_out = out."""
+    if fqn.endswith(".bias"):
+        return ("zeros", None, None)
+    if FLUX_XAVIER.fullmatch(fqn):
+        fan_out, fan_in = shape
+        return ("uniform", None, math.sqrt(6.0 / (fan_in + fan_out)))
+    if FLUX_NORMAL.fullmatch(fqn):
+        return ("normal", 0.02, None)
+    if FLUX_ZEROS.fullmatch(fqn):
+        return ("zeros", None, None)
+    if FLUX_ONES.fullmatch(fqn):
+        return ("ones", None, None)
+    raise AssertionError("no Flux rule for " + fqn)
+
+
 def main(path):
     r = json.load(open(path))
     failures = []
@@ -81,11 +109,16 @@ def main(path):
         if p["init"] == "loaded":  # --load: values from a checkpoint, no initializer ran
             continue
         spec = p["init_spec"]
-        if r["model"]["family"] == "llama3" and "[init.overrides]" not in r.get("resolved_deck", ""):
-            kind, std, bound = llama3_rule(p["fqn"], dim)
+        family = r["model"]["family"]
+        if family in ("llama3", "flux") and "[init.overrides]" not in r.get("resolved_deck", ""):
+            try:
+                kind, std, bound = llama3_rule(p["fqn"], dim) if family == "llama3" else flux_rule(p["fqn"], p["shape"])
+            except AssertionError as e:
+                failures.append(str(e))
+                continue
             if spec["kind"] != kind or (std is not None and abs(spec["std"] - std) > 1e-12 * std) or \
                (bound is not None and (abs(spec["b"] - bound) > 1e-12 or abs(spec["a"] + bound) > 1e-12)):
-                failures.append("%s: init %s is not Llama3's rule %s" % (p["fqn"], p["init"], (kind, std, bound)))
+                failures.append("%s: init %s is not %s's rule %s" % (p["fqn"], p["init"], family, (kind, std, bound)))
         mean, std, lo, hi = expected_moments(spec)
         # Sampling tolerance: 6 standard errors; bf16 storage adds rounding (relative 2^-9).
         q = 2.0 ** -8 if bf16 else 2.0 ** -23

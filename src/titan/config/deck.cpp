@@ -66,6 +66,12 @@ std::string choice_list(std::vector<std::string> const& choices) {
   return list;
 }
 
+std::string list_text(std::vector<std::int64_t> const& v) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
 std::int64_t checked_integer(TableReader& t, KeySpec const& k, std::int64_t v) {
   auto const lower = static_cast<std::int64_t>(k.lower);
   require(v >= lower, t.where(k.name) + " " + k.name + " = " + std::to_string(v) + " must be " +
@@ -104,6 +110,18 @@ void read_key(TableReader& t, KeySpec const& k) {
     case Kind::boolean:
       if (auto x = t.get_bool(k.name)) *static_cast<bool*>(k.target) = *x;
       break;
+    case Kind::integer_list:
+      if (auto x = t.get_int_list(k.name)) {
+        require(!x->empty() && x->size() <= k.max_entries, t.where(k.name) + " " + k.name + " must have 1 to " +
+                                                                std::to_string(k.max_entries) + " entries (got " +
+                                                                std::to_string(x->size()) + ")");
+        auto const lower = static_cast<std::int64_t>(k.lower);
+        for (std::int64_t v : *x)
+          require(v >= lower, t.where(k.name) + " " + k.name + " = " + list_text(*x) + ": every entry must be " +
+                                  (lower == 1 ? std::string("> 0") : ">= " + std::to_string(lower)));
+        *static_cast<std::vector<std::int64_t>*>(k.target) = *x;
+      }
+      break;
   }
 }
 
@@ -120,6 +138,12 @@ void print_key(toml::table& out, KeySpec const& k) {
       break;
     case Kind::text: out.insert(k.name, *static_cast<std::string const*>(k.target)); break;
     case Kind::boolean: out.insert(k.name, *static_cast<bool const*>(k.target)); break;
+    case Kind::integer_list: {
+      toml::array a;
+      for (std::int64_t v : *static_cast<std::vector<std::int64_t> const*>(k.target)) a.push_back(v);
+      out.insert(k.name, std::move(a));
+      break;
+    }
   }
 }
 

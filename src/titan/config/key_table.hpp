@@ -12,11 +12,13 @@
 namespace titan {
 
 struct KeySpec {
-  enum class Kind { integer, optional_integer, number, optional_number, text, boolean };
+  enum class Kind { integer, optional_integer, number, optional_number, text, boolean, integer_list };
   std::string name;
   Kind kind = Kind::integer;
-  void* target = nullptr;     // std::int64_t, std::optional<std::int64_t>, double, std::optional<double>, std::string, bool
-  double lower = 0;           // numbers: value must be > lower (integers: >= lower)
+  void* target = nullptr;     // std::int64_t, std::optional<std::int64_t>, double, std::optional<double>, std::string,
+                              // bool, std::vector<std::int64_t>
+  double lower = 0;           // numbers: value must be > lower (integers and list entries: >= lower)
+  std::size_t max_entries = 0;  // integer_list: at most this many entries (at least one)
   std::vector<std::string> choices;  // text: the allowed values (empty = any)
 };
 
@@ -39,6 +41,12 @@ class KeyTable {
     _keys.back().choices = std::move(choices);
   }
   void boolean(char const* name, bool& v) { add(name, KeySpec::Kind::boolean, &v, 0); }
+  //! A non-empty array of at most `max_entries` integers, each >= `min`
+  //! (TOML `key = [16, 56, 56]`); a deck value replaces the whole list.
+  void integer_list(char const* name, std::vector<std::int64_t>& v, std::int64_t min = 1, std::size_t max_entries = 64) {
+    add(name, KeySpec::Kind::integer_list, &v, static_cast<double>(min));
+    _keys.back().max_entries = max_entries;
+  }
 
   std::vector<KeySpec> const& keys() const { return _keys; }
   std::vector<std::string> names() const {

@@ -67,6 +67,25 @@ std::optional<std::string> TableReader::get_string(std::string const& key) {
   wrong_type(key, "a string");
 }
 
+std::optional<std::vector<std::int64_t>> TableReader::get_int_list(std::string const& key) {
+  toml::node const* n = find(key);
+  if (!n) return std::nullopt;
+  toml::array const* a = n->as_array();
+  if (!a) wrong_type(key, "an array of integers");
+  std::vector<std::int64_t> out;
+  for (auto const& e : *a) {
+    auto v = e.value_exact<std::int64_t>();
+    if (!v) {
+      std::ostringstream got;
+      got << e.type();
+      throw InputError(where(key) + " " + key + " must be an array of integers (entry " + std::to_string(out.size() + 1) +
+                       " is a " + got.str() + ")");
+    }
+    out.push_back(*v);
+  }
+  return out;
+}
+
 TableReader TableReader::sub(std::string const& key) {
   toml::node const* n = find(key);
   std::string const name = _name.empty() ? key : _name + "." + key;  // root is ""

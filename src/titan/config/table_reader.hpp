@@ -27,6 +27,8 @@ class TableReader {
   std::optional<double> get_double(std::string const& key);  // an integer is accepted
   std::optional<bool> get_bool(std::string const& key);
   std::optional<std::string> get_string(std::string const& key);
+  //! An array whose every element is an integer (may be empty).
+  std::optional<std::vector<std::int64_t>> get_int_list(std::string const& key);
   //! A sub-table (absent = empty reader). A non-table value is an error.
   TableReader sub(std::string const& key);
   //! Declares a key as known without reading it.

@@ -1,6 +1,7 @@
 #include "titan/models/registry.hpp"
 
 #include "titan/core/errors.hpp"
+#include "titan/models/flux/flux_family.hpp"
 #include "titan/models/llama3/llama3_family.hpp"
 
 namespace titan {
@@ -8,6 +9,7 @@ namespace titan {
 std::vector<Family> const& families() {
   static std::vector<Family> const all = {
       llama3_family(),
+      flux_family(),
   };
   return all;
 }
