@@ -1,7 +1,10 @@
 #include "titan/config/deck.hpp"
 
+#include "titan/config/deck_source.hpp"
 #include "titan/config/table_reader.hpp"
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
+#include "titan/init/init_range.hpp"
 #include "titan/models/llama3_limits.hpp"
 #include "titan/modules/feed_forward.hpp"
 
@@ -33,9 +36,11 @@ void merge_into(toml::table& dst, toml::table const& src) {
 }
 
 toml::table parse_set(std::string const& assignment) {
+  require(assignment.find_first_of(std::string("\n\r\0", 3)) == std::string::npos,
+          "--set " + echo(assignment) + ": a --set may not contain a line break or NUL (one key = one value)");
   auto const eq = assignment.find('=');
   require(eq != std::string::npos && eq > 0,
-          "--set " + assignment + ": expected key=value (e.g. --set run.dtype=bfloat16)");
+          "--set " + echo(assignment) + ": expected key=value (e.g. --set run.dtype=bfloat16)");
   std::string const key = assignment.substr(0, eq);
   std::string const value = assignment.substr(eq + 1);
   try {
@@ -47,8 +52,31 @@ toml::table parse_set(std::string const& assignment) {
     std::string const doc = key + " = \"" + value + "\"";
     return toml::parse(std::string_view(doc), std::string_view("--set"));
   } catch (toml::parse_error const& e) {
-    throw InputError("--set " + assignment + ": " + std::string(e.description()));
+    throw InputError("--set " + echo(assignment) + ": " + echo_text(e.description()));
   }
+}
+
+// toml++'s description of a parse error, echoed safely. Its text for a key
+// defined twice garbles the key ("cannot redefine existing integer
+// '"seseed" '"), so that one is rewritten with the key as written on the line.
+std::string toml_error_text(std::string_view description, std::string const& text, std::size_t line) {
+  std::string const redefine = "cannot redefine existing ";
+  auto const at = description.find(redefine);
+  if (at == std::string_view::npos || line == 0) return echo_text(description);
+  std::size_t begin = 0;
+  for (std::size_t l = 1; l < line && begin != std::string::npos; ++l) {
+    begin = text.find('\n', begin);
+    if (begin != std::string::npos) ++begin;
+  }
+  if (begin == std::string::npos) return echo_text(description);
+  std::string key = text.substr(begin, text.find_first_of("=\n", begin) - begin);
+  while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
+  while (!key.empty() && (key.front() == ' ' || key.front() == '\t')) key.erase(0, 1);
+  std::string_view rest = description.substr(at + redefine.size());
+  std::string const what(rest.substr(0, rest.find(' ')));
+  std::string const article = !what.empty() && std::string("aeiou").find(what[0]) != std::string::npos ? "an " : "a ";
+  return echo_text(key, echo_max_chars) + " is defined twice (it already holds " +
+         (what.empty() ? std::string("a value") : article + echo(what)) + ")";
 }
 
 // ---- model arguments -----------------------------------------------------
@@ -107,7 +135,7 @@ std::vector<ArgField> llama3_fields(Llama3Args& a) {
   f.push_back({"rope_scaling",
                [&a](TableReader& t) {
                  if (auto x = t.get_string("rope_scaling")) {
-                   require(*x == "llama" || *x == "none", t.where("rope_scaling") + " rope_scaling = '" + *x +
+                   require(*x == "llama" || *x == "none", t.where("rope_scaling") + " rope_scaling = '" + echo(*x) +
                                                               "' is not known (use 'llama' or 'none')");
                    a.rope_scaling = *x;
                  }
@@ -152,7 +180,7 @@ InitSpec read_init_spec(toml::node const& node, std::string const& pattern, std:
   }
   InitKind kind;
   require(parse_init_kind(kind_name, kind),
-          where + " '" + pattern + "': unknown init kind '" + kind_name + "' (valid: " + init_kind_names() + ")");
+          where + " '" + pattern + "': unknown init kind '" + echo(kind_name) + "' (valid: " + init_kind_names() + ")");
   InitSpec spec;
   spec.kind = kind;
   if (kind == InitKind::uniform) {
@@ -200,7 +228,7 @@ void read_overrides(TableReader& init, TableReader& sharding, ParamOverrides& ou
       std::string const pattern(k.str());
       init_over.know(pattern);
       std::string const where = position_of(node, init_over.file()) + ": [init.overrides]";
-      out.init.push_back({pattern, read_init_spec(node, pattern, where, init_over.file()), where, 0});
+      out.init.push_back({pattern, read_init_spec(node, echo(pattern), where, init_over.file()), where, 0});
     }
   }
   init_over.finish();
@@ -212,13 +240,13 @@ void read_overrides(TableReader& init, TableReader& sharding, ParamOverrides& ou
       std::string const pattern(k.str());
       shard_over.know(pattern);
       std::string const where = position_of(node, shard_over.file()) + ": [sharding.overrides]";
-      require(node.is_table(), where + " '" + pattern + "' must be a table like { tp = \"Shard(1)\" }");
-      TableReader r(node.as_table(), "sharding.overrides.\"" + pattern + "\"", shard_over.file());
+      require(node.is_table(), where + " '" + echo(pattern) + "' must be a table like { tp = \"Shard(1)\" }");
+      TableReader r(node.as_table(), "sharding.overrides.\"" + echo(pattern) + "\"", shard_over.file());
       ShardingOverride o{pattern, {}, where, 0};
       for (int m = 0; m < num_mesh_dims; ++m) {
         if (auto text = r.get_string(mesh_dim_name(m))) {
           Placement p;
-          require(parse_placement(*text, p), r.where(mesh_dim_name(m)) + " " + mesh_dim_name(m) + " = '" + *text +
+          require(parse_placement(*text, p), r.where(mesh_dim_name(m)) + " " + mesh_dim_name(m) + " = '" + echo(*text) +
                                                  "' is not a placement (use \"Shard(<dim>)\" or \"Replicate\")");
           o.placements[m] = p;
         }
@@ -233,27 +261,8 @@ void read_overrides(TableReader& init, TableReader& sharding, ParamOverrides& ou
 
 }  // namespace
 
-namespace {
-
-// The whole file; an unreadable path (missing, a directory) is bad input.
-std::string read_deck_file(std::string const& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw InputError(path + ": cannot open the input deck (" + std::strerror(errno) + ")");
-  std::string text;
-  char buffer[1 << 16];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
-  bool const failed = std::ferror(f) != 0;
-  int const error = errno;
-  std::fclose(f);
-  if (failed) throw InputError(path + ": cannot read the input deck (" + std::strerror(error) + ")");
-  return text;
-}
-
-}  // namespace
-
 Deck read_deck(std::string const& path, std::vector<std::string> const& sets) {
-  return read_deck_text(read_deck_file(path), path, sets);
+  return read_deck_text(read_deck_source(path), path, sets);
 }
 
 Deck read_deck_text(std::string const& text, std::string const& path, std::vector<std::string> const& sets) {
@@ -264,8 +273,8 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
     root = toml::parse(std::string_view(text), std::string_view(path));
   } catch (toml::parse_error const& e) {
     auto const& b = e.source().begin;
-    throw InputError(path + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
-                     ": malformed TOML: " + std::string(e.description()));
+    throw InputError(echo(path, 200) + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
+                     ": malformed TOML: " + toml_error_text(e.description(), text, b.line));
   }
   for (auto const& s : sets) merge_into(root, parse_set(s));
 
@@ -279,7 +288,7 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
   if (auto dtype = run.get_string("dtype")) {
     if (*dtype == "float32") deck.run.dtype = DType::float32;
     else if (*dtype == "bfloat16") deck.run.dtype = DType::bfloat16;
-    else throw InputError(run.where("dtype") + " dtype = '" + *dtype + "' is not supported (use float32 or bfloat16)");
+    else throw InputError(run.where("dtype") + " dtype = '" + echo(*dtype) + "' is not supported (use float32 or bfloat16)");
   }
   if (auto repeat = run.get_int("repeat")) {
     require(*repeat >= 1 && *repeat <= 1000, run.where("repeat") + " repeat = " + std::to_string(*repeat) +
@@ -305,7 +314,7 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
   if (deck.family != "llama3") {
     std::string list;
     for (auto const& f : family_names()) list += (list.empty() ? "" : ", ") + f;
-    throw InputError(model.where("family") + " unknown family '" + deck.family + "' (valid: " + list + ")");
+    throw InputError(model.where("family") + " unknown family '" + echo(deck.family) + "' (valid: " + list + ")");
   }
   if (auto flavor = model.get_string("flavor")) deck.flavor = *flavor;
   try {
@@ -321,6 +330,8 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
   TableReader init = top.sub("init");
   TableReader sharding = top.sub("sharding");
   read_overrides(init, sharding, deck.overrides);
+  for (auto const& ov : deck.overrides.init)  // finite in the storage type (run.dtype is read by now)
+    check_init_range(ov.spec, deck.run.dtype, ov.where + " '" + echo(ov.pattern) + "'");
   TableReader debug = top.sub("debug");
   deck.debug = read_debug_settings(debug);
   top.finish();

@@ -1,5 +1,6 @@
 #include "titan/config/table_reader.hpp"
 
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 
 #include <algorithm>
@@ -27,6 +28,7 @@ int edit_distance(std::string const& a, std::string const& b) {
 }
 
 std::string closest_match(std::string const& word, std::vector<std::string> const& candidates) {
+  if (word.size() > 128) return std::string();  // no suggestion, and no quadratic time, for a huge word
   std::string best;
   int best_d = 1 << 30;
   for (auto const& c : candidates) {
@@ -111,7 +113,7 @@ void TableReader::finish() const {
     std::string const pos = k.source().begin.line ? key_file + ":" + std::to_string(k.source().begin.line) + ":" +
                                                         std::to_string(k.source().begin.column)
                                                   : position_of(node, _file);
-    std::string msg = pos + ": [" + (_name.empty() ? std::string("deck") : _name) + "] unknown key '" + key + "'";
+    std::string msg = pos + ": [" + (_name.empty() ? std::string("deck") : _name) + "] unknown key '" + echo(key) + "'";
     std::string const close = closest_match(key, _known);
     if (!close.empty()) msg += " (did you mean '" + close + "'?)";
     else {
@@ -119,7 +121,7 @@ void TableReader::finish() const {
       std::sort(known.begin(), known.end());
       known.erase(std::unique(known.begin(), known.end()), known.end());
       std::string list;
-      for (auto const& kk : known) list += (list.empty() ? "" : ", ") + kk;
+      for (auto const& kk : known) list += (list.empty() ? "" : ", ") + echo(kk);
       msg += " (known keys: " + list + ")";
     }
     throw InputError(msg);

@@ -1,5 +1,6 @@
 #include "titan/models/llama3.hpp"
 
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 
 #include <cmath>
@@ -31,7 +32,7 @@ Llama3Args llama3_flavor(std::string const& flavor) {
   else {
     std::string list;
     for (auto const& f : llama3_flavors()) list += (list.empty() ? "" : ", ") + f;
-    throw InputError("[model] unknown llama3 flavor '" + flavor + "' (valid: " + list + ")");
+    throw InputError("[model] unknown llama3 flavor '" + echo(flavor) + "' (valid: " + list + ")");
   }
   return a;
 }

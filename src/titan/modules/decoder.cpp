@@ -1,5 +1,6 @@
 #include "titan/modules/decoder.hpp"
 
+#include "titan/core/checked_size.hpp"
 #include "titan/core/errors.hpp"
 
 namespace titan {
@@ -33,9 +34,26 @@ Decoder::Decoder(Config const& config, BuildContext const& ctx) : Module(config,
   add_child("norm", config.norm.build(ctx.child("norm"), {{"normalized_shape", config.dim}}));
   add_child("output", std::move(output));
 
-  if (ctx.allocate)
-    _freqs_cis = Kokkos::View<float***, Layout, MemSpace>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "freqs_cis"),
-                                                          _rope.max_seq_len, _rope.dim / 2, 2);
+  // One flat View of a checked element count (Kokkos 3.4 computes the span
+  // of a 3-D View in a way that overflows for large extents; issue 12).
+  std::int64_t const elements = freqs_cis_elements(_rope);
+  if (ctx.allocate) {
+    try {
+      _freqs_cis = View1<float>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "freqs_cis"),
+                                static_cast<std::size_t>(elements));
+    } catch (std::exception const& e) {
+      throw RunError("allocating freqs_cis (" + std::to_string(elements * 4) + " bytes) failed: " + e.what());
+    }
+    if (_freqs_cis.span() != static_cast<std::size_t>(elements))
+      throw RunError("allocating freqs_cis: " + std::to_string(elements) + " elements planned but the View holds " +
+                     std::to_string(_freqs_cis.span()));
+  }
+}
+
+std::int64_t freqs_cis_elements(RoPEConfig const& rope) {
+  std::int64_t const elements = checked_product({rope.max_seq_len, rope.dim / 2, 2}, "[model] the freqs_cis buffer's size");
+  checked_product({elements, static_cast<std::int64_t>(sizeof(float))}, "[model] the freqs_cis buffer's bytes");
+  return elements;
 }
 
 void Decoder::init_own_buffers(InitContext&) {

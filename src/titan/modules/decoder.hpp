@@ -27,8 +27,9 @@ class Decoder final : public Module {
   };
 
   char const* type_name() const override { return "Decoder"; }
-  //! freqs_cis [max_seq_len, head_dim/2, 2] float32, replicated on every rank.
-  Kokkos::View<float***, Layout, MemSpace> const& freqs_cis() const { return _freqs_cis; }
+  //! freqs_cis [max_seq_len, head_dim/2, 2] float32, replicated on every
+  //! rank, stored flat (row-major): element (p, j, c) is at (p * head_dim/2 + j) * 2 + c.
+  View1<float> const& freqs_cis() const { return _freqs_cis; }
   RoPEConfig const& rope() const { return _rope; }
   std::int64_t num_layers() const { return _num_layers; }
 
@@ -39,7 +40,11 @@ class Decoder final : public Module {
   Decoder(Config const& config, BuildContext const& ctx);
   RoPEConfig _rope;
   std::int64_t _num_layers = 0;
-  Kokkos::View<float***, Layout, MemSpace> _freqs_cis;  // [max_seq_len, head_dim/2, 2]
+  View1<float> _freqs_cis;  // [max_seq_len, head_dim/2, 2], flat
 };
+
+//! Elements of the freqs_cis buffer, max_seq_len * (dim/2) * 2, in checked
+//! arithmetic (its bytes too); throws InputError when they overflow.
+std::int64_t freqs_cis_elements(RoPEConfig const& rope);
 
 }  // namespace titan
