@@ -45,6 +45,6 @@ if [ "$older" = none ]; then
 else
   [ "$(cat "$report")" = "$old" ] || fail "the older report was replaced"
 fi
-leftovers=$(find "$tmp" -name 'report.json.tmp.*')
+leftovers=$(find "$tmp" -name '*report.json*' ! -name report.json)
 [ -z "$leftovers" ] || fail "temporary left behind: $leftovers"
 echo "OK: $ranks ranks, rank $fail_rank fails in $phase: exit 1 after ${elapsed_ms} ms; report path as before ($older), no temporary"

@@ -1,13 +1,17 @@
 #include "deck_check.hpp"
 
+#include "titan/app/cli.hpp"
 #include "titan/app/fault_injection.hpp"
 #include "titan/app/memory_guard.hpp"
 #include "titan/app/memory_plan.hpp"
 #include "titan/config/deck.hpp"
-#include "titan/models/llama3/llama3_family.hpp"
+#include "titan/core/errors.hpp"
 #include "titan/models/registry.hpp"
+#include "titan/modules/module.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace titan {
 namespace {
@@ -17,8 +21,10 @@ constexpr std::int64_t max_built_layers = 64;
 
 }  // namespace
 
-void check_deck_text(std::string const& text, int world) {
-  Deck deck = read_deck_text(text, "fuzz.toml", {}, deck_families());
+namespace {
+
+void check_deck(std::string const& text, int world, std::vector<std::string> const& sets) {
+  Deck deck = read_deck_text(text, "fuzz.toml", sets, deck_families());
   std::string const resolved = resolved_deck_toml(deck);
   Deck const again = read_deck_text(resolved, "fuzz.toml", {}, deck_families());
   if (resolved_deck_toml(again) != resolved)
@@ -45,8 +51,58 @@ void check_deck_text(std::string const& text, int world) {
   node.planned_bytes = plan.local_bytes * world;
   node.available_bytes = deck.debug.memory_available > 0 ? deck.debug.memory_available : -1;
   node.available_source = "fuzz";
-  MemoryVerdict const v = judge_memory(node, {plan.model_params, deck.run.dtype, world});
+  MemoryVerdict const v = judge_memory(node, {plan.model_params, deck.run.dtype, world, plan.buffer_bytes});
   if (v.fits != v.message.empty()) throw FuzzFinding("memory verdict and message disagree: '" + v.message + "'");
+}
+
+// A message must stay one readable line of bounded length: values are echoed
+// shortened and escaped (a "\n  " list of items is allowed, up to a few).
+void check_message(std::string const& message) {
+  if (message.size() > 4000) throw FuzzFinding("a message of " + std::to_string(message.size()) + " bytes");
+  if (message.find('\0') != std::string::npos) throw FuzzFinding("a message with a NUL: " + message.substr(0, 200));
+  if (std::count(message.begin(), message.end(), '\n') > 8)
+    throw FuzzFinding("a message of more than 9 lines: " + message.substr(0, 400));
+}
+
+}  // namespace
+
+void check_deck_text(std::string const& text, int world) {
+  try {
+    check_deck(text, world, {});
+  } catch (InputError const& e) {
+    check_message(e.what());
+    throw;
+  }
+}
+
+void check_command_line_and_deck(std::string const& input, int world) {
+  std::string const sep = command_line_separator;
+  std::size_t const at = input.find(sep);
+  std::vector<std::string> args{"titan_app"};
+  std::string deck_text = input;
+  if (at != std::string::npos) {
+    std::string const head = input.substr(0, at);
+    deck_text = input.substr(at + sep.size());
+    for (std::size_t start = 0; start < head.size() && args.size() < 64;) {
+      std::size_t nl = head.find('\n', start);
+      if (nl == std::string::npos) nl = head.size();
+      std::string const arg = head.substr(start, nl - start);
+      args.push_back(arg.substr(0, arg.find('\0')));  // argv strings end at a NUL
+      start = nl + 1;
+    }
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(&a[0]);
+  argv.push_back(nullptr);
+  try {
+    Options const opt = parse_command_line(static_cast<int>(args.size()), argv.data());
+    if (opt.help || opt.version) return;
+    int const ranks = opt.dry_run && opt.plan_ranks > 0 ? std::min(opt.plan_ranks, 1 << 12) : world;
+    check_deck(deck_text, ranks, opt.sets);
+  } catch (InputError const& e) {
+    check_message(e.what());
+    throw;
+  }
 }
 
 }  // namespace titan

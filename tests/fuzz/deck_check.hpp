@@ -23,4 +23,18 @@ class FuzzFinding : public std::logic_error {
 //! configured but not built, to keep one input fast.
 void check_deck_text(std::string const& text, int world);
 
+//! The separator of a whole-program fuzz input: "ARG\nARG\n...%%\nDECK".
+constexpr char const* command_line_separator = "%%\n";
+
+//! The whole command line and the deck (issue 12). `input` is split at the
+//! first "%%\n": before it, one argument per line (the command line after
+//! "titan_app"); after it, the deck text. Without a separator the whole
+//! input is the deck. parse_command_line runs on the arguments; then the
+//! deck is read with the command line's --set assignments, and checked as
+//! check_deck_text does (round trip of the resolved deck, mesh for --ranks
+//! or `world` ranks, build, override matching, memory verdict). Every
+//! message of an InputError must be one line of bounded length (values
+//! echoed shortened and escaped).
+void check_command_line_and_deck(std::string const& input, int world);
+
 }  // namespace titan

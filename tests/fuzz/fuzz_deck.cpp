@@ -1,6 +1,7 @@
-// libFuzzer entry point: each input is the text of a deck, checked by
-// check_deck_text (deck_check.hpp) for 1 to 4 ranks (chosen by the input's
-// length). InputError is the expected outcome of bad input; anything else
+// libFuzzer entry point: each input is a command line and a deck
+// ("ARG\nARG\n%%\nDECK", or just a deck), checked by
+// check_command_line_and_deck (deck_check.hpp) for 1 to 4 ranks (chosen by
+// the input's length). InputError is the expected outcome of bad input; anything else
 // aborts, so libFuzzer keeps the input as a crash. Run with scripts/fuzz.sh.
 #include "deck_check.hpp"
 
@@ -20,7 +21,7 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
   std::string const text(reinterpret_cast<char const*>(data), size);
   try {
-    titan::check_deck_text(text, 1 + static_cast<int>(size % 4));
+    titan::check_command_line_and_deck(text, 1 + static_cast<int>(size % 4));
   } catch (titan::InputError const&) {
     // bad input, reported as such
   } catch (std::exception const& e) {

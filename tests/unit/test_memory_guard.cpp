@@ -134,3 +134,27 @@ TEST_CASE("available memory: a cgroup v1 limit; nothing readable gives unknown",
 TEST_CASE("available memory on this machine is positive", "[memory_guard]") {
   CHECK(available_memory().bytes > 0);
 }
+
+// Issue 12: buffers (freqs_cis) are replicated on every rank and stay float32,
+// so neither more ranks nor bfloat16 divide them; the advice must say so.
+TEST_CASE("the advice counts the replicated buffers that sharding cannot divide", "[memory_guard]") {
+  // 2 ranks on a 64 GiB node; 40 GiB of float32 parameters (10 Gi params) and
+  // 10 GiB of buffers on each rank: 2 x (20 + 10) GiB planned does not fit.
+  ModelMemory m{10 * GiB, DType::float32, 2, 10 * GiB};
+  MemoryVerdict const v = judge_memory(node(2, 2 * (20 * GiB + 10 * GiB), 64 * GiB), m);
+  REQUIRE_FALSE(v.fits);
+  // Each rank has ~29.9 GiB for its share; 10 GiB of it is buffers, so the
+  // parameters need 3 ranks (not the 2 that dividing all bytes would claim).
+  CHECK_THAT(v.message, Catch::Contains("at float32 it needs about 3 ranks with 2 per node (2 nodes like this one)"));
+  CHECK_THAT(v.message, Catch::Contains("in bfloat16 (--set run.dtype=bfloat16) it fits on these 2 ranks"));
+  CHECK_THAT(v.message, !Catch::Contains("float32 it fits"));
+
+  // Buffers alone larger than a rank's share: no rank count and no dtype helps.
+  ModelMemory const huge{6 * MiB, DType::float32, 1, 40 * GiB};
+  MemoryVerdict const w = judge_memory(node(1, 40 * GiB + 24 * MiB, 30 * GiB), huge);
+  REQUIRE_FALSE(w.fits);
+  CHECK_THAT(w.message, Catch::Contains("at float32 no rank count is enough: every rank holds its own copy of the "
+                                        "buffers (40.00 GiB"));
+  CHECK_THAT(w.message, Catch::Contains("bfloat16 would not help"));
+  CHECK_THAT(w.message, !Catch::Contains("fits on this rank"));
+}

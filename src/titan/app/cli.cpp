@@ -1,7 +1,11 @@
 #include "titan/app/cli.hpp"
 
 #include "titan/config/closest_match.hpp"
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
+
+#include <algorithm>
+#include <optional>
 
 namespace titan {
 
@@ -63,17 +67,34 @@ Options parse_command_line(int argc, char** argv) {
                                           "--quiet", "--profile", "--version", "--help", "-h", "--verify-layout", "--force",
                                           "--forward", "--dump-logits", "--save", "--load", "--overwrite",
                                           "--checkpoint-names", "--load-convert-dtype"};
-  auto value_of = [&](int& i, std::string const& flag) -> std::string {
-    require(i + 1 < argc, flag + " needs a value (see --help)");
-    return argv[++i];
-  };
+  // Every flag that takes a value accepts both "--flag VALUE" and
+  // "--flag=VALUE" (issue 12); a flag without a value refuses "=...".
+  std::vector<std::string> const value_flags = {"--set",  "--ranks", "--report-json",     "--dump-logits",
+                                                "--save", "--load",  "--checkpoint-names"};
   for (int i = 1; i < argc; ++i) {
-    std::string const a = argv[i];
-    if (a == "--set") o.sets.push_back(value_of(i, a));
-    else if (a.rfind("--set=", 0) == 0) o.sets.push_back(a.substr(6));
+    std::string a = argv[i];
+    std::optional<std::string> inline_value;
+    if (a.rfind("--", 0) == 0 && a.rfind("--kokkos-", 0) != 0) {
+      auto const eq = a.find('=');
+      if (eq != std::string::npos) {
+        std::string const name = a.substr(0, eq);
+        if (std::find(value_flags.begin(), value_flags.end(), name) != value_flags.end()) {
+          inline_value = a.substr(eq + 1);
+          a = name;
+        } else if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
+          throw InputError(name + " takes no value (got '" + echo(a) + "'); see --help");
+        }
+      }
+    }
+    auto value_of = [&](std::string const& flag) -> std::string {
+      if (inline_value) return *inline_value;
+      require(i + 1 < argc, flag + " needs a value (see --help)");
+      return argv[++i];
+    };
+    if (a == "--set") o.sets.push_back(value_of(a));
     else if (a == "--dry-run") o.dry_run = true;
     else if (a == "--ranks") {
-      std::string const v = value_of(i, a);
+      std::string const v = value_of(a);
       std::size_t used = 0;
       long n = 0;
       try {
@@ -81,36 +102,38 @@ Options parse_command_line(int argc, char** argv) {
       } catch (std::exception const&) {
         used = 0;
       }
-      require(used == v.size() && n >= 1 && n <= (1L << 24), "--ranks " + v + ": expected a rank count between 1 and 16777216");
+      require(used == v.size() && n >= 1 && n <= (1L << 24),
+              "--ranks " + echo(v) + ": expected a rank count between 1 and 16777216");
       o.plan_ranks = static_cast<int>(n);
-    } else if (a == "--report-json") o.report_json = value_of(i, a);
-    else if (a.rfind("--report-json=", 0) == 0) o.report_json = a.substr(14);
+    } else if (a == "--report-json") {
+      o.report_json = value_of(a);
+      require(!o.report_json.empty(), "--report-json: the path is empty");
+    }
     else if (a == "--print-config") o.print_config = true;
     else if (a == "--quiet") o.quiet = true;
     else if (a == "--profile") o.profile = true;
     else if (a == "--force") o.force = true;
     else if (a == "--verify-layout") o.verify_layout = true;
     else if (a == "--forward") o.forward = true;
-    else if (a == "--dump-logits") o.dump_logits = value_of(i, a);
-    else if (a.rfind("--dump-logits=", 0) == 0) o.dump_logits = a.substr(14);
-    else if (a == "--save") o.save_dir = value_of(i, a);
-    else if (a == "--load") o.load_dir = value_of(i, a);
+    else if (a == "--dump-logits") o.dump_logits = value_of(a);
+    else if (a == "--save") o.save_dir = value_of(a);
+    else if (a == "--load") o.load_dir = value_of(a);
     else if (a == "--overwrite") o.overwrite = true;
     else if (a == "--checkpoint-names") {
-      o.checkpoint_names = value_of(i, a);
+      o.checkpoint_names = value_of(a);
       require(o.checkpoint_names == "titan" || o.checkpoint_names == "hf",
-              "--checkpoint-names " + o.checkpoint_names + ": expected 'titan' or 'hf'");
+              "--checkpoint-names " + echo(o.checkpoint_names) + ": expected 'titan' or 'hf'");
     } else if (a == "--load-convert-dtype") o.load_convert_dtype = true;
     else if (a == "--version") o.version = true;
     else if (a == "--help" || a == "-h") o.help = true;
     else if (a.rfind("--kokkos-", 0) == 0) continue;  // Kokkos' own flags
     else if (a.size() > 1 && a[0] == '-') {
-      std::string msg = "unknown option '" + a + "'";
-      std::string const close = closest_match(a, flags);
+      std::string msg = "unknown option '" + echo(a) + "'";
+      std::string const close = closest_match(a.substr(0, a.find('=')), flags);
       if (!close.empty()) msg += " (did you mean '" + close + "'?)";
       throw InputError(msg + "; see --help");
     } else {
-      require(o.deck_path.empty(), "more than one deck given ('" + o.deck_path + "' and '" + a + "')");
+      require(o.deck_path.empty(), "more than one deck given ('" + echo(o.deck_path) + "' and '" + echo(a) + "')");
       o.deck_path = a;
     }
   }

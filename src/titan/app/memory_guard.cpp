@@ -25,17 +25,33 @@ std::int64_t clamp_to_int64(double v) {
 }
 
 // The fewest ranks, `per_node` to a node like this one, on which the model at
-// `dtype` fits (each rank holding 1/N of it); 0 when no rank count is enough.
+// `dtype` fits: each rank holds 1/N of the parameters (at `dtype`) plus its
+// own whole copy of the replicated buffers. 0 when no rank count is enough.
 double ranks_needed(ModelMemory const& m, DType dtype, NodeMemory const& node) {
   double const per_rank_room = static_cast<double>(node.available_bytes) / node.ranks;
   if (per_rank_room <= fixed_margin) return 0;
   double const model_bytes = static_cast<double>(m.params) * static_cast<double>(dtype_size(dtype));
   double const share = (per_rank_room - fixed_margin) / (1 + margin_fraction);
-  return std::max(1.0, std::ceil(model_bytes / share));
+  double const for_params = share - static_cast<double>(m.replicated_bytes);
+  if (for_params <= 0) return 0;
+  return std::max(1.0, std::ceil(model_bytes / for_params));
+}
+
+// True when the replicated buffers alone leave a rank no room: then no rank
+// count and no dtype helps.
+bool buffers_too_large(ModelMemory const& m, NodeMemory const& node) {
+  double const per_rank_room = static_cast<double>(node.available_bytes) / node.ranks;
+  double const share = (per_rank_room - fixed_margin) / (1 + margin_fraction);
+  return per_rank_room > fixed_margin && m.replicated_bytes > 0 && share <= static_cast<double>(m.replicated_bytes);
 }
 
 std::string advice(ModelMemory const& m, DType dtype, NodeMemory const& node) {
   double const n = ranks_needed(m, dtype, node);
+  if (n == 0 && buffers_too_large(m, node))
+    return "no rank count is enough: every rank holds its own copy of the buffers (" +
+           human_bytes(static_cast<double>(m.replicated_bytes)) +
+           ", freqs_cis, float32), which sharding does not divide, and with " + std::to_string(node.ranks) +
+           (node.ranks == 1 ? " rank" : " ranks") + " per node they alone exceed a rank's share of this node (lower max_seq_len)";
   if (n == 0)
     return "no rank count is enough with " + std::to_string(node.ranks) + (node.ranks == 1 ? " rank" : " ranks") +
            " per node";
@@ -66,8 +82,12 @@ MemoryVerdict judge_memory(NodeMemory const& node, ModelMemory const& model) {
               human_bytes(needed - planned) + " margin) but " + human_bytes(static_cast<double>(node.available_bytes)) +
               " is available (" + node.available_source + "); at " + dtype_name(model.dtype) + " " +
               advice(model, model.dtype, node);
-  if (model.dtype != DType::bfloat16)
-    v.message += "; in bfloat16 (--set run.dtype=bfloat16) " + advice(model, DType::bfloat16, node);
+  if (model.dtype != DType::bfloat16) {
+    if (buffers_too_large(model, node))  // bfloat16 halves only the parameters
+      v.message += "; bfloat16 would not help (it halves only the parameters, not the buffers)";
+    else
+      v.message += "; in bfloat16 (--set run.dtype=bfloat16) " + advice(model, DType::bfloat16, node);
+  }
   return v;
 }
 

@@ -29,6 +29,10 @@ struct ModelMemory {
   std::int64_t params = 0;       //!< parameters (unsharded; a tied weight once)
   DType dtype = DType::float32;  //!< the run's dtype
   int world_size = 1;
+  //! Bytes every rank holds whatever the rank count (buffers such as
+  //! freqs_cis, replicated, always float32): sharding does not divide them
+  //! and bfloat16 does not halve them.
+  std::int64_t replicated_bytes = 0;
 };
 
 struct MemoryVerdict {

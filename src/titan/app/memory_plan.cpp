@@ -1,6 +1,7 @@
 #include "titan/app/memory_plan.hpp"
 
 #include "titan/modules/module.hpp"
+#include "titan/core/errors.hpp"
 
 namespace titan {
 
@@ -13,11 +14,15 @@ RankPlan plan_rank_memory(ModelConfig const& config, BuildContext ctx) {
   ctx.allocate = false;
   std::unique_ptr<Module> const model = config.build_model(ctx);
   RankPlan plan;
+  bool ok = true;  // checked sums: an overflowing model is refused before anything is allocated
   for (auto const& p : model->parameters()) {
-    plan.local_bytes += p->local_bytes();
-    plan.model_params += p->numel();
+    ok = ok && !__builtin_add_overflow(plan.local_bytes, p->local_bytes(), &plan.local_bytes);
+    ok = ok && !__builtin_add_overflow(plan.model_params, p->numel(), &plan.model_params);
   }
-  for (auto const& b : model->buffers()) plan.local_bytes += b->bytes();  // replicated: every rank holds each
+  for (auto const& b : model->buffers())  // replicated: every rank holds each
+    ok = ok && !__builtin_add_overflow(plan.buffer_bytes, b->bytes(), &plan.buffer_bytes);
+  ok = ok && !__builtin_add_overflow(plan.local_bytes, plan.buffer_bytes, &plan.local_bytes);
+  require(ok, "[model] the model's parameter and buffer bytes overflow 64-bit arithmetic");
   return plan;
 }
 

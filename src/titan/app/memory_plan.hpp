@@ -12,6 +12,7 @@ namespace titan {
 struct RankPlan {
   std::int64_t local_bytes = 0;   //!< this rank's parameter shards plus its copy of the buffers
   std::int64_t model_params = 0;  //!< parameters of the whole model (a tied weight once)
+  std::int64_t buffer_bytes = 0;  //!< of local_bytes, the buffers (replicated on every rank)
 };
 
 //! Builds `config` with `ctx` but allocate = false, matching the deck

@@ -13,6 +13,7 @@
 #include "titan/app/progress.hpp"
 #include "titan/checkpoint/checkpoint_driver.hpp"
 #include "titan/config/deck.hpp"
+#include "titan/config/deck_source.hpp"
 #include "titan/core/bf16.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/core/memory_usage.hpp"
@@ -21,6 +22,7 @@
 #include "titan/init/fingerprint.hpp"
 #include "titan/models/registry.hpp"
 #include "titan/modules/module.hpp"
+#include "titan/parallel/broadcast.hpp"
 #include "titan/parallel/collective.hpp"
 #include "titan/report/atomic_file.hpp"
 #include "titan/report/report.hpp"
@@ -28,6 +30,7 @@
 
 #include <mpi.h>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -91,18 +94,6 @@ ParameterReport describe_parameter(Parameter const& p, InitSpec const* init) {
   r.init = init ? init->describe() : "none";
   if (init) r.init_spec = *init;
   return r;
-}
-
-// The initializer that a parameter's owning module resolved, found by FQN.
-InitSpec const* find_init(Module const& m, std::string const& fqn) {
-  std::string const prefix = m.fqn().empty() ? "" : m.fqn() + ".";
-  if (fqn.compare(0, prefix.size(), prefix) == 0) {
-    std::string const local = fqn.substr(prefix.size());
-    if (local.find('.') == std::string::npos) return m.param_init(local);
-  }
-  for (auto const& [name, child] : m.children())
-    if (InitSpec const* s = find_init(*child, fqn)) return s;
-  return nullptr;
 }
 
 std::uint64_t buffer_fingerprint(Buffer const& b) {
@@ -171,17 +162,26 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
   Options opt;
   Deck deck;
   double const parse_s = MPI_Wtime();
+  // The deck's bytes are read once, by rank 0, and broadcast: a pipe, a FIFO
+  // or /dev/stdin gives its bytes to one reader only (issue 12).
+  std::string deck_text;
   collective(w.comm, [&] {
     ProfileRegion region("parse");
     opt = parse_command_line(argc, argv);
+    if (!opt.help && !opt.version && w.root()) deck_text = read_deck_source(opt.deck_path);
+  });
+  if (!opt.help && !opt.version) broadcast_text(w.comm, deck_text, 0);
+  collective(w.comm, [&] {
+    ProfileRegion region("parse");
     if (!opt.help && !opt.version) {
-      deck = read_deck(opt.deck_path, opt.sets, deck_families());
+      deck = read_deck_text(deck_text, opt.deck_path, opt.sets, deck_families());
       check_fault_injection(deck.debug, w.size, opt.dry_run);
       if (opt.forward || !opt.dump_logits.empty()) deck.forward.enabled = true;
       deck.forward.dump_logits = opt.dump_logits;
       inject_fault(deck.debug, w.rank, "parse");
     }
   });
+  std::string().swap(deck_text);
   if (opt.help || opt.version) {
     if (w.root()) std::cout << (opt.help ? usage_text() : std::string("titan_app ") + TITAN_VERSION + "\n");
     return 0;
@@ -223,7 +223,10 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     }
     mesh = Mesh::resolve(deck.mesh, ranks);
     model_config = find_family(deck.family).model_config(*deck.model, mesh);
-    if (!opt.report_json.empty() && w.root()) json_out = std::make_unique<AtomicFile>(opt.report_json);
+    if (!opt.report_json.empty() && w.root()) {
+      json_out = std::make_unique<AtomicFile>(opt.report_json);
+      json_out->refuse_same_file(opt.deck_path, "the input deck");
+    }
     if (!opt.dry_run) {
       BuildContext plan_ctx;
       plan_ctx.mesh = mesh;
@@ -239,7 +242,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
   if (!ckpt.save.empty()) saver.prepare(w.comm, ckpt.save, ckpt.overwrite);
   // Memory guard (collective): refuse now rather than be OOM-killed while allocating.
   if (!opt.dry_run)
-    guard_memory(w.comm, rank_plan.local_bytes, {rank_plan.model_params, deck.run.dtype, w.size},
+    guard_memory(w.comm, rank_plan.local_bytes, {rank_plan.model_params, deck.run.dtype, w.size, rank_plan.buffer_bytes},
                  {opt.force, deck.debug.memory_available, device.device_id, device_free_memory()});
   report.deck = deck.path;
   report.resolved_deck = resolved_deck_toml(deck);
@@ -288,7 +291,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     double const plan_s = MPI_Wtime() - t0;
     report.phases = {reduce_phase(w, "parse", parse_local), reduce_phase(w, "build", build_local),
                      reduce_phase(w, "plan", plan_s)};
-    for (auto const& p : params) report.parameters.push_back(describe_parameter(*p, find_init(*model, p->fqn())));
+    for (auto const& p : params) report.parameters.push_back(describe_parameter(*p, p->resolved_init()));
   } else {
     // ---- Step 4a: the baseline, a plain fill of the same bytes: twice, the
     // first touching fresh pages (so neither it nor init_states below pays
@@ -370,7 +373,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
 
     std::uint64_t model_fp = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      ParameterReport r = describe_parameter(*params[i], find_init(*model, params[i]->fqn()));
+      ParameterReport r = describe_parameter(*params[i], params[i]->resolved_init());
       if (loading) {
         r.init = "loaded";
         r.init_spec.reset();
@@ -389,6 +392,14 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
       report.parameters.push_back(std::move(r));
     }
     report.fingerprint = model_fp;
+    // The report never carries a non-finite statistic (JSON null): the init
+    // specs are checked to stay finite in the storage type, so one here is a fault.
+    collective(w.comm, [&] {
+      for (ParameterReport const& r : report.parameters)
+        for (auto const& v : {r.mean, r.std, r.min, r.max})
+          if (v && !std::isfinite(*v))
+          throw RunError(r.fqn + ": non-finite values after init_states (" + r.init + ")");
+    });
     for (std::size_t i = 0; i < buffers.size(); ++i)
       report.buffers.push_back({buffers[i]->fqn(), buffers[i]->shape(), "float32", buffer_fp[i]});
 

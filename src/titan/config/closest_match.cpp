@@ -17,6 +17,7 @@ int edit_distance(std::string const& a, std::string const& b) {
 }
 
 std::string closest_match(std::string const& word, std::vector<std::string> const& candidates) {
+  if (word.size() > 128) return std::string();  // no suggestion, and no quadratic time, for a huge word
   std::string best;
   int best_d = 1 << 30;
   for (auto const& c : candidates) {

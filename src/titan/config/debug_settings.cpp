@@ -1,5 +1,6 @@
 #include "titan/config/debug_settings_reader.hpp"
 
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 
 #include <algorithm>
@@ -33,7 +34,7 @@ DebugSettings read_debug_settings(TableReader& t) {
   if (auto phase = t.get_string("fail_phase")) {
     auto const& names = fault_phase_names();
     require(std::find(names.begin(), names.end(), *phase) != names.end(),
-            t.where("fail_phase") + " fail_phase = '" + *phase + "' is not a phase (valid: " + valid + ")");
+            t.where("fail_phase") + " fail_phase = '" + echo(*phase) + "' is not a phase (valid: " + valid + ")");
     s.fail_phase = *phase;
   }
   if (auto bytes = t.get_int("memory_available")) {

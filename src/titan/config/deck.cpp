@@ -1,10 +1,13 @@
 #include "titan/config/deck.hpp"
 
 #include "titan/config/debug_settings_reader.hpp"
+#include "titan/config/deck_source.hpp"
 #include "titan/forward/forward_deck.hpp"
 
 #include "titan/config/table_reader.hpp"
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
+#include "titan/init/init_range.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -33,9 +36,11 @@ void merge_into(toml::table& dst, toml::table const& src) {
 }
 
 toml::table parse_set(std::string const& assignment) {
+  require(assignment.find_first_of(std::string("\n\r\0", 3)) == std::string::npos,
+          "--set " + echo(assignment) + ": a --set may not contain a line break or NUL (one key = one value)");
   auto const eq = assignment.find('=');
   require(eq != std::string::npos && eq > 0,
-          "--set " + assignment + ": expected key=value (e.g. --set run.dtype=bfloat16)");
+          "--set " + echo(assignment) + ": expected key=value (e.g. --set run.dtype=bfloat16)");
   std::string const key = assignment.substr(0, eq);
   std::string const value = assignment.substr(eq + 1);
   try {
@@ -47,8 +52,31 @@ toml::table parse_set(std::string const& assignment) {
     std::string const doc = key + " = \"" + value + "\"";
     return toml::parse(std::string_view(doc), std::string_view("--set"));
   } catch (toml::parse_error const& e) {
-    throw InputError("--set " + assignment + ": " + std::string(e.description()));
+    throw InputError("--set " + echo(assignment) + ": " + echo_text(e.description()));
   }
+}
+
+// toml++'s description of a parse error, echoed safely. Its text for a key
+// defined twice garbles the key ("cannot redefine existing integer
+// '"seseed" '"), so that one is rewritten with the key as written on the line.
+std::string toml_error_text(std::string_view description, std::string const& text, std::size_t line) {
+  std::string const redefine = "cannot redefine existing ";
+  auto const at = description.find(redefine);
+  if (at == std::string_view::npos || line == 0) return echo_text(description);
+  std::size_t begin = 0;
+  for (std::size_t l = 1; l < line && begin != std::string::npos; ++l) {
+    begin = text.find('\n', begin);
+    if (begin != std::string::npos) ++begin;
+  }
+  if (begin == std::string::npos) return echo_text(description);
+  std::string key = text.substr(begin, text.find_first_of("=\n", begin) - begin);
+  while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
+  while (!key.empty() && (key.front() == ' ' || key.front() == '\t')) key.erase(0, 1);
+  std::string_view rest = description.substr(at + redefine.size());
+  std::string const what(rest.substr(0, rest.find(' ')));
+  std::string const article = !what.empty() && std::string("aeiou").find(what[0]) != std::string::npos ? "an " : "a ";
+  return echo_text(key, echo_max_chars) + " is defined twice (it already holds " +
+         (what.empty() ? std::string("a value") : article + echo(what)) + ")";
 }
 
 // ---- model arguments (the family's KeyTable) ------------------------------
@@ -103,7 +131,7 @@ void read_key(TableReader& t, KeySpec const& k) {
     case Kind::text:
       if (auto x = t.get_string(k.name)) {
         bool const ok = k.choices.empty() || std::find(k.choices.begin(), k.choices.end(), *x) != k.choices.end();
-        require(ok, t.where(k.name) + " " + k.name + " = '" + *x + "' is not known (use " + choice_list(k.choices) + ")");
+        require(ok, t.where(k.name) + " " + k.name + " = '" + echo(*x) + "' is not known (use " + choice_list(k.choices) + ")");
         *static_cast<std::string*>(k.target) = *x;
       }
       break;
@@ -178,12 +206,12 @@ std::shared_ptr<ModelArgs const> read_model(TableReader& model, Deck& deck, std:
   if (fam == families.end()) {
     std::vector<std::string> names;
     for (auto const& f : families) names.push_back(f.name);
-    throw InputError(model.where("family") + " unknown family '" + deck.family + "' (valid: " + joined_names(names) + ")");
+    throw InputError(model.where("family") + " unknown family '" + echo(deck.family) + "' (valid: " + joined_names(names) + ")");
   }
   deck.flavor = fam->flavors.front();
   if (auto flavor = model.get_string("flavor")) deck.flavor = *flavor;
   require(std::find(fam->flavors.begin(), fam->flavors.end(), deck.flavor) != fam->flavors.end(),
-          model.where("flavor") + " unknown " + deck.family + " flavor '" + deck.flavor + "' (valid: " +
+          model.where("flavor") + " unknown " + deck.family + " flavor '" + echo(deck.flavor) + "' (valid: " +
               joined_names(fam->flavors) + ")");
   std::unique_ptr<ModelArgs> args = fam->preset(deck.flavor);
   KeyTable keys;
@@ -216,7 +244,7 @@ InitSpec read_init_spec(toml::node const& node, std::string const& pattern, std:
   }
   InitKind kind;
   require(parse_init_kind(kind_name, kind),
-          where + " '" + pattern + "': unknown init kind '" + kind_name + "' (valid: " + init_kind_names() + ")");
+          where + " '" + pattern + "': unknown init kind '" + echo(kind_name) + "' (valid: " + init_kind_names() + ")");
   InitSpec spec;
   spec.kind = kind;
   if (kind == InitKind::uniform) {
@@ -264,7 +292,7 @@ void read_overrides(TableReader& init, TableReader& sharding, ParamOverrides& ou
       std::string const pattern(k.str());
       init_over.know(pattern);
       std::string const where = position_of(node, init_over.file()) + ": [init.overrides]";
-      out.init.push_back({pattern, read_init_spec(node, pattern, where, init_over.file()), where, 0});
+      out.init.push_back({pattern, read_init_spec(node, echo(pattern), where, init_over.file()), where, 0});
     }
   }
   init_over.finish();
@@ -276,13 +304,13 @@ void read_overrides(TableReader& init, TableReader& sharding, ParamOverrides& ou
       std::string const pattern(k.str());
       shard_over.know(pattern);
       std::string const where = position_of(node, shard_over.file()) + ": [sharding.overrides]";
-      require(node.is_table(), where + " '" + pattern + "' must be a table like { tp = \"Shard(1)\" }");
-      TableReader r(node.as_table(), "sharding.overrides.\"" + pattern + "\"", shard_over.file());
+      require(node.is_table(), where + " '" + echo(pattern) + "' must be a table like { tp = \"Shard(1)\" }");
+      TableReader r(node.as_table(), "sharding.overrides.\"" + echo(pattern) + "\"", shard_over.file());
       ShardingOverride o{pattern, {}, where, 0};
       for (int m = 0; m < num_mesh_dims; ++m) {
         if (auto text = r.get_string(mesh_dim_name(m))) {
           Placement p;
-          require(parse_placement(*text, p), r.where(mesh_dim_name(m)) + " " + mesh_dim_name(m) + " = '" + *text +
+          require(parse_placement(*text, p), r.where(mesh_dim_name(m)) + " " + mesh_dim_name(m) + " = '" + echo(*text) +
                                                  "' is not a placement (use \"Shard(<dim>)\" or \"Replicate\")");
           o.placements[m] = p;
         }
@@ -299,21 +327,6 @@ void read_overrides(TableReader& init, TableReader& sharding, ParamOverrides& ou
 
 namespace {
 
-// The whole file; an unreadable path (missing, a directory) is bad input.
-std::string read_deck_file(std::string const& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw InputError(path + ": cannot open the input deck (" + std::strerror(errno) + ")");
-  std::string text;
-  char buffer[1 << 16];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
-  bool const failed = std::ferror(f) != 0;
-  int const error = errno;
-  std::fclose(f);
-  if (failed) throw InputError(path + ": cannot read the input deck (" + std::strerror(error) + ")");
-  return text;
-}
-
 // [checkpoint]: directories, names, sizes (docs/checkpoint.md).
 void read_checkpoint_settings(TableReader& t, CheckpointSettings& c) {
   if (auto v = t.get_string("save")) {
@@ -325,7 +338,7 @@ void read_checkpoint_settings(TableReader& t, CheckpointSettings& c) {
     c.load = *v;
   }
   if (auto v = t.get_string("names")) {
-    require(*v == "titan" || *v == "hf", t.where("names") + " names = '" + *v + "' is not known (use 'titan' or 'hf')");
+    require(*v == "titan" || *v == "hf", t.where("names") + " names = '" + echo(*v) + "' is not known (use 'titan' or 'hf')");
     c.names = *v;
   }
   if (auto v = t.get_int("max_file_bytes")) {
@@ -348,7 +361,7 @@ void read_checkpoint_settings(TableReader& t, CheckpointSettings& c) {
 }  // namespace
 
 Deck read_deck(std::string const& path, std::vector<std::string> const& sets, std::vector<DeckFamily> const& families) {
-  return read_deck_text(read_deck_file(path), path, sets, families);
+  return read_deck_text(read_deck_source(path), path, sets, families);
 }
 
 Deck read_deck_text(std::string const& text, std::string const& path, std::vector<std::string> const& sets,
@@ -360,8 +373,8 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
     root = toml::parse(std::string_view(text), std::string_view(path));
   } catch (toml::parse_error const& e) {
     auto const& b = e.source().begin;
-    throw InputError(path + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
-                     ": malformed TOML: " + std::string(e.description()));
+    throw InputError(echo(path, 200) + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
+                     ": malformed TOML: " + toml_error_text(e.description(), text, b.line));
   }
   for (auto const& s : sets) merge_into(root, parse_set(s));
 
@@ -375,7 +388,7 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
   if (auto dtype = run.get_string("dtype")) {
     if (*dtype == "float32") deck.run.dtype = DType::float32;
     else if (*dtype == "bfloat16") deck.run.dtype = DType::bfloat16;
-    else throw InputError(run.where("dtype") + " dtype = '" + *dtype + "' is not supported (use float32 or bfloat16)");
+    else throw InputError(run.where("dtype") + " dtype = '" + echo(*dtype) + "' is not supported (use float32 or bfloat16)");
   }
   if (auto repeat = run.get_int("repeat")) {
     require(*repeat >= 1 && *repeat <= 1000, run.where("repeat") + " repeat = " + std::to_string(*repeat) +
@@ -404,6 +417,8 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
   read_overrides(init, sharding, deck.overrides);
   TableReader forward = top.sub("forward");
   read_forward_settings(forward, deck.forward);
+  for (auto const& ov : deck.overrides.init)  // finite in the storage type (run.dtype is read by now)
+    check_init_range(ov.spec, deck.run.dtype, ov.where + " '" + echo(ov.pattern) + "'");
   TableReader debug = top.sub("debug");
   deck.debug = read_debug_settings(debug);
   TableReader checkpoint = top.sub("checkpoint");

@@ -1,5 +1,6 @@
 #include "titan/config/param_overrides.hpp"
 
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 
 #include <utility>
@@ -36,15 +37,23 @@ bool is_pattern(std::string const& p) { return p.find_first_of("*?") != std::str
 // Index of the override that applies to `fqn`, or -1. Exact names win over
 // patterns; two patterns for one FQN are ambiguous.
 template <class Override>
-int pick(std::vector<Override>& list, std::string const& fqn) {
+int pick(std::vector<Override>& list, ParamOverrides::Index& index, std::string const& fqn) {
+  if (index.indexed != list.size()) {
+    index = ParamOverrides::Index{};
+    for (int i = 0; i < static_cast<int>(list.size()); ++i) {
+      if (is_pattern(list[i].pattern)) index.patterns.push_back(i);
+      else index.exact[list[i].pattern] = i;
+    }
+    index.indexed = list.size();
+  }
   int exact = -1, pattern = -1;
-  for (int i = 0; i < static_cast<int>(list.size()); ++i) {
+  auto const found = index.exact.find(fqn);
+  if (found != index.exact.end()) exact = found->second;
+  for (int const i : index.patterns) {
     auto const& o = list[i];
-    if (!is_pattern(o.pattern)) {
-      if (o.pattern == fqn) exact = i;
-    } else if (fqn_match(o.pattern, fqn)) {
+    if (fqn_match(o.pattern, fqn)) {
       if (pattern >= 0)
-        throw InputError(list[i].where + " patterns '" + list[pattern].pattern + "' and '" + o.pattern +
+        throw InputError(list[i].where + " patterns '" + echo(list[pattern].pattern) + "' and '" + echo(o.pattern) +
                          "' both match " + fqn + "; make them disjoint or name the parameter exactly");
       pattern = i;
     }
@@ -62,13 +71,13 @@ bool fqn_match(std::string const& pattern, std::string const& fqn) {
 }
 
 std::optional<InitSpec> ParamOverrides::init_for(std::string const& fqn) {
-  int const i = pick(init, fqn);
+  int const i = pick(init, _init_index, fqn);
   if (i < 0) return std::nullopt;
   return init[i].spec;
 }
 
 Placements ParamOverrides::placements_for(std::string const& fqn, Placements defaults) {
-  int const i = pick(sharding, fqn);
+  int const i = pick(sharding, _sharding_index, fqn);
   if (i < 0) return defaults;
   for (int m = 0; m < num_mesh_dims; ++m)
     if (sharding[i].placements[m]) defaults[m] = *sharding[i].placements[m];
@@ -76,12 +85,18 @@ Placements ParamOverrides::placements_for(std::string const& fqn, Placements def
 }
 
 void ParamOverrides::expect_all_matched() const {
+  // At most max_listed keys are listed, then "... and N more" (issue 12).
+  constexpr int max_listed = 5;
   std::string unmatched;
+  int count = 0;
+  auto note = [&](std::string const& where, std::string const& pattern) {
+    if (count++ < max_listed) unmatched += "\n  " + where + " '" + echo(pattern) + "' matches no parameter";
+  };
   for (auto const& o : init)
-    if (o.matches == 0) unmatched += "\n  " + o.where + " '" + o.pattern + "' matches no parameter";
+    if (o.matches == 0) note(o.where, o.pattern);
   for (auto const& o : sharding)
-    if (o.matches == 0)
-      unmatched += "\n  " + o.where + " '" + o.pattern + "' matches no parameter";
+    if (o.matches == 0) note(o.where, o.pattern);
+  if (count > max_listed) unmatched += "\n  \u2026 and " + std::to_string(count - max_listed) + " more";
   if (!unmatched.empty())
     throw InputError("deck overrides that match no parameter (FQNs look like 'layers.0.attention.wq.weight'):" +
                      unmatched);

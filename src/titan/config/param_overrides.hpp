@@ -8,6 +8,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace titan {
@@ -43,6 +44,17 @@ class ParamOverrides {
   Placements placements_for(std::string const& fqn, Placements defaults);
   //! Throws InputError naming every pattern that matched no parameter.
   void expect_all_matched() const;
+
+  //! Exact names and patterns of one list, indexed once (an exact FQN is a
+  //! hash lookup, so building a model is linear in its parameters).
+  struct Index {
+    std::size_t indexed = static_cast<std::size_t>(-1);  // list size when built
+    std::unordered_map<std::string, int> exact;          // name -> last index
+    std::vector<int> patterns;
+  };
+
+ private:
+  Index _init_index, _sharding_index;
 };
 
 }  // namespace titan

@@ -1,5 +1,6 @@
 #include "titan/config/table_reader.hpp"
 
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 
 #include <algorithm>
@@ -104,7 +105,7 @@ void TableReader::finish(std::function<std::string(std::string const&)> const& h
     std::string const pos = k.source().begin.line ? key_file + ":" + std::to_string(k.source().begin.line) + ":" +
                                                         std::to_string(k.source().begin.column)
                                                   : position_of(node, _file);
-    std::string msg = pos + ": [" + (_name.empty() ? std::string("deck") : _name) + "] unknown key '" + key + "'";
+    std::string msg = pos + ": [" + (_name.empty() ? std::string("deck") : _name) + "] unknown key '" + echo(key) + "'";
     std::string const other = hint ? hint(key) : std::string();
     std::string const close = closest_match(key, _known);
     if (!other.empty()) msg += other;
@@ -114,7 +115,7 @@ void TableReader::finish(std::function<std::string(std::string const&)> const& h
       std::sort(known.begin(), known.end());
       known.erase(std::unique(known.begin(), known.end()), known.end());
       std::string list;
-      for (auto const& kk : known) list += (list.empty() ? "" : ", ") + kk;
+      for (auto const& kk : known) list += (list.empty() ? "" : ", ") + echo(kk);
       msg += " (known keys: " + list + ")";
     }
     throw InputError(msg);

@@ -1,5 +1,6 @@
 #include "titan/modules/decoder.hpp"
 
+#include "titan/core/checked_size.hpp"
 #include "titan/core/errors.hpp"
 
 namespace titan {

@@ -2,9 +2,11 @@
 
 #include "titan/core/errors.hpp"
 #include "titan/init/fill.hpp"
+#include "titan/init/init_range.hpp"
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 namespace titan {
 
@@ -35,10 +37,12 @@ ParameterPtr Module::add_parameter(std::string const& local_name, Shape shape) {
   std::optional<InitSpec> const init = initializer_for(local_name);
   if (init) {
     init->validate("initializer of " + fqn);
+    check_init_range(*init, _ctx.dtype, "initializer of " + fqn);
     _resolved_init[local_name] = *init;
   }
 
   auto p = std::make_shared<Parameter>(fqn, std::move(shape), placements, _ctx.dtype, _ctx.mesh, _ctx.rank);
+  if (init) p->set_resolved_init(*init);  // for the report: no per-parameter tree walk
   if (_ctx.allocate) p->allocate();
   _params.emplace_back(local_name, p);
   return p;
@@ -81,10 +85,10 @@ void Module::init_states(InitContext& ctx) {
   init_own_buffers(ctx);
 }
 
-void Module::collect(std::vector<ParameterPtr>& out) const {
+void Module::collect(std::vector<ParameterPtr>& out, std::unordered_set<Parameter const*>& seen) const {
   for (auto const& [name, p] : _params)
-    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
-  for (auto const& child : _children) child.second->collect(out);
+    if (seen.insert(p.get()).second) out.push_back(p);  // a tied weight once; O(1) per parameter
+  for (auto const& child : _children) child.second->collect(out, seen);
 }
 
 void Module::collect_buffers(std::vector<BufferPtr>& out) const {
@@ -100,7 +104,8 @@ std::vector<BufferPtr> Module::buffers() const {
 
 std::vector<ParameterPtr> Module::parameters() const {
   std::vector<ParameterPtr> out;
-  collect(out);
+  std::unordered_set<Parameter const*> seen;
+  collect(out, seen);
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace titan {
@@ -88,7 +89,7 @@ class Module {
   BuildContext const& build_context() const { return _ctx; }
 
  private:
-  void collect(std::vector<ParameterPtr>& out) const;
+  void collect(std::vector<ParameterPtr>& out, std::unordered_set<Parameter const*>& seen) const;
   void collect_buffers(std::vector<BufferPtr>& out) const;
   //! The deck's initializer for an own parameter if a pattern matches, else the Config's.
   std::optional<InitSpec> initializer_for(std::string const& local_name);

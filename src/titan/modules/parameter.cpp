@@ -1,5 +1,6 @@
 #include "titan/modules/parameter.hpp"
 
+#include "titan/core/checked_size.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/core/huge_pages.hpp"
 
@@ -13,6 +14,14 @@ Parameter::Parameter(std::string fqn, Shape shape, Placements placements, DType 
                                                      mesh_dim_name(m) + " names a dimension the tensor " +
                                                      describe(_shape) + " does not have");
   }
+  // The element and byte counts in checked arithmetic: numel() and
+  // local_bytes() are then exact (issue 12).
+  std::int64_t n = 1;
+  for (std::int64_t e : _shape)
+    require(checked_mul(n, e, n), _fqn + ": the shape " + describe(_shape) + " has more elements than 64-bit arithmetic holds");
+  std::int64_t bytes = 0;
+  require(checked_mul(n, static_cast<std::int64_t>(dtype_size(_dtype)), bytes),
+          _fqn + ": the shape " + describe(_shape) + " has more bytes than 64-bit arithmetic holds");
   auto const coords = mesh.coords(rank);
   _box = titan::local_box(_shape, _placements, mesh, coords);
   _primary = is_primary_replica(_placements, mesh, coords);
@@ -28,6 +37,11 @@ void Parameter::allocate() {
   } catch (std::exception const& e) {
     throw RunError("allocating " + _fqn + " (" + std::to_string(local_bytes()) + " bytes) failed: " + e.what());
   }
+  // What Kokkos allocated must be what was planned.
+  std::size_t const got = _dtype == DType::float32 ? _f32.span() : _bf16.span();
+  if (got != n)
+    throw RunError("allocating " + _fqn + ": " + std::to_string(n) + " elements planned but the View holds " +
+                   std::to_string(got));
   // Host memory, not yet touched (WithoutInitializing): ask for huge pages
   // before init_states' first touch.
   if (Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible) {

@@ -45,6 +45,13 @@ class Parameter {
   //! The initializer that filled this parameter (set by init_states).
   InitSpec const& init_used() const { return _init_used; }
   void set_init_used(InitSpec const& s) { _init_used = s; }
+  //! The initializer its owning module resolved when it was built (deck
+  //! overrides applied), or null when it has none: what the report shows.
+  InitSpec const* resolved_init() const { return _has_resolved_init ? &_resolved_init : nullptr; }
+  void set_resolved_init(InitSpec const& s) {
+    _resolved_init = s;
+    _has_resolved_init = true;
+  }
 
  private:
   std::string _fqn;
@@ -58,6 +65,8 @@ class Parameter {
   View1<float> _f32;        // (local_numel) when dtype == float32
   View1<bf16_bits> _bf16;   // (local_numel) when dtype == bfloat16
   InitSpec _init_used;
+  InitSpec _resolved_init;
+  bool _has_resolved_init = false;
 };
 
 using ParameterPtr = std::shared_ptr<Parameter>;

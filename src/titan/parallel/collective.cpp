@@ -1,5 +1,6 @@
 #include "titan/parallel/collective.hpp"
 
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 
 #include <vector>
@@ -33,6 +34,8 @@ void collective(MPI_Comm comm, std::function<void()> const& fn) {
     failed = 1;
     message = e.what();
   }
+  // One line of bounded length: no Kokkos traceback note, no raw control characters.
+  if (failed) message = clean_message(message);
   int const mine = failed ? rank : size;
   int first = size;
   TITAN_MPI_CHECK(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));

@@ -1,5 +1,6 @@
 #include "titan/models/llama3/llama3_args.hpp"
 
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/models/common/model_limits.hpp"
 #include "titan/modules/ffn_hidden_dim.hpp"
@@ -34,7 +35,7 @@ Llama3Args llama3_flavor(std::string const& flavor) {
   else {
     std::string list;
     for (auto const& f : llama3_flavors()) list += (list.empty() ? "" : ", ") + f;
-    throw InputError("[model] unknown llama3 flavor '" + flavor + "' (valid: " + list + ")");
+    throw InputError("[model] unknown llama3 flavor '" + echo(flavor) + "' (valid: " + list + ")");
   }
   return a;
 }
@@ -89,9 +90,13 @@ void check_limits(Llama3Args const& a, std::string const& where) {
   double const params = static_cast<double>(a.n_layers) * per_layer + (a.tie_embeddings ? 1 : 2) * vocab * dim + dim;
   require(params <= max_model_params, where + " the model would have " + number(params) +
                                           " parameters, more than 2^50 (" + number(max_model_params) + ")");
+  // The RoPE table (freqs_cis, float32, on every rank): its elements and its bytes.
   double const rope = static_cast<double>(a.max_seq_len) * head_dim;
   require(rope <= max_model_params, where + " max_seq_len * head_dim = " + number(rope) +
                                         " (the RoPE table) is more than 2^50");
+  double const rope_bytes = rope * 4;
+  require(rope_bytes <= max_buffer_bytes, where + " the RoPE table (freqs_cis, max_seq_len * head_dim float32 on every rank) would take " +
+                                              number(rope_bytes) + " bytes, more than 2^50 (" + number(max_buffer_bytes) + ")");
 }
 
 }  // namespace
