@@ -77,13 +77,13 @@ function(titan_add_bad_deck_test)
                        ENVIRONMENT "${TITAN_BAD_TEST_ENV}")
 endfunction()
 
-# titan_add_script_test(NAME n SCRIPT tests/app/x.sh PROCESSORS k TIMEOUT s)
-#   Runs `bash SCRIPT <titan_app> <mpiexec>` from the source dir; CTest name
+# titan_add_script_test(NAME n SCRIPT tests/app/x.sh PROCESSORS k TIMEOUT s [ARGS ...])
+#   Runs `bash SCRIPT <titan_app> <mpiexec> [ARGS...]` from the source dir; CTest name
 #   app.<n>, label app. For whole-program checks written as shell scripts.
 function(titan_add_script_test)
-  cmake_parse_arguments(T "" "NAME;SCRIPT;PROCESSORS;TIMEOUT" "" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;SCRIPT;PROCESSORS;TIMEOUT" "ARGS" ${ARGN})
   add_test(NAME app.${T_NAME}
-           COMMAND bash ${T_SCRIPT} $<TARGET_FILE:titan_app> ${MPIEXEC_EXECUTABLE}
+           COMMAND bash ${T_SCRIPT} $<TARGET_FILE:titan_app> ${MPIEXEC_EXECUTABLE} ${T_ARGS}
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(app.${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT} PROCESSORS ${T_PROCESSORS} LABELS app
                        ENVIRONMENT "${TITAN_MPI_TEST_ENV}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a titan_app JSON report against facts that do not come from titan_app:
-the contract keys (design.md section 6), Llama3's and Flux's init rules (spec 4.1,
-4.6), and each
+the contract keys (design.md section 6), the init rules of Llama3, Llama4,
+Qwen3 and Flux (spec 4.1-4.3, 4.6, written out here), and each
 parameter's mean/std/min/max against its distribution's formula with a
 sampling tolerance. Parameters loaded from a checkpoint (init "loaded") are
 only counted. Usage: check_report.py REPORT.json"""
@@ -83,6 +83,57 @@ def flux_rule(fqn, shape):
     raise AssertionError("no Flux rule for " + fqn)
 
 
+def llama4_rule(fqn, dim):
+    """Llama4's initializer for an FQN (spec 4.2), independent of titan_app."""
+    if fqn.endswith("norm.weight"):
+        return ("ones", None, None)
+    if fqn == "tok_embeddings.weight":
+        return ("normal", 1.0, None)
+    if fqn == "output.weight":
+        s = dim ** -0.5
+        return ("trunc_normal", s, 3 * s)
+    i = int(re.match(r"layers\.(\d+)\.", fqn).group(1))
+    sigma = 0.02 / math.sqrt(2 * (i + 1))
+    if re.search(r"attention\.w[qkv]\.weight$|feed_forward\.w1\.weight$|moe\.experts\.w1$|"
+                 r"moe\.shared_experts\.w1\.weight$", fqn):
+        return ("trunc_normal", 0.02, 2.0)
+    if re.search(r"attention\.wo\.weight$|feed_forward\.w[23]\.weight$|moe\.router\.gate\.weight$|"
+                 r"moe\.experts\.w[23]$|moe\.shared_experts\.w[23]\.weight$", fqn):
+        return ("trunc_normal", sigma, 2.0)
+    raise AssertionError("no Llama4 rule for " + fqn)
+
+
+def qwen3_rule(fqn, n_layers, moe):
+    """Qwen3's initializer for an FQN (spec 4.3): plain normal 0.02, except in
+    MoE flavors wo and the experts' w2, N(0, 0.02 / sqrt(2 L)) with L the total
+    layer count; norms (q_norm and k_norm included) ones."""
+    if fqn.endswith("norm.weight"):
+        return ("ones", None, None)
+    if moe and re.search(r"attention\.wo\.weight$|moe\.experts\.w2$", fqn):
+        return ("normal", 0.02 / math.sqrt(2 * n_layers), None)
+    if re.fullmatch(r"tok_embeddings\.weight|output\.weight|layers\.\d+\.(attention\.w[qkvo]\.weight|"
+                    r"feed_forward\.w[123]\.weight|moe\.router\.gate\.weight|moe\.experts\.w[123])", fqn):
+        return ("normal", 0.02, None)
+    raise AssertionError("no Qwen3 rule for " + fqn)
+
+
+def family_rule(report, dim):
+    """The family's rule as a function of the FQN, or None for a family without one here."""
+    family = report["model"]["family"]
+    fqns = [p["fqn"] for p in report["parameters"]]
+    n_layers = 1 + max([int(m.group(1)) for m in (re.match(r"layers\.(\d+)\.", f) for f in fqns) if m] or [-1])
+    if family == "llama3":
+        return lambda fqn, shape: llama3_rule(fqn, dim)
+    if family == "llama4":
+        return lambda fqn, shape: llama4_rule(fqn, dim)
+    if family == "qwen3":
+        moe = any(".moe." in f for f in fqns)
+        return lambda fqn, shape: qwen3_rule(fqn, n_layers, moe)
+    if family == "flux":
+        return flux_rule
+    return None
+
+
 def main(path):
     r = json.load(open(path))
     failures = []
@@ -99,6 +150,9 @@ def main(path):
     for p in r["parameters"]:
         if p["fqn"] == "norm.weight":
             dim = p["shape"][0]
+    rule = family_rule(r, dim)
+    if r["model"]["family"] in ("qwen3", "llama4", "llama3", "flux") and rule is None:
+        failures.append("no rule for family " + r["model"]["family"])
     total = 0
     bf16 = r["dtype"] == "bfloat16"
     for p in r["parameters"]:
@@ -109,16 +163,16 @@ def main(path):
         if p["init"] == "loaded":  # --load: values from a checkpoint, no initializer ran
             continue
         spec = p["init_spec"]
-        family = r["model"]["family"]
-        if family in ("llama3", "flux") and "[init.overrides]" not in r.get("resolved_deck", ""):
+        if rule is not None and "[init.overrides]" not in r.get("resolved_deck", ""):
             try:
-                kind, std, bound = llama3_rule(p["fqn"], dim) if family == "llama3" else flux_rule(p["fqn"], p["shape"])
+                kind, std, bound = rule(p["fqn"], p["shape"])
             except AssertionError as e:
                 failures.append(str(e))
                 continue
             if spec["kind"] != kind or (std is not None and abs(spec["std"] - std) > 1e-12 * std) or \
                (bound is not None and (abs(spec["b"] - bound) > 1e-12 or abs(spec["a"] + bound) > 1e-12)):
-                failures.append("%s: init %s is not %s's rule %s" % (p["fqn"], p["init"], family, (kind, std, bound)))
+                failures.append("%s: init %s is not the %s rule %s" % (p["fqn"], p["init"], r["model"]["family"],
+                                                                         (kind, std, bound)))
         mean, std, lo, hi = expected_moments(spec)
         # Sampling tolerance: 6 standard errors; bf16 storage adds rounding (relative 2^-9).
         q = 2.0 ** -8 if bf16 else 2.0 ** -23

@@ -80,12 +80,18 @@ TEST_CASE("init rules: depth-scaled std, output TN(dim^-0.5, +-3 dim^-0.5), embe
   CHECK(depth_scaled_std(0.02, 125) == Approx(0.0012599).epsilon(1e-4));
 
   Decoder::Config const c = llama3_config(llama3_flavor("8B"));
-  CHECK(c.layers[31].attention.wo.param_init.at("weight").std == Approx(0.0025));
-  CHECK(c.layers[31].feed_forward.w2.param_init.at("weight").std == Approx(0.0025));
-  CHECK(c.layers[31].feed_forward.w3.param_init.at("weight").std == Approx(0.0025));
-  CHECK(c.layers[31].feed_forward.w1.param_init.at("weight").std == Approx(0.02));
-  CHECK(c.layers[5].attention.wq.param_init.at("weight").kind == InitKind::trunc_normal);
-  CHECK(c.layers[5].attention.wq.param_init.at("weight").a == -2.0);
+  auto const& attention31 = c.layers[31].part<Attention::Config>("attention");
+  auto const& ffn31 = c.layers[31].part<FeedForward::Config>("feed_forward");
+  CHECK(attention31.wo.param_init.at("weight").std == Approx(0.0025));
+  CHECK(ffn31.w2.param_init.at("weight").std == Approx(0.0025));
+  CHECK(ffn31.w3.param_init.at("weight").std == Approx(0.0025));
+  CHECK(ffn31.w1.param_init.at("weight").std == Approx(0.02));
+  CHECK(c.layers[5].part<Attention::Config>("attention").wq.param_init.at("weight").kind == InitKind::trunc_normal);
+  CHECK(c.layers[5].part<Attention::Config>("attention").wq.param_init.at("weight").a == -2.0);
+  // The block's parts, in torchtitan's registration order.
+  std::vector<std::string> names;
+  for (auto const& part : c.layers[0].parts) names.push_back(part.first);
+  CHECK(names == std::vector<std::string>{"attention", "feed_forward", "attention_norm", "ffn_norm"});
   InitSpec const out = c.output.param_init.at("weight");
   CHECK(out.std == Approx(0.015625));
   CHECK(out.a == Approx(-0.046875));

@@ -1,7 +1,9 @@
 // The Module/Config protocol: build lifecycle, build arguments, missing
 // initializers, init order, tying.
 #include "titan/core/errors.hpp"
+#include "titan/modules/attention.hpp"
 #include "titan/modules/decoder.hpp"
+#include "titan/modules/feed_forward.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -77,16 +79,21 @@ TEST_CASE("a parameter without placements is an error naming its FQN", "[module]
 }
 
 TEST_CASE("init_states visits children first, in registration order, then own params", "[module]") {
-  TransformerBlock::Config b;
-  b.attention.n_heads = 2;
-  for (Linear::Config* l : {&b.attention.wq, &b.attention.wk, &b.attention.wv, &b.attention.wo, &b.feed_forward.w1,
-                            &b.feed_forward.w2, &b.feed_forward.w3})
+  Attention::Config attention;
+  FeedForward::Config feed_forward;
+  attention.n_heads = 2;
+  for (Linear::Config* l : {&attention.wq, &attention.wk, &attention.wv, &attention.wo, &feed_forward.w1,
+                            &feed_forward.w2, &feed_forward.w3})
     *l = linear_config();
-  for (RMSNorm::Config* n : {&b.attention_norm, &b.ffn_norm}) {
-    n->param_init["weight"] = InitSpec::ones();
-    n->sharding["weight"] = replicated();
-  }
-  b.feed_forward.hidden_dim = 12;
+  RMSNorm::Config norm;
+  norm.param_init["weight"] = InitSpec::ones();
+  norm.sharding["weight"] = replicated();
+  feed_forward.hidden_dim = 12;
+  TransformerBlock::Config b;
+  b.add("attention", attention);
+  b.add("feed_forward", feed_forward);
+  b.add("attention_norm", norm);
+  b.add("ffn_norm", norm);
   auto block = b.build(ctx_for("layers.0."), {{"dim", 8}});
   std::vector<std::string> order;
   InitContext ictx;
@@ -97,6 +104,9 @@ TEST_CASE("init_states visits children first, in registration order, then own pa
       "layers.0.attention.wo.weight",    "layers.0.feed_forward.w1.weight", "layers.0.feed_forward.w2.weight",
       "layers.0.feed_forward.w3.weight", "layers.0.attention_norm.weight",  "layers.0.ffn_norm.weight"};
   CHECK(order == expect);
+  CHECK(block->part<FeedForward>("feed_forward").hidden_dim() == 12);
+  CHECK(block->part<Attention>("attention").head_dim() == 4);
+  CHECK_THROWS_WITH(block->part<Attention>("feed_forward"), Catch::Contains("no part 'feed_forward'"));
 }
 
 TEST_CASE("a dry-run build allocates nothing", "[module]") {

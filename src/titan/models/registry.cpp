@@ -3,12 +3,16 @@
 #include "titan/core/errors.hpp"
 #include "titan/models/flux/flux_family.hpp"
 #include "titan/models/llama3/llama3_family.hpp"
+#include "titan/models/llama4/llama4_family.hpp"
+#include "titan/models/qwen3/qwen3_family.hpp"
 
 namespace titan {
 
 std::vector<Family> const& families() {
   static std::vector<Family> const all = {
       llama3_family(),
+      llama4_family(),
+      qwen3_family(),
       flux_family(),
   };
   return all;

@@ -8,6 +8,10 @@ std::unique_ptr<Attention> Attention::Config::build(BuildContext const& ctx, Bui
   return std::unique_ptr<Attention>(new Attention(*this, ctx, args));
 }
 
+std::unique_ptr<Module> Attention::Config::build_part(BuildContext const& ctx, std::int64_t dim) const {
+  return build(ctx, {{"dim", dim}});
+}
+
 std::int64_t Attention::Config::resolved_head_dim(std::int64_t dim, std::string const& where) const {
   require(n_heads > 0, where + ": n_heads must be > 0 (got " + std::to_string(n_heads) + ")");
   if (head_dim) {
@@ -33,6 +37,14 @@ Attention::Attention(Config const& config, BuildContext const& ctx, BuildArgs& a
   add_child("wk", config.wk.build(ctx.child("wk"), {{"in_features", dim}, {"out_features", _n_kv_heads * _head_dim}}));
   add_child("wv", config.wv.build(ctx.child("wv"), {{"in_features", dim}, {"out_features", _n_kv_heads * _head_dim}}));
   add_child("wo", config.wo.build(ctx.child("wo"), {{"in_features", _n_heads * _head_dim}, {"out_features", dim}}));
+  require(config.q_norm.has_value() == config.k_norm.has_value(),
+          where + ": q_norm and k_norm come together (both or neither)");
+  _use_rope = config.use_rope;
+  _qk_norm = config.q_norm.has_value();
+  if (_qk_norm) {
+    add_child("q_norm", config.q_norm->build(ctx.child("q_norm"), {{"normalized_shape", _head_dim}}));
+    add_child("k_norm", config.k_norm->build(ctx.child("k_norm"), {{"normalized_shape", _head_dim}}));
+  }
 }
 
 }  // namespace titan

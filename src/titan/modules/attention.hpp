@@ -1,8 +1,13 @@
-// Grouped-query attention: wq [Hq*hd, D], wk/wv [Hkv*hd, D], wo [D, Hq*hd].
-// The RoPE table is one buffer of the whole model (the Decoder's freqs_cis).
+// Grouped-query attention: wq [Hq*hd, D], wk/wv [Hkv*hd, D], wo [D, Hq*hd]
+// (biases if their Linear configs ask), then optional per-head q_norm and
+// k_norm RMSNorm(hd) (Qwen3), registered in that order. hd may be set
+// explicitly (Hq*hd may differ from D). The RoPE table is one buffer of the
+// whole model (the Decoder's freqs_cis); use_rope = false marks a NoPE layer.
 #pragma once
 
+#include "titan/modules/block_part.hpp"
 #include "titan/modules/linear.hpp"
+#include "titan/modules/rms_norm.hpp"
 
 #include <optional>
 
@@ -10,21 +15,27 @@ namespace titan {
 
 class Attention final : public Module {
  public:
-  struct Config : ModuleConfig {
+  struct Config : ModuleConfig, BlockPart {
     std::int64_t n_heads = 0;
     std::optional<std::int64_t> n_kv_heads;  // unset = n_heads
     std::optional<std::int64_t> head_dim;    // unset = dim / n_heads
     Linear::Config wq, wk, wv, wo;           // dims filled at build
+    //! Per-head norms over hd (both present or both absent; normalized_shape = hd at build).
+    std::optional<RMSNorm::Config> q_norm, k_norm;
+    bool use_rope = true;  // false: a NoPE layer (stored for the forward pass)
     //! Build argument: dim (the model width).
     std::unique_ptr<Attention> build(BuildContext const& ctx, BuildArgs args) const;
     //! hd for a model of width `dim`; throws InputError if n_heads does not divide dim.
     std::int64_t resolved_head_dim(std::int64_t dim, std::string const& where) const;
+    std::unique_ptr<Module> build_part(BuildContext const& ctx, std::int64_t dim) const override;
   };
 
   char const* type_name() const override { return "Attention"; }
   std::int64_t n_heads() const { return _n_heads; }
   std::int64_t n_kv_heads() const { return _n_kv_heads; }
   std::int64_t head_dim() const { return _head_dim; }
+  bool use_rope() const { return _use_rope; }
+  bool has_qk_norm() const { return _qk_norm; }
 
  protected:
   void init_own_buffers(InitContext&) override {}  // RoPE lives in the Decoder
@@ -32,6 +43,7 @@ class Attention final : public Module {
  private:
   Attention(Config const& config, BuildContext const& ctx, BuildArgs& args);
   std::int64_t _n_heads = 0, _n_kv_heads = 0, _head_dim = 0;
+  bool _use_rope = true, _qk_norm = false;
 };
 
 }  // namespace titan

@@ -15,8 +15,7 @@ Decoder::Decoder(Config const& config, BuildContext const& ctx) : Module(config,
   require(config.dim > 0, "[model] dim must be > 0 (got " + std::to_string(config.dim) + ")");
   require(!config.layers.empty(), "[model] n_layers must be > 0");
   _num_layers = static_cast<std::int64_t>(config.layers.size());
-  _rope = config.rope;
-  _rope.dim = config.layers.front().attention.resolved_head_dim(config.dim, "[model]");
+  _rope = config.rope;  // the family sets its rotary width (rope.dim)
   _rope.validate("[model]");
 
   // The output head is built first so that a tied embedding can share its

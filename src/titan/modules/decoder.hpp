@@ -23,13 +23,16 @@ class Decoder final : public Module {
     std::vector<TransformerBlock::Config> layers;  // one per layer (init stds depend on the layer)
     RMSNorm::Config norm;
     Linear::Config output;
-    RoPEConfig rope;  // rope.dim = head_dim, filled at build
+    //! The model's one RoPE table (freqs_cis); the family sets every field,
+    //! rope.dim included (the rotary width, usually head_dim). Layers without
+    //! RoPE (NoPE) simply do not use it.
+    RoPEConfig rope;
     std::unique_ptr<Decoder> build(BuildContext const& ctx) const;
     std::unique_ptr<Module> build_model(BuildContext const& ctx) const override { return build(ctx); }
   };
 
   char const* type_name() const override { return "Decoder"; }
-  //! freqs_cis [max_seq_len, head_dim/2, 2] float32 (row-major), replicated on every rank.
+  //! freqs_cis [max_seq_len, rope.dim/2, 2] float32 (row-major), replicated on every rank.
   View1<float> const& freqs_cis() const { return _freqs_cis->data(); }
   RoPEConfig const& rope() const { return _rope; }
   std::int64_t num_layers() const { return _num_layers; }
@@ -41,7 +44,7 @@ class Decoder final : public Module {
   Decoder(Config const& config, BuildContext const& ctx);
   RoPEConfig _rope;
   std::int64_t _num_layers = 0;
-  BufferPtr _freqs_cis;  // [max_seq_len, head_dim/2, 2]
+  BufferPtr _freqs_cis;  // [max_seq_len, rope.dim/2, 2]
 };
 
 }  // namespace titan

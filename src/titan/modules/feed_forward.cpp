@@ -8,6 +8,10 @@ std::int64_t FeedForward::Config::resolved_hidden_dim(std::int64_t dim) const {
   return hidden_dim ? *hidden_dim : llama_ffn_hidden_dim(dim, multiple_of, ffn_dim_multiplier);
 }
 
+std::unique_ptr<Module> FeedForward::Config::build_part(BuildContext const& ctx, std::int64_t dim) const {
+  return build(ctx, {{"dim", dim}});
+}
+
 std::unique_ptr<FeedForward> FeedForward::Config::build(BuildContext const& ctx, BuildArgs args) const {
   return std::unique_ptr<FeedForward>(new FeedForward(*this, ctx, args));
 }

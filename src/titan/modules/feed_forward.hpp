@@ -1,6 +1,7 @@
 // SwiGLU feed-forward: w1 [F, D], w2 [D, F], w3 [F, D]; out = w2(silu(w1 x) * w3 x).
 #pragma once
 
+#include "titan/modules/block_part.hpp"
 #include "titan/modules/ffn_hidden_dim.hpp"
 #include "titan/modules/linear.hpp"
 
@@ -10,7 +11,7 @@ namespace titan {
 
 class FeedForward final : public Module {
  public:
-  struct Config : ModuleConfig {
+  struct Config : ModuleConfig, BlockPart {
     std::optional<std::int64_t> hidden_dim;   // set = use as is; unset = Llama's rule below
     std::int64_t multiple_of = 256;
     std::optional<double> ffn_dim_multiplier;
@@ -18,6 +19,7 @@ class FeedForward final : public Module {
     //! Build argument: dim.
     std::unique_ptr<FeedForward> build(BuildContext const& ctx, BuildArgs args) const;
     std::int64_t resolved_hidden_dim(std::int64_t dim) const;
+    std::unique_ptr<Module> build_part(BuildContext const& ctx, std::int64_t dim) const override;
   };
 
   char const* type_name() const override { return "FeedForward"; }

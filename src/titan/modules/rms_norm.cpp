@@ -10,6 +10,10 @@ std::unique_ptr<RMSNorm> RMSNorm::Config::build(BuildContext const& ctx, BuildAr
   return std::unique_ptr<RMSNorm>(new RMSNorm(*this, ctx, args));
 }
 
+std::unique_ptr<Module> RMSNorm::Config::build_part(BuildContext const& ctx, std::int64_t dim) const {
+  return build(ctx, {{"normalized_shape", dim}});
+}
+
 RMSNorm::RMSNorm(Config const& config, BuildContext const& ctx, BuildArgs& args)
     : Module(config, ctx), _eps(config.eps) {
   std::string const where = "RMSNorm.Config (" + fqn() + ")";

@@ -1,6 +1,7 @@
 // RMSNorm: y = x / sqrt(mean(x^2) + eps) * weight; weight [normalized_shape].
 #pragma once
 
+#include "titan/modules/block_part.hpp"
 #include "titan/modules/module.hpp"
 
 #include <optional>
@@ -9,10 +10,12 @@ namespace titan {
 
 class RMSNorm final : public Module {
  public:
-  struct Config : ModuleConfig {
+  struct Config : ModuleConfig, BlockPart {
     std::optional<std::int64_t> normalized_shape;  // usually passed by the parent
     double eps = 1e-5;
     std::unique_ptr<RMSNorm> build(BuildContext const& ctx, BuildArgs args = {}) const;
+    //! As a block part: normalized_shape = dim.
+    std::unique_ptr<Module> build_part(BuildContext const& ctx, std::int64_t dim) const override;
   };
 
   char const* type_name() const override { return "RMSNorm"; }

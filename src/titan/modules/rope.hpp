@@ -9,7 +9,7 @@
 namespace titan {
 
 struct RoPEConfig {
-  std::int64_t dim = 0;            // rotary width (= head_dim); filled by the parent
+  std::int64_t dim = 0;            // rotary width (usually head_dim); set by the family
   std::int64_t max_seq_len = 2048;
   double theta = 500000.0;
   std::string scaling = "llama";   // "none" or "llama"

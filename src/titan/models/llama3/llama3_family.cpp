@@ -47,26 +47,33 @@ Decoder::Config llama3_config(Llama3Args const& a) {
   for (std::int64_t i = 0; i < a.n_layers; ++i) {
     double const sigma = depth_scaled_std(0.02, i);
     InitSpec const depth = InitSpec::trunc_normal(0.0, sigma, -2.0, 2.0);
-    TransformerBlock::Config b;
-    b.attention.n_heads = a.n_heads;
-    b.attention.n_kv_heads = a.n_kv_heads;
-    set_linear(b.attention.wq, tn002, colwise);
-    set_linear(b.attention.wk, tn002, colwise);
-    set_linear(b.attention.wv, tn002, colwise);
-    set_linear(b.attention.wo, depth, rowwise);
-    b.feed_forward.multiple_of = a.multiple_of;
-    b.feed_forward.ffn_dim_multiplier = a.ffn_dim_multiplier;
-    set_linear(b.feed_forward.w1, tn002, colwise);
-    set_linear(b.feed_forward.w2, depth, rowwise);
-    set_linear(b.feed_forward.w3, depth, colwise);
-    set_norm(b.attention_norm, a.norm_eps);
-    set_norm(b.ffn_norm, a.norm_eps);
+    Attention::Config attention;
+    attention.n_heads = a.n_heads;
+    attention.n_kv_heads = a.n_kv_heads;
+    set_linear(attention.wq, tn002, colwise);
+    set_linear(attention.wk, tn002, colwise);
+    set_linear(attention.wv, tn002, colwise);
+    set_linear(attention.wo, depth, rowwise);
+    FeedForward::Config feed_forward;
+    feed_forward.multiple_of = a.multiple_of;
+    feed_forward.ffn_dim_multiplier = a.ffn_dim_multiplier;
+    set_linear(feed_forward.w1, tn002, colwise);
+    set_linear(feed_forward.w2, depth, rowwise);
+    set_linear(feed_forward.w3, depth, colwise);
+    RMSNorm::Config norm;
+    set_norm(norm, a.norm_eps);
+    TransformerBlock::Config b;  // torchtitan's registration order
+    b.add("attention", std::move(attention));
+    b.add("feed_forward", std::move(feed_forward));
+    b.add("attention_norm", norm);
+    b.add("ffn_norm", norm);
     c.layers.push_back(std::move(b));
   }
   set_norm(c.norm, a.norm_eps);
   double const s = 1.0 / std::sqrt(static_cast<double>(a.dim));
   set_linear(c.output, InitSpec::trunc_normal(0.0, s, -3 * s, 3 * s), Placement::shard(0));
 
+  c.rope.dim = a.head_dim();
   c.rope.max_seq_len = a.max_seq_len;
   c.rope.theta = a.rope_theta;
   c.rope.scaling = a.rope_scaling;

@@ -5,7 +5,9 @@
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/family.hpp"
 #include "titan/models/llama3/llama3_args.hpp"
+#include "titan/modules/attention.hpp"
 #include "titan/modules/decoder.hpp"
+#include "titan/modules/feed_forward.hpp"
 
 namespace titan {
 

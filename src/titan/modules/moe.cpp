@@ -1,0 +1,83 @@
+#include "titan/modules/moe.hpp"
+
+#include "titan/core/errors.hpp"
+
+#include <cmath>
+
+namespace titan {
+
+std::unique_ptr<GroupedExperts> GroupedExperts::Config::build(BuildContext const& ctx, BuildArgs args) const {
+  return std::unique_ptr<GroupedExperts>(new GroupedExperts(*this, ctx, args));
+}
+
+GroupedExperts::GroupedExperts(Config const& config, BuildContext const& ctx, BuildArgs& args) : Module(config, ctx) {
+  std::string const where = "GroupedExperts.Config (" + fqn() + ")";
+  std::int64_t const dim = args.take("dim", std::nullopt, where);
+  _experts = args.take("num_experts", std::nullopt, where);
+  _hidden = args.take("hidden_dim", std::nullopt, where);
+  args.expect_all_taken(where);
+  add_parameter("w1", {_experts, _hidden, dim});
+  add_parameter("w2", {_experts, dim, _hidden});
+  add_parameter("w3", {_experts, _hidden, dim});
+}
+
+std::unique_ptr<Router> Router::Config::build(BuildContext const& ctx, BuildArgs args) const {
+  return std::unique_ptr<Router>(new Router(*this, ctx, args));
+}
+
+Router::Router(Config const& config, BuildContext const& ctx, BuildArgs& args) : Module(config, ctx), _settings(config) {
+  std::string const where = "Router.Config (" + fqn() + ")";
+  std::int64_t const dim = args.take("dim", std::nullopt, where);
+  std::int64_t const experts = args.take("num_experts", std::nullopt, where);
+  args.expect_all_taken(where);
+  require(config.score_func == "softmax" || config.score_func == "sigmoid",
+          where + ": score_func = '" + config.score_func + "' is not known (use 'softmax' or 'sigmoid')");
+  require(config.top_k >= 1 && config.top_k <= experts, where + ": top_k = " + std::to_string(config.top_k) +
+                                                            " must be between 1 and num_experts = " +
+                                                            std::to_string(experts));
+  require(std::isfinite(config.route_scale) && config.route_scale > 0, where + ": route_scale must be > 0");
+  if (config.num_expert_groups || config.num_limited_groups) {
+    require(config.num_expert_groups && config.num_limited_groups,
+            where + ": num_expert_groups and num_limited_groups come together");
+    require(*config.num_expert_groups > 0 && experts % *config.num_expert_groups == 0,
+            where + ": num_expert_groups = " + std::to_string(*config.num_expert_groups) +
+                " must divide num_experts = " + std::to_string(experts));
+    require(*config.num_limited_groups > 0 && *config.num_limited_groups <= *config.num_expert_groups,
+            where + ": num_limited_groups must be between 1 and num_expert_groups");
+  }
+  add_child("gate", config.gate.build(ctx.child("gate"), {{"in_features", dim}, {"out_features", experts}}));
+}
+
+std::unique_ptr<MoE> MoE::Config::build(BuildContext const& ctx, BuildArgs args) const {
+  return std::unique_ptr<MoE>(new MoE(*this, ctx, args));
+}
+
+std::unique_ptr<Module> MoE::Config::build_part(BuildContext const& ctx, std::int64_t dim) const {
+  return build(ctx, {{"dim", dim}});
+}
+
+MoE::MoE(Config const& config, BuildContext const& ctx, BuildArgs& args) : Module(config, ctx) {
+  std::string const where = "MoE.Config (" + fqn() + ")";
+  std::int64_t const dim = args.take("dim", std::nullopt, where);
+  args.expect_all_taken(where);
+  require(config.num_experts > 0, where + ": num_experts must be > 0 (got " + std::to_string(config.num_experts) + ")");
+  require(config.hidden_dim > 0, where + ": hidden_dim must be > 0 (got " + std::to_string(config.hidden_dim) + ")");
+  _experts = config.num_experts;
+  _top_k = config.router.top_k;
+  // torchtitan's registration order: routed experts, router, shared experts.
+  add_child("experts", config.experts.build(ctx.child("experts"), {{"dim", dim},
+                                                                    {"num_experts", _experts},
+                                                                    {"hidden_dim", config.hidden_dim}}));
+  add_child("router", config.router.build(ctx.child("router"), {{"dim", dim}, {"num_experts", _experts}}));
+  if (config.shared_experts)
+    add_child("shared_experts", config.shared_experts->build(ctx.child("shared_experts"), {{"dim", dim}}));
+  if (config.load_balance_coeff) _expert_bias = add_buffer("expert_bias", {_experts});
+  _tokens_per_expert = add_buffer("tokens_per_expert", {_experts});
+}
+
+void MoE::init_own_buffers(InitContext&) {
+  for (BufferPtr const& b : {_expert_bias, _tokens_per_expert})
+    if (b && b->allocated()) Kokkos::deep_copy(b->data(), 0.0f);
+}
+
+}  // namespace titan
