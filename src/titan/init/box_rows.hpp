@@ -31,6 +31,10 @@ struct BoxRows {
   }
 };
 
+//! The rows of `box` in a tensor of `shape`. Trailing dimensions that the box
+//! covers whole are merged into the row (their rows are consecutive in the
+//! global tensor too), so a replicated or row-sharded tensor is one long row:
+//! fewer, longer runs and no index arithmetic per row.
 BoxRows make_box_rows(Shape const& shape, Box const& box);
 
 }  // namespace titan
