@@ -208,7 +208,7 @@ int run(World const& w, int argc, char** argv) {
     std::int64_t const my_elems = local_params(params);
     int const reps = deck.run.repeat > 1 ? deck.run.repeat + 1 : 1;
     double init_best = 1e300;
-    InitProfile profile;
+    InitProfile profile(opt.profile);  // a fence per parameter only when the profile is asked for
     for (int rep = 0; rep < reps; ++rep) {
       double init_local = 0;
       collective(w.comm, [&] {
