@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -26,16 +27,33 @@ using namespace titan;
 
 namespace {
 
+// Seconds of CPU the whole process used (all its threads).
+double cpu_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// Best wall-clock and best CPU seconds of R repetitions. On a host backend
+// the CPU figure is what the kernel costs a core even when other jobs share
+// the machine (a shared 2-core box runs at a third of its speed in wall
+// time); on a device it means nothing and is not printed.
+struct Timing {
+  double wall = 1e300, cpu = 1e300;
+};
+
 template <class F>
-double best_seconds(int reps, F&& f) {
+Timing best_seconds(int reps, F&& f) {
   f();  // warm-up: first touch of the pages, caches
   Kokkos::fence();
-  double best = 1e300;
+  Timing best;
   for (int r = 0; r < reps; ++r) {
+    double const c0 = cpu_seconds();
     Kokkos::Timer timer;
     f();
     Kokkos::fence();
-    best = std::min(best, timer.seconds());
+    best.wall = std::min(best.wall, timer.seconds());
+    best.cpu = std::min(best.cpu, cpu_seconds() - c0);
   }
   return best;
 }
@@ -56,30 +74,35 @@ void bench_dtype(DType dtype, std::int64_t n, int reps) {
     else return param.bf16();
   }();
   double const bytes = static_cast<double>(n) * sizeof(T);
-  double const fill_s = best_seconds(reps, [&] { Kokkos::deep_copy(src, T(1)); });
-  double const copy_s = best_seconds(reps, [&] { Kokkos::deep_copy(dst, src); });
-  // One line: rate, bandwidth of the array's bytes, ratio to the fill, work items per launch.
-  auto row = [&](char const* name, double elems, double s, std::int64_t items) {
+  Timing const fill = best_seconds(reps, [&] { Kokkos::deep_copy(src, T(1)); });
+  Timing const copy = best_seconds(reps, [&] { Kokkos::deep_copy(dst, src); });
+  bool const host = default_kernel_path == KernelPath::host_chunked;
+  // One line: rate, bandwidth of the array's bytes, ratio to the fill (wall
+  // clock, same run), work items per launch, and on a host the rate per CPU second.
+  auto row = [&](char const* name, double elems, Timing t, std::int64_t items) {
     char buf[32] = "-";
     if (items > 0) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(items));
-    std::printf("  %-34s %12.1f %9.2f %12.2f %14s\n", name, elems / s / 1e6, elems * sizeof(T) / s / 1e9,
-                fill_s / s * n / elems, buf);
+    std::printf("  %-34s %12.1f %9.2f %12.2f %14s", name, elems / t.wall / 1e6, elems * sizeof(T) / t.wall / 1e9,
+                fill.wall / t.wall * n / elems, buf);
+    if (host) std::printf(" %14.1f", elems / t.cpu / 1e6);
+    std::printf("\n");
   };
   std::printf("\n%s, %lld elements (%.0f MiB), best of %d\n", dtype_name(dtype), static_cast<long long>(n),
               bytes / (1 << 20), reps);
-  std::printf("  %-34s %12s %9s %12s %14s\n", "kernel", "M elem/s", "GB/s", "init / fill", "items/launch");
-  row("Kokkos fill (baseline)", n, fill_s, 0);
-  row("Kokkos copy (baseline, read+write)", n, copy_s, 0);
+  std::printf("  %-34s %12s %9s %12s %14s%s\n", "kernel", "M elem/s", "GB/s", "init / fill", "items/launch",
+              host ? "   M elem/CPU-s" : "");
+  row("Kokkos fill (baseline)", n, fill, 0);
+  row("Kokkos copy (baseline, read+write)", n, copy, 0);
   if (dtype == DType::float32) {
     // The generator alone: Philox4x32-10 words for every element, stored as
     // is, with the fill's work item (a block on a device, a chunk on a host).
     View1<std::uint32_t> words(Kokkos::view_alloc(Kokkos::WithoutInitializing, "words"), static_cast<std::size_t>(n));
     std::uint32_t* const w = words.data();
     PhiloxKey const key = philox_key(1234, "bench.weight");
-    bool const chunked = default_kernel_path == KernelPath::host_chunked;
+    bool const chunked = host;
     std::int64_t const per_item = chunked ? philox_chunk_words : 4;
     std::int64_t const items = n / per_item;
-    double const s = best_seconds(reps, [&] {
+    Timing const t = best_seconds(reps, [&] {
       Kokkos::parallel_for(
           "philox_only", Kokkos::RangePolicy<ExecSpace>(0, items), KOKKOS_LAMBDA(std::int64_t c) {
             if (chunked) {
@@ -92,7 +115,7 @@ void bench_dtype(DType dtype, std::int64_t n, int reps) {
             }
           });
     });
-    row("Philox4x32-10 words only", static_cast<double>(items * per_item), s, items);
+    row("Philox4x32-10 words only", static_cast<double>(items * per_item), t, items);
   }
   std::vector<Case> const cases = {
       {"normal(0, 1)", InitSpec::normal(0.0, 1.0)},
@@ -105,15 +128,15 @@ void bench_dtype(DType dtype, std::int64_t n, int reps) {
   };
   for (Case const& c : cases) {
     LaunchShape shape;
-    double const s = best_seconds(reps, [&] { shape = fill_parameter(param, c.spec, 1234, default_kernel_path); });
-    row(c.name, n, s, shape.work_items);
+    Timing const t = best_seconds(reps, [&] { shape = fill_parameter(param, c.spec, 1234, default_kernel_path); });
+    row(c.name, n, t, shape.work_items);
   }
   // The reductions after init (on the values of the last case).
   LaunchShape stats_shape, hash_shape;
-  double const stats_s = best_seconds(reps, [&] { local_stats(param, default_kernel_path, &stats_shape); });
-  double const hash_s = best_seconds(reps, [&] { local_fingerprint(param, default_kernel_path, &hash_shape); });
-  row("stats (sums, min, max, fingerprint)", n, stats_s, stats_shape.work_items);
-  row("hash (fingerprint only)", n, hash_s, hash_shape.work_items);
+  Timing const stats = best_seconds(reps, [&] { local_stats(param, default_kernel_path, &stats_shape); });
+  Timing const hash = best_seconds(reps, [&] { local_fingerprint(param, default_kernel_path, &hash_shape); });
+  row("stats (sums, min, max, fingerprint)", n, stats, stats_shape.work_items);
+  row("hash (fingerprint only)", n, hash, hash_shape.work_items);
 }
 
 }  // namespace
