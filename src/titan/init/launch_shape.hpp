@@ -9,8 +9,8 @@
 // (span_map.hpp). Two paths share that map:
 //  - generic (any execution space, the one a GPU runs): fill spans one
 //    Philox4x32 block (4 elements), stats and hash one element;
-//  - host_chunked (host memory): 64-element spans, so the fill can use the
-//    vectorized 64-lane Philox chunk (philox_chunk.hpp) per work item.
+//  - host_chunked (a host execution space): 64-element spans, so the fill
+//    can use the vectorized 64-lane Philox chunk (philox_chunk.hpp) per work item.
 // Both give bit-identical values (tests/unit/test_launch_shape.cpp).
 #pragma once
 
@@ -18,21 +18,25 @@
 #include "titan/init/philox_chunk.hpp"
 
 #include <cstdint>
+#include <type_traits>
 
 namespace titan {
 
 enum class KernelKind { fill, stats, hash };
 enum class KernelPath { generic, host_chunked };
 
-//! The path for an execution space whose memory the host can (or cannot) read:
+//! The path for an execution space that runs on the host's cores (or not):
 //! a CPU build takes the vectorized chunks, anything else the generic path.
-constexpr KernelPath kernel_path_for(bool host_accessible_memory) {
-  return host_accessible_memory ? KernelPath::host_chunked : KernelPath::generic;
+constexpr KernelPath kernel_path_for(bool host_execution_space) {
+  return host_execution_space ? KernelPath::host_chunked : KernelPath::generic;
 }
 
-//! The path this build's kernels take by default.
+//! The path this build's kernels take by default: the default execution
+//! space is the default host one exactly when no device backend is enabled.
+//! (Deciding by the memory space instead would send a device build with
+//! host-accessible unified memory down the host path.)
 constexpr KernelPath default_kernel_path =
-    kernel_path_for(Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemSpace>::accessible);
+    kernel_path_for(std::is_same<ExecSpace, Kokkos::DefaultHostExecutionSpace>::value);
 
 struct LaunchShape {
   std::int64_t work_items = 0;     // the RangePolicy's length
