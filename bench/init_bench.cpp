@@ -1,5 +1,7 @@
-// init_bench: elements/s of every initializer on one rank, side by side with
-// a Kokkos fill and a Kokkos copy of the same array measured in the same run.
+// init_bench: elements/s of every initializer, and of the stats and hash
+// reductions, on one rank, side by side with a Kokkos fill and a Kokkos copy
+// of the same array measured in the same run, with each kernel's work items
+// per launch (launch_shape.hpp: on a device at least one per Philox block).
 //
 //   init_bench [--elements N] [--reps R]
 //
@@ -7,6 +9,8 @@
 #include "titan/core/dtype.hpp"
 #include "titan/core/types.hpp"
 #include "titan/init/fill.hpp"
+#include "titan/init/fingerprint.hpp"
+#include "titan/init/launch_shape.hpp"
 #include "titan/init/philox_chunk.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -15,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -22,16 +27,33 @@ using namespace titan;
 
 namespace {
 
+// Seconds of CPU the whole process used (all its threads).
+double cpu_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// Best wall-clock and best CPU seconds of R repetitions. On a host backend
+// the CPU figure is what the kernel costs a core even when other jobs share
+// the machine (a shared 2-core box runs at a third of its speed in wall
+// time); on a device it means nothing and is not printed.
+struct Timing {
+  double wall = 1e300, cpu = 1e300;
+};
+
 template <class F>
-double best_seconds(int reps, F&& f) {
+Timing best_seconds(int reps, F&& f) {
   f();  // warm-up: first touch of the pages, caches
   Kokkos::fence();
-  double best = 1e300;
+  Timing best;
   for (int r = 0; r < reps; ++r) {
+    double const c0 = cpu_seconds();
     Kokkos::Timer timer;
     f();
     Kokkos::fence();
-    best = std::min(best, timer.seconds());
+    best.wall = std::min(best.wall, timer.seconds());
+    best.cpu = std::min(best.cpu, cpu_seconds() - c0);
   }
   return best;
 }
@@ -52,30 +74,48 @@ void bench_dtype(DType dtype, std::int64_t n, int reps) {
     else return param.bf16();
   }();
   double const bytes = static_cast<double>(n) * sizeof(T);
-  double const fill_s = best_seconds(reps, [&] { Kokkos::deep_copy(src, T(1)); });
-  double const copy_s = best_seconds(reps, [&] { Kokkos::deep_copy(dst, src); });
+  Timing const fill = best_seconds(reps, [&] { Kokkos::deep_copy(src, T(1)); });
+  Timing const copy = best_seconds(reps, [&] { Kokkos::deep_copy(dst, src); });
+  bool const host = default_kernel_path == KernelPath::host_chunked;
+  // One line: rate, bandwidth of the array's bytes, ratio to the fill (wall
+  // clock, same run), work items per launch, and on a host the rate per CPU second.
+  auto row = [&](char const* name, double elems, Timing t, std::int64_t items) {
+    char buf[32] = "-";
+    if (items > 0) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(items));
+    std::printf("  %-34s %12.1f %9.2f %12.2f %14s", name, elems / t.wall / 1e6, elems * sizeof(T) / t.wall / 1e9,
+                fill.wall / t.wall * n / elems, buf);
+    if (host) std::printf(" %14.1f", elems / t.cpu / 1e6);
+    std::printf("\n");
+  };
   std::printf("\n%s, %lld elements (%.0f MiB), best of %d\n", dtype_name(dtype), static_cast<long long>(n),
               bytes / (1 << 20), reps);
-  std::printf("  %-34s %12s %9s %12s\n", "kernel", "M elem/s", "GB/s", "init / fill");
-  std::printf("  %-34s %12.1f %9.2f %12s\n", "Kokkos fill (baseline)", n / fill_s / 1e6, bytes / fill_s / 1e9, "1.00");
-  std::printf("  %-34s %12.1f %9.2f %12.2f\n", "Kokkos copy (baseline, read+write)", n / copy_s / 1e6,
-              bytes / copy_s / 1e9, fill_s / copy_s);
+  std::printf("  %-34s %12s %9s %12s %14s%s\n", "kernel", "M elem/s", "GB/s", "init / fill", "items/launch",
+              host ? "   M elem/CPU-s" : "");
+  row("Kokkos fill (baseline)", n, fill, 0);
+  row("Kokkos copy (baseline, read+write)", n, copy, 0);
   if (dtype == DType::float32) {
-    // The generator alone: Philox4x32-10 words for every element, stored as is.
+    // The generator alone: Philox4x32-10 words for every element, stored as
+    // is, with the fill's work item (a block on a device, a chunk on a host).
     View1<std::uint32_t> words(Kokkos::view_alloc(Kokkos::WithoutInitializing, "words"), static_cast<std::size_t>(n));
     std::uint32_t* const w = words.data();
     PhiloxKey const key = philox_key(1234, "bench.weight");
-    std::int64_t const chunks = n / philox_chunk_words;
-    double const s = best_seconds(reps, [&] {
+    bool const chunked = host;
+    std::int64_t const per_item = chunked ? philox_chunk_words : 4;
+    std::int64_t const items = n / per_item;
+    Timing const t = best_seconds(reps, [&] {
       Kokkos::parallel_for(
-          "philox_only", Kokkos::RangePolicy<ExecSpace>(0, chunks), KOKKOS_LAMBDA(std::int64_t c) {
-            std::uint32_t buf[philox_chunk_words];
-            philox_chunk(key, static_cast<std::uint64_t>(c) * philox_chunk_blocks, buf);
-            for (int i = 0; i < philox_chunk_words; ++i) w[c * philox_chunk_words + i] = buf[i];
+          "philox_only", Kokkos::RangePolicy<ExecSpace>(0, items), KOKKOS_LAMBDA(std::int64_t c) {
+            if (chunked) {
+              std::uint32_t buf[philox_chunk_words];
+              philox_chunk(key, static_cast<std::uint64_t>(c) * philox_chunk_blocks, buf);
+              for (int i = 0; i < philox_chunk_words; ++i) w[c * philox_chunk_words + i] = buf[i];
+            } else {
+              auto const b = philox_block(key, static_cast<std::uint64_t>(c));
+              for (int i = 0; i < 4; ++i) w[4 * c + i] = b.v[i];
+            }
           });
     });
-    std::printf("  %-34s %12.1f %9.2f %12.2f\n", "Philox4x32-10 words only", chunks * 64.0 / s / 1e6,
-                chunks * 64.0 * 4 / s / 1e9, fill_s / s * n / (chunks * 64.0));
+    row("Philox4x32-10 words only", static_cast<double>(items * per_item), t, items);
   }
   std::vector<Case> const cases = {
       {"normal(0, 1)", InitSpec::normal(0.0, 1.0)},
@@ -87,9 +127,16 @@ void bench_dtype(DType dtype, std::int64_t n, int reps) {
       {"constant(0.5)", InitSpec::constant(0.5)},
   };
   for (Case const& c : cases) {
-    double const s = best_seconds(reps, [&] { fill_parameter(param, c.spec, 1234); });
-    std::printf("  %-34s %12.1f %9.2f %12.2f\n", c.name, n / s / 1e6, bytes / s / 1e9, fill_s / s);
+    LaunchShape shape;
+    Timing const t = best_seconds(reps, [&] { shape = fill_parameter(param, c.spec, 1234, default_kernel_path); });
+    row(c.name, n, t, shape.work_items);
   }
+  // The reductions after init (on the values of the last case).
+  LaunchShape stats_shape, hash_shape;
+  Timing const stats = best_seconds(reps, [&] { local_stats(param, default_kernel_path, &stats_shape); });
+  Timing const hash = best_seconds(reps, [&] { local_fingerprint(param, default_kernel_path, &hash_shape); });
+  row("stats (sums, min, max, fingerprint)", n, stats, stats_shape.work_items);
+  row("hash (fingerprint only)", n, hash, hash_shape.work_items);
 }
 
 }  // namespace
@@ -110,7 +157,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "init_bench: --elements and --reps must be positive\n");
     return 2;
   }
-  std::printf("init_bench: execution space %s, one rank\n", ExecSpace::name());
+  std::printf("init_bench: execution space %s, one rank, kernel path %s\n", ExecSpace::name(),
+              kernel_path_name(default_kernel_path));
   bench_dtype<float>(DType::float32, n, reps);
   bench_dtype<bf16_bits>(DType::bfloat16, n, reps);
   return 0;

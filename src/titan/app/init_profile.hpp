@@ -23,10 +23,16 @@ struct ProfileEntry {
 
 class InitProfile {
  public:
+  //! `fenced` (--profile): fence after every parameter, so device work is
+  //! charged to the group that launched it. Unfenced (the default), a device
+  //! keeps its queue of fills full and the per-group seconds count launches
+  //! only; on a host backend, which runs each kernel to completion before
+  //! returning, they are the same either way.
+  explicit InitProfile(bool fenced = true) : _fenced(fenced) {}
   //! Starts timing one init_states pass (forgets any earlier pass).
   void start();
-  //! Charges the time since the previous mark to `p`'s group. Fences first so
-  //! device work is counted where it was launched.
+  //! Charges the time since the previous mark to `p`'s group, after a fence
+  //! when fenced.
   void record(Parameter const& p);
   //! Collective over `comm`: the groups with the slowest rank's seconds each,
   //! largest first. Every rank must have recorded the same parameters.
@@ -35,6 +41,7 @@ class InitProfile {
   static std::string group_of(std::string const& fqn);
 
  private:
+  bool _fenced = true;
   std::chrono::steady_clock::time_point _mark;
   std::vector<std::string> _order;  // groups in first-seen order (same on every rank)
   std::map<std::string, std::pair<double, std::int64_t>> _local;  // group -> (seconds, global elements)

@@ -16,7 +16,7 @@ std::vector<ShardRecord> shard_records(std::vector<ParameterPtr> const& params) 
     s.box = p->local_box();
     s.primary = p->primary_replica();
     s.stored = p->allocated_bytes() / static_cast<std::int64_t>(dtype_size(p->dtype()));
-    s.value_hash = p->allocated() ? local_stats(*p).fingerprint : 0;
+    s.value_hash = p->allocated() ? local_fingerprint(*p) : 0;
     out.push_back(std::move(s));
   }
   return out;

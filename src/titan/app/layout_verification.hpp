@@ -14,7 +14,7 @@ namespace titan {
 
 //! This rank's ShardRecord of each parameter: its box, primary flag, the
 //! elements its View(s) hold, and the fingerprint of its local values
-//! (local_stats(), over global indices; 0 when not allocated). Not collective.
+//! (local_fingerprint(), over global indices; 0 when not allocated). Not collective.
 std::vector<ShardRecord> shard_records(std::vector<ParameterPtr> const& params);
 
 //! Collective over `comm` (whose size must be mesh.world_size()): builds the

@@ -306,7 +306,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     std::int64_t const my_elems = local_params(params);
     int const reps = loading ? 1 : deck.run.repeat > 1 ? deck.run.repeat + 1 : 1;
     double init_best = 1e300;
-    InitProfile profile;
+    InitProfile profile(opt.profile);  // a fence per parameter only when the profile is asked for
     Metadata loaded_metadata;  // --load: the checkpoint's __metadata__
     report.loaded = loading;
     for (int rep = 0; rep < reps; ++rep) {

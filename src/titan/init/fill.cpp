@@ -3,8 +3,9 @@
 #include "titan/core/errors.hpp"
 #include "titan/core/types.hpp"
 #include "titan/init/box_rows.hpp"
-#include "titan/init/philox_chunk.hpp"
+#include "titan/init/fill_kernels.hpp"
 #include "titan/init/samplers.hpp"
+#include "titan/init/span_map.hpp"
 
 #include <cmath>
 #include <limits>
@@ -23,6 +24,18 @@ BoxRows make_box_rows(Shape const& shape, Box const& box) {
     br.extent[d] = box.extent[d];
     br.global_stride[d] = stride;
     stride *= shape[d];
+  }
+  // Merge the last dimension into the one before while the box covers it
+  // whole: then consecutive rows are consecutive in the global tensor too.
+  // The merged dimension counts in units of the last one's stride.
+  std::int64_t last_len = shape[br.rank - 1];  // global length of the (merged) last dimension
+  while (br.rank > 1 && br.offset[br.rank - 1] == 0 && br.extent[br.rank - 1] == last_len) {
+    int const d = br.rank - 2;
+    br.offset[d] *= last_len;
+    br.extent[d] *= last_len;
+    br.global_stride[d] = br.global_stride[d + 1];
+    last_len *= shape[d];
+    --br.rank;
   }
   br.rows = 1;
   for (int d = 0; d + 1 < br.rank; ++d) br.rows *= br.extent[d];
@@ -83,72 +96,56 @@ UniformSampler make_uniform_sampler(InitSpec const& spec) {
 
 namespace {
 
-// One run of consecutive global indices [g0, g0 + n) written to out[0 .. n).
-// Works in chunks of 64 elements aligned to Philox blocks: random words for
-// the whole chunk, then values for the whole chunk, then the stores, three
-// loops of fixed length that vectorize. Elements of the chunk outside the
-// run are computed and dropped (at most 63 per run).
-template <class Sampler, class Store>
-KOKKOS_INLINE_FUNCTION void fill_run(PhiloxKey key, std::uint64_t g0, std::int64_t n,
-                                     typename Store::value_type* out, Sampler const& sample, Store const& store) {
-  std::uint32_t words[philox_chunk_words];
-  float values[philox_chunk_words];
-  float tails[philox_chunk_words];
-  std::int64_t j = 0;
-  while (j < n) {
-    std::uint64_t const g = g0 + static_cast<std::uint64_t>(j);
-    std::uint64_t const chunk_start = g & ~static_cast<std::uint64_t>(philox_chunk_words - 1);
-    int const skip = static_cast<int>(g - chunk_start);
-    std::int64_t const left = n - j;
-    int const count = left < philox_chunk_words - skip ? static_cast<int>(left) : philox_chunk_words - skip;
-    philox_chunk(key, chunk_start >> 2, words);
-    for (int i = 0; i < philox_chunk_words; ++i) values[i] = sample.fast(words[i], tails[i]);
-    int deep = 0;  // a separate loop: a reduction inside the one above stops it vectorizing
-    for (int i = 0; i < philox_chunk_words; ++i) deep += tails[i] < deep_tail;
-    if (deep)
-      for (int i = 0; i < philox_chunk_words; ++i)
-        if (tails[i] < deep_tail) values[i] = sample.slow(words[i]);
-    for (int i = 0; i < count; ++i) out[j + i] = store(values[skip + i]);
-    j += count;
-  }
+template <class Sampler, class Store, class View>
+LaunchShape fill_random(std::string const& fqn, BoxRows const& rows, PhiloxKey key, View const& view,
+                        Sampler sample, Store store, KernelPath path) {
+  SpanMap const map = make_span_map(KernelKind::fill, rows, path);
+  if (map.shape.work_items == 0) return map.shape;
+  Kokkos::RangePolicy<ExecSpace> const policy(0, map.shape.work_items);
+  if (path == KernelPath::generic)
+    Kokkos::parallel_for("init:" + fqn, policy, FillBlocks<Sampler, Store>{map, key, view.data(), sample, store});
+  else
+    Kokkos::parallel_for("init:" + fqn, policy, FillChunks<Sampler, Store>{map, key, view.data(), sample, store});
+  return map.shape;
 }
 
-template <class Sampler, class Store, class View>
-void fill_random(std::string const& fqn, BoxRows const& rows, PhiloxKey key, View const& view, Sampler sample,
-                 Store store) {
-  typename Store::value_type* const data = view.data();
-  Kokkos::parallel_for(
-      "init:" + fqn, Kokkos::RangePolicy<ExecSpace>(0, rows.rows), KOKKOS_LAMBDA(std::int64_t r) {
-        fill_run(key, rows.row_start(r), rows.row_len, data + r * rows.row_len, sample, store);
-      });
+// Constant kinds: Kokkos' own fill, which launches one work item per element.
+template <class View, class T>
+LaunchShape fill_constant(View const& view, T value) {
+  Kokkos::deep_copy(view, value);
+  return LaunchShape{static_cast<std::int64_t>(view.extent(0)), 1, static_cast<std::int64_t>(view.extent(0))};
 }
 
 template <class Store, class Out>
-void fill_kind(Parameter& p, InitSpec const& spec, std::uint64_t seed, Out const& out, Store store) {
+LaunchShape fill_kind(Parameter& p, InitSpec const& spec, std::uint64_t seed, Out const& out, Store store,
+                      KernelPath path) {
   BoxRows const rows = make_box_rows(p.shape(), p.local_box());
   PhiloxKey const key = philox_key(seed, p.fqn());
   switch (spec.kind) {
     case InitKind::normal:
-    case InitKind::trunc_normal: fill_random(p.fqn(), rows, key, out, make_normal_sampler(spec), store); break;
-    case InitKind::uniform: fill_random(p.fqn(), rows, key, out, make_uniform_sampler(spec), store); break;
-    case InitKind::ones: Kokkos::deep_copy(out, store(1.0f)); break;
-    case InitKind::zeros: Kokkos::deep_copy(out, store(0.0f)); break;
-    case InitKind::constant: Kokkos::deep_copy(out, store(static_cast<float>(spec.value))); break;
+    case InitKind::trunc_normal: return fill_random(p.fqn(), rows, key, out, make_normal_sampler(spec), store, path);
+    case InitKind::uniform: return fill_random(p.fqn(), rows, key, out, make_uniform_sampler(spec), store, path);
+    case InitKind::ones: return fill_constant(out, store(1.0f));
+    case InitKind::zeros: return fill_constant(out, store(0.0f));
+    case InitKind::constant: return fill_constant(out, store(static_cast<float>(spec.value)));
     case InitKind::skip: break;
   }
+  return LaunchShape{};
 }
 
 }  // namespace
 
 void fill_parameter(Parameter& param, InitSpec const& spec, std::uint64_t seed) {
-  if (spec.kind == InitKind::skip) return;
+  fill_parameter(param, spec, seed, default_kernel_path);
+}
+
+LaunchShape fill_parameter(Parameter& param, InitSpec const& spec, std::uint64_t seed, KernelPath path) {
+  if (spec.kind == InitKind::skip) return LaunchShape{};
   if (!param.allocated()) throw RunError(param.fqn() + ": init_states on a parameter that was never allocated");
   float lo, hi;
   storage_bounds(spec, param.dtype(), lo, hi);
-  if (param.dtype() == DType::float32)
-    fill_kind(param, spec, seed, param.f32(), StoreF32{lo, hi});
-  else
-    fill_kind(param, spec, seed, param.bf16(), StoreBF16{lo, hi});
+  if (param.dtype() == DType::float32) return fill_kind(param, spec, seed, param.f32(), StoreF32{lo, hi}, path);
+  return fill_kind(param, spec, seed, param.bf16(), StoreBF16{lo, hi}, path);
 }
 
 double reference_value(InitSpec const& spec, std::uint64_t seed, std::string const& fqn, DType dtype,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "titan/init/init_spec.hpp"
+#include "titan/init/launch_shape.hpp"
 #include "titan/modules/parameter.hpp"
 
 #include <cstdint>
@@ -13,6 +14,11 @@ namespace titan {
 //! Writes every local element of `param` (which must be allocated) from `spec`.
 //! `skip` writes nothing. Not collective.
 void fill_parameter(Parameter& param, InitSpec const& spec, std::uint64_t seed);
+
+//! Same on an explicit kernel path (tests run the device path on the host
+//! with it); returns the launch shape the kernel ran with (constant kinds:
+//! Kokkos::deep_copy, one work item per element).
+LaunchShape fill_parameter(Parameter& param, InitSpec const& spec, std::uint64_t seed, KernelPath path);
 
 //! The value (as double) that element `global_index` of a parameter named
 //! `fqn` gets, computed on the host one element at a time: the reference path

@@ -4,6 +4,7 @@
 #include "titan/core/types.hpp"
 #include "titan/init/box_rows.hpp"
 #include "titan/init/counter_rng.hpp"
+#include "titan/init/span_map.hpp"
 
 #include <cmath>
 #include <limits>
@@ -39,26 +40,26 @@ std::uint64_t combine_fingerprint(std::uint64_t model_so_far, std::string const&
 
 namespace {
 
-// Kokkos reduction over the rows of a box. A functor (not a lambda) because
-// Kokkos 3.4 reduces a struct only through init/join members.
+KOKKOS_INLINE_FUNCTION float to_float(float v) { return v; }
+KOKKOS_INLINE_FUNCTION float to_float(std::uint16_t v) { return bf16_to_float(v); }
+KOKKOS_INLINE_FUNCTION std::uint32_t to_bits(float v) { return float_bits(v); }
+KOKKOS_INLINE_FUNCTION std::uint32_t to_bits(std::uint16_t v) { return v; }
+
+// Kokkos reduction over the elements of a box, one span of span_map.hpp per
+// work item (one element on the generic path). A functor (not a lambda)
+// because Kokkos 3.4 reduces a struct only through init/join members.
 template <class T>
 struct StatsFunctor {
   using value_type = ValueStats;
   Kokkos::View<T const*, Layout, MemSpace> data;
-  BoxRows rows;
+  SpanMap map;
 
-  KOKKOS_INLINE_FUNCTION static float to_float(float v) { return v; }
-  KOKKOS_INLINE_FUNCTION static float to_float(std::uint16_t v) { return bf16_to_float(v); }
-  KOKKOS_INLINE_FUNCTION static std::uint32_t to_bits(float v) { return float_bits(v); }
-  KOKKOS_INLINE_FUNCTION static std::uint32_t to_bits(std::uint16_t v) { return v; }
-
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t r, value_type& acc) const {
-    std::uint64_t const g0 = rows.row_start(r);
-    std::int64_t const l0 = r * rows.row_len;
-    for (std::int64_t j = 0; j < rows.row_len; ++j) {
-      T const raw = data(l0 + j);
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t item, value_type& acc) const {
+    Span const s = map.span(item);
+    for (std::uint64_t g = s.lo; g < s.hi; ++g) {
+      T const raw = data(s.local_of(g));
       double const v = to_float(raw);
-      acc.fingerprint += element_hash(g0 + static_cast<std::uint64_t>(j), to_bits(raw));
+      acc.fingerprint += element_hash(g, to_bits(raw));
       acc.count += 1.0;
       acc.sum += v;
       acc.sum_sq += v * v;
@@ -89,21 +90,57 @@ struct StatsFunctor {
   }
 };
 
+// The fingerprint alone (what --verify-layout compares): a plain wrapping
+// sum, so Kokkos' built-in Sum reducer does it.
 template <class T>
-ValueStats reduce_stats(Parameter const& p, Kokkos::View<T*, Layout, MemSpace> const& view) {
-  StatsFunctor<T> f{view, make_box_rows(p.shape(), p.local_box())};
+struct HashFunctor {
+  Kokkos::View<T const*, Layout, MemSpace> data;
+  SpanMap map;
+
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t item, std::uint64_t& acc) const {
+    Span const s = map.span(item);
+    for (std::uint64_t g = s.lo; g < s.hi; ++g) acc += element_hash(g, to_bits(data(s.local_of(g))));
+  }
+};
+
+template <class T>
+ValueStats reduce_stats(Parameter const& p, Kokkos::View<T*, Layout, MemSpace> const& view, KernelPath path,
+                        LaunchShape* launched) {
+  StatsFunctor<T> f{view, make_span_map(KernelKind::stats, make_box_rows(p.shape(), p.local_box()), path)};
+  if (launched) *launched = f.map.shape;
   ValueStats result = ValueStats::empty();
-  if (f.rows.rows == 0) return result;
-  Kokkos::parallel_reduce("stats:" + p.fqn(), Kokkos::RangePolicy<ExecSpace>(0, f.rows.rows), f, result);
+  if (f.map.shape.work_items == 0) return result;
+  Kokkos::parallel_reduce("stats:" + p.fqn(), Kokkos::RangePolicy<ExecSpace>(0, f.map.shape.work_items), f, result);
+  return result;
+}
+
+template <class T>
+std::uint64_t reduce_hash(Parameter const& p, Kokkos::View<T*, Layout, MemSpace> const& view, KernelPath path,
+                          LaunchShape* launched) {
+  HashFunctor<T> f{view, make_span_map(KernelKind::hash, make_box_rows(p.shape(), p.local_box()), path)};
+  if (launched) *launched = f.map.shape;
+  std::uint64_t result = 0;
+  if (f.map.shape.work_items == 0) return result;
+  Kokkos::parallel_reduce("hash:" + p.fqn(), Kokkos::RangePolicy<ExecSpace>(0, f.map.shape.work_items), f, result);
   return result;
 }
 
 }  // namespace
 
-ValueStats local_stats(Parameter const& param) {
+ValueStats local_stats(Parameter const& param) { return local_stats(param, default_kernel_path); }
+
+ValueStats local_stats(Parameter const& param, KernelPath path, LaunchShape* launched) {
+  if (launched) *launched = LaunchShape{};
   if (!param.allocated()) return ValueStats::empty();
-  if (param.dtype() == DType::float32) return reduce_stats(param, param.f32());
-  return reduce_stats(param, param.bf16());
+  if (param.dtype() == DType::float32) return reduce_stats(param, param.f32(), path, launched);
+  return reduce_stats(param, param.bf16(), path, launched);
+}
+
+std::uint64_t local_fingerprint(Parameter const& param, KernelPath path, LaunchShape* launched) {
+  if (launched) *launched = LaunchShape{};
+  if (!param.allocated()) return 0;
+  if (param.dtype() == DType::float32) return reduce_hash(param, param.f32(), path, launched);
+  return reduce_hash(param, param.bf16(), path, launched);
 }
 
 }  // namespace titan

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "titan/init/counter_rng.hpp"
+#include "titan/init/launch_shape.hpp"
 #include "titan/modules/parameter.hpp"
 
 #include <cstdint>
@@ -33,6 +34,14 @@ KOKKOS_INLINE_FUNCTION std::uint64_t element_hash(std::uint64_t global_index, st
 
 //! Statistics of this rank's local shard. Not collective.
 ValueStats local_stats(Parameter const& param);
+//! Same on an explicit kernel path; `launched`, if given, receives the launch
+//! shape (tests run the device path on the host with it).
+ValueStats local_stats(Parameter const& param, KernelPath path, LaunchShape* launched = nullptr);
+
+//! local_stats(param).fingerprint alone, by a lighter reduction (one 64-bit
+//! sum): the value hash that --verify-layout compares between replicas.
+std::uint64_t local_fingerprint(Parameter const& param, KernelPath path = default_kernel_path,
+                                LaunchShape* launched = nullptr);
 
 //! Combines per-parameter fingerprints into the model's: order-independent
 //! wrapping sum of mix64(fingerprint ^ fnv1a64(fqn)).

@@ -23,9 +23,11 @@ KOKKOS_INLINE_FUNCTION void philox_chunk(PhiloxKey key, std::uint64_t first_bloc
     std::uint64_t const ctr = first_block + static_cast<std::uint64_t>(b);
     std::uint32_t c0 = static_cast<std::uint32_t>(ctr), c1 = static_cast<std::uint32_t>(ctr >> 32), c2 = 0, c3 = 0;
     std::uint32_t k0 = key.k0, k1 = key.k1;
-#if defined(__clang__)
+    // nvcc's front end defines __GNUC__ but rejects GCC's pragma: its device
+    // pass gets `#pragma unroll`, its host pass no hint (speed only).
+#if defined(__clang__) || defined(__CUDA_ARCH__)
 #pragma unroll
-#elif defined(__GNUC__)
+#elif defined(__GNUC__) && !defined(__CUDACC__)
 #pragma GCC unroll 10
 #endif
     for (int round = 0; round < 10; ++round) {
