@@ -26,7 +26,6 @@ struct Tensor {  // host float values + a device copy
   std::vector<std::int64_t> shape;
   std::vector<float> host;
   Kokkos::View<float*, Layout, MemSpace> dev;
-  std::int64_t size() const { return static_cast<std::int64_t>(host.size()); }
   double at(std::int64_t i) const { return host[static_cast<std::size_t>(i)]; }
 };
 

@@ -27,7 +27,7 @@ int world_size() {
 }
 
 // Collective: true on every rank iff `ok` holds on every rank.
-bool all(bool ok) {
+bool all_ranks(bool ok) {
   int v = ok ? 1 : 0, r = 0;
   MPI_Allreduce(&v, &r, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   return r == 1;
@@ -108,7 +108,7 @@ TEST_CASE("sharded init equals the unsharded model, element by element and by fi
               values_equal &= mine[k++] == all_bits[(b.offset[0] + x) * s[1] + b.offset[1] + y];
         }
       }
-      CHECK(all(values_equal));
+      CHECK(all_ranks(values_equal));
       MPI_Allreduce(MPI_IN_PLACE, fp.data(), static_cast<int>(fp.size()), MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
       CHECK(fp == ref_fp);
     }
@@ -146,7 +146,7 @@ TEST_CASE("local shards tile every tensor exactly once per replica group", "[mpi
       }
       ok &= volume == p->numel();
     }
-    CHECK(all(ok));
+    CHECK(all_ranks(ok));
   }
 }
 
@@ -166,7 +166,7 @@ TEST_CASE("each rank allocates exactly its shard: FSDP rows = torch.chunk of dim
       std::int64_t const rows = std::max<std::int64_t>(0, std::min(n0, (rank + 1) * c) - std::min(n0, rank * c));
       expected += rows * (p->numel() / n0) * static_cast<std::int64_t>(dtype_size(dtype));
     }
-    CHECK(all(allocated == expected));
+    CHECK(all_ranks(allocated == expected));
     std::int64_t sum = 0, total = 0;
     MPI_Allreduce(&allocated, &sum, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
     for (auto const& p : model->parameters()) total += p->numel() * static_cast<std::int64_t>(dtype_size(dtype));
