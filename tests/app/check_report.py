@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a titan_app JSON report against facts that do not come from titan_app:
 the contract keys (design.md section 6), the init rules of Llama3, Llama4,
-Qwen3 and Flux (spec 4.1-4.3, 4.6, written out here), and each
+Qwen3, DeepSeek-V3 and Flux (spec 4.1-4.4, 4.6, written out here), and each
 parameter's mean/std/min/max against its distribution's formula with a
 sampling tolerance. Parameters loaded from a checkpoint (init "loaded") are
 only counted. Usage: check_report.py REPORT.json"""
@@ -117,6 +117,31 @@ def qwen3_rule(fqn, n_layers, moe):
     raise AssertionError("no Qwen3 rule for " + fqn)
 
 
+def deepseek_v3_rule(fqn, dim):
+    """DeepSeek-V3's initializer for an FQN (spec 4.4), independent of titan_app:
+    MLA wq, wq_a, wq_b, wkv_a, wkv_b TN(0.02) and wo TN(sigma_i); dense w1
+    TN(0.02), w2/w3 TN(sigma_i); router gate TN(sigma_i); experts and shared
+    experts w1 TN(0.02), w2/w3 TN(sigma_i); every norm (q_norm and kv_norm
+    too) ones; embedding N(0, 1); output TN(D^-0.5, +-3 D^-0.5). TN without
+    bounds = torch's default absolute bounds +-2."""
+    if fqn.endswith("norm.weight"):
+        return ("ones", None, None)
+    if fqn == "tok_embeddings.weight":
+        return ("normal", 1.0, None)
+    if fqn == "output.weight":
+        s = dim ** -0.5
+        return ("trunc_normal", s, 3 * s)
+    i = int(re.match(r"layers\.(\d+)\.", fqn).group(1))
+    sigma = 0.02 / math.sqrt(2 * (i + 1))
+    if re.fullmatch(r"layers\.\d+\.(attention\.(wq|wq_a|wq_b|wkv_a|wkv_b)\.weight|feed_forward\.w1\.weight|"
+                    r"moe\.experts\.w1|moe\.shared_experts\.w1\.weight)", fqn):
+        return ("trunc_normal", 0.02, 2.0)
+    if re.fullmatch(r"layers\.\d+\.(attention\.wo\.weight|feed_forward\.w[23]\.weight|moe\.router\.gate\.weight|"
+                    r"moe\.experts\.w[23]|moe\.shared_experts\.w[23]\.weight)", fqn):
+        return ("trunc_normal", sigma, 2.0)
+    raise AssertionError("no DeepSeek-V3 rule for " + fqn)
+
+
 def family_rule(report, dim):
     """The family's rule as a function of the FQN, or None for a family without one here."""
     family = report["model"]["family"]
@@ -129,6 +154,8 @@ def family_rule(report, dim):
     if family == "qwen3":
         moe = any(".moe." in f for f in fqns)
         return lambda fqn, shape: qwen3_rule(fqn, n_layers, moe)
+    if family == "deepseek_v3":
+        return lambda fqn, shape: deepseek_v3_rule(fqn, dim)
     if family == "flux":
         return flux_rule
     return None
@@ -151,7 +178,7 @@ def main(path):
         if p["fqn"] == "norm.weight":
             dim = p["shape"][0]
     rule = family_rule(r, dim)
-    if r["model"]["family"] in ("qwen3", "llama4", "llama3", "flux") and rule is None:
+    if r["model"]["family"] in ("qwen3", "llama4", "llama3", "deepseek_v3", "flux") and rule is None:
         failures.append("no rule for family " + r["model"]["family"])
     total = 0
     bf16 = r["dtype"] == "bfloat16"

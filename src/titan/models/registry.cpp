@@ -1,6 +1,7 @@
 #include "titan/models/registry.hpp"
 
 #include "titan/core/errors.hpp"
+#include "titan/models/deepseek_v3/deepseek_v3_family.hpp"
 #include "titan/models/flux/flux_family.hpp"
 #include "titan/models/llama3/llama3_family.hpp"
 #include "titan/models/llama4/llama4_family.hpp"
@@ -13,6 +14,7 @@ std::vector<Family> const& families() {
       llama3_family(),
       llama4_family(),
       qwen3_family(),
+      deepseek_v3_family(),
       flux_family(),
   };
   return all;

@@ -1,9 +1,11 @@
-// Rotary position embedding table (Llama's complex RoPE with its frequency
-// scaling), stored as cos/sin pairs: freqs_cis [max_seq_len, dim/2, 2] float32.
+// Rotary position embedding table (complex RoPE with Llama's or YaRN's
+// frequency scaling, spec 3.4), stored as cos/sin pairs:
+// freqs_cis [max_seq_len, dim/2, 2] float32.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace titan {
@@ -12,18 +14,32 @@ struct RoPEConfig {
   std::int64_t dim = 0;            // rotary width (usually head_dim); set by the family
   std::int64_t max_seq_len = 2048;
   double theta = 500000.0;
-  std::string scaling = "llama";   // "none" or "llama"
+  std::string scaling = "llama";   // "none", "llama" or "yarn"
   double scaling_factor = 8.0;
   double low_freq_factor = 1.0;
   double high_freq_factor = 4.0;
   std::int64_t original_max_position_embeddings = 8192;
+  // YaRN (scaling = "yarn"; applied when rope_factor > 1), torchtitan's defaults.
+  double rope_factor = 1.0;
+  double beta_fast = 32.0;
+  double beta_slow = 1.0;
+  std::int64_t original_seq_len = 4096;
+  bool truncate = true;            // floor/ceil the correction range (DeepSeek); false: fractional (gpt-oss)
 
   //! Throws InputError when a value is out of range.
   void validate(std::string const& where) const;
 };
 
+//! YaRN's correction range (lo, hi) over the frequency index j (spec 3.4):
+//! c(r) = dim ln(original_seq_len / (2 pi r)) / (2 ln theta), lo = c(beta_fast),
+//! hi = c(beta_slow); with truncate lo = floor(lo), hi = ceil(hi); then
+//! lo = max(lo, 0), hi = min(hi, dim - 1), and hi += 0.001 if lo == hi.
+std::pair<double, double> yarn_correction_range(RoPEConfig const& c);
+
 //! The dim/2 base frequencies after scaling, as float32 (torch computes them
-//! in float32: 1 / theta^(2j/dim), then Llama's wavelength-based scaling).
+//! in float32: 1 / theta^(2j/dim), then Llama's wavelength-based scaling,
+//! or YaRN's ramp: f_j / rope_factor * ramp_j + f_j * (1 - ramp_j) with
+//! ramp_j = clamp((j - lo) / (hi - lo), 0, 1)).
 std::vector<float> rope_frequencies(RoPEConfig const& c);
 
 //! Fills host memory `out` ([max_seq_len, dim/2, 2]) with cos/sin of
