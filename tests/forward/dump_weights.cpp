@@ -1,6 +1,8 @@
 // Test-only tool: builds and initializes the model of a deck on one rank and
 // writes every parameter as float32 to a safetensors file (one tensor per
-// parameter, under its FQN; a tied tensor once, under its first FQN).
+// parameter, under its FQN; a tied tensor once, under its first FQN; 3-D
+// tensors such as MoE experts [E, Fm, D] as they are), then every buffer
+// (expert_bias, tokens_per_expert, freqs_cis) under its FQN.
 //   titan_dump_weights DECK.toml OUT.safetensors [--set key=value ...]
 #include "titan/config/deck.hpp"
 #include "titan/core/bf16.hpp"
@@ -56,6 +58,11 @@ int main(int argc, char** argv) {
           t.data = widened.back().data();
         }
         tensors.push_back(t);
+      }
+      // Buffers too (float32, under their FQNs): MoE's expert_bias, the RoPE table...
+      for (auto const& b : model->buffers()) {
+        if (!b->allocated()) continue;
+        tensors.push_back({b->fqn(), "F32", b->shape(), b->data().data(), b->bytes()});
       }
       titan::write_safetensors(argv[2], tensors);
       std::cout << "wrote " << tensors.size() << " tensors to " << argv[2] << "\n";

@@ -1,13 +1,17 @@
 #!/bin/bash
-# The logits of the debug model do not depend on the mesh: 1, 2, 3 ranks
-# (dp_shard), tp=2 at 2 ranks, dp_shard=2 x tp=2 at 4 ranks, compared with
-# the 1-rank logits (max |d| <= 1e-5 max |logit|); same loss.
+# A debug model's logits do not depend on the mesh: each mesh's logits are
+# compared with the 1-rank logits (max |d| <= 1e-5 max |logit|); the loss
+# and the fingerprint are printed next to each other.
 #   mesh_invariance.sh TITAN_APP MPIEXEC DUMP_WEIGHTS
+# DECK= the deck (default: the Llama3 debug model); MESHES= the meshes, a
+# space-separated list of NAME:RANKS[:key=value,key=value...] (default:
+# 2 and 3 ranks, tp=2 at 2 ranks, dp_shard=2 x tp=2 at 4 ranks).
 set -euo pipefail
 app=$1 mpiexec=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-deck=inputs/llama3_debug.toml
+deck=${DECK:-inputs/llama3_debug.toml}
+meshes=${MESHES:-np2:2 np3:3 np2_tp2:2:mesh.tp=2 np4_dp2_tp2:4:mesh.tp=2,mesh.dp_shard=2}
 run() {  # name ranks args...
   local name=$1 n=$2
   shift 2
@@ -15,11 +19,18 @@ run() {  # name ranks args...
     --dump-logits "$tmp/$name.safetensors" "$@" | grep TITAN_FORWARD | sed "s/^/$name: /"
 }
 run np1 1
-run np2 2
-run np3 3
-run np2_tp2 2 --set mesh.tp=2
-run np4_dp2_tp2 4 --set mesh.tp=2 --set mesh.dp_shard=2
-"${PYTHON:-python3}" - "$tmp" <<'PY'
+names=()
+for m in $meshes; do
+  IFS=: read -r name ranks sets <<<"$m"
+  args=()
+  if [ -n "${sets:-}" ]; then
+    IFS=, read -r -a kv <<<"$sets"
+    for s in "${kv[@]}"; do args+=(--set "$s"); done
+  fi
+  run "$name" "$ranks" "${args[@]}"
+  names+=("$name")
+done
+"${PYTHON:-python3}" - "$tmp" "${names[@]}" <<'PY'
 import json, struct, sys
 import numpy as np
 def load(path):
@@ -33,7 +44,7 @@ tmp = sys.argv[1]
 ref = load(tmp + "/np1.safetensors")
 scale = np.abs(ref).max()
 bad = 0
-for name in ["np2", "np3", "np2_tp2", "np4_dp2_tp2"]:
+for name in sys.argv[2:]:
     got = load(tmp + "/%s.safetensors" % name)
     rel = np.abs(got - ref).max() / scale
     ok = got.shape == ref.shape and rel <= 1e-5

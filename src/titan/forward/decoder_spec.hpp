@@ -29,6 +29,9 @@ struct MoESpec {
   // FQNs. w1/w3 [E, Fm, D], w2 [E, D, Fm], router_gate [E, D]; shared [Fs, D] / [D, Fs].
   std::string router_gate, w1, w2, w3;
   std::string shared_w1, shared_w2, shared_w3;
+  // The load-balancing bias [E] (a replicated float32 buffer, added to the
+  // scores for choosing the experts only); "" = none.
+  std::string expert_bias;
 };
 
 struct LayerSpec {

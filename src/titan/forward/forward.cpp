@@ -33,6 +33,19 @@ FreqsView rope_table(Module const& model) {
   throw InputError("forward: the model has no freqs_cis buffer");
 }
 
+// A buffer [E] (MoE's expert_bias): float32, replicated on every rank, read in place.
+FVec find_vector_buffer(Module const& model, std::string const& fqn, std::int64_t n) {
+  for (auto const& b : model.buffers())
+    if (b->fqn() == fqn) {
+      if (b->shape() != Shape{n})
+        throw InputError("forward: buffer '" + fqn + "' has shape " + describe(b->shape()) + ", the forward expects " +
+                         describe(Shape{n}));
+      if (!b->allocated()) throw InputError("forward: buffer '" + fqn + "' is not allocated");
+      return FVec(b->data().data(), n);
+    }
+  throw InputError("forward: the model has no buffer '" + fqn + "'");
+}
+
 Parameter const& find(ParamMap const& m, std::string const& fqn) {
   auto it = m.find(fqn);
   if (it == m.end()) throw InputError("forward: the model has no parameter '" + fqn + "'");
@@ -81,8 +94,11 @@ void check_spec_against_model(Module const& model, DecoderSpec const& spec) {
   check(spec.tok_embeddings, {spec.vocab_size, spec.dim});
   check(spec.norm, {spec.dim});
   check(spec.output, {spec.vocab_size, spec.dim});
-  for (auto const& l : spec.layers)
+  for (auto const& l : spec.layers) {
     for (auto const& [fqn, shape] : layer_weights(spec, l)) check(fqn, shape);
+    if (l.ffn == FfnKind::moe && !l.moe.expert_bias.empty())
+      find_vector_buffer(model, l.moe.expert_bias, l.moe.num_experts);
+  }
   require(spec.n_kv_heads > 0 && spec.n_heads % spec.n_kv_heads == 0, "forward: n_kv_heads must divide n_heads");
   require(static_cast<std::int64_t>(rope_table(model).extent(1)) * 2 == spec.head_dim,
           "forward: the RoPE table's dim differs from head_dim");
@@ -181,7 +197,7 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
         w.moe.sw2 = FMat(at[m.shared_w2], D, m.shared_hidden);
         w.moe.sw3 = FMat(at[m.shared_w3], m.shared_hidden, D);
       }
-      // expert_bias is a buffer that titan's modules do not have yet: routing without it.
+      if (!m.expert_bias.empty()) w.moe.expert_bias = find_vector_buffer(model, m.expert_bias, m.num_experts);
     }
     block_forward(spec, l, w, freqs, act, x, fc);
   }

@@ -3,6 +3,7 @@
 #include "titan/core/errors.hpp"
 #include "titan/models/common/moe_rules.hpp"
 #include "titan/models/common/placements.hpp"
+#include "titan/models/qwen3/qwen3_spec.hpp"
 
 #include <cmath>
 
@@ -110,8 +111,10 @@ std::int64_t activated_params(ModelArgs const& args, std::int64_t total) {
   return qwen3_activated_params(dynamic_cast<Qwen3Args const&>(args), total);
 }
 
+DecoderSpec decoder_spec(ModelArgs const& args) { return qwen3_decoder_spec(dynamic_cast<Qwen3Args const&>(args)); }
+
 }  // namespace
 
-Family qwen3_family() { return {qwen3_deck_family(), model_config, activated_params}; }
+Family qwen3_family() { return {qwen3_deck_family(), model_config, activated_params, decoder_spec}; }
 
 }  // namespace titan
