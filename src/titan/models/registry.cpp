@@ -2,6 +2,7 @@
 
 #include "titan/core/errors.hpp"
 #include "titan/models/flux/flux_family.hpp"
+#include "titan/models/gpt_oss/gpt_oss_family.hpp"
 #include "titan/models/llama3/llama3_family.hpp"
 #include "titan/models/llama4/llama4_family.hpp"
 #include "titan/models/qwen3/qwen3_family.hpp"
@@ -13,6 +14,7 @@ std::vector<Family> const& families() {
       llama3_family(),
       llama4_family(),
       qwen3_family(),
+      gpt_oss_family(),
       flux_family(),
   };
   return all;
