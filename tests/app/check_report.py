@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a titan_app JSON report against facts that do not come from titan_app:
 the contract keys (design.md section 6), the init rules of Llama3, Llama4,
-Qwen3, DeepSeek-V3 and Flux (spec 4.1-4.4, 4.6, written out here), and each
+Qwen3, DeepSeek-V3, GPT-OSS and Flux (spec 4.1-4.6, written out here), and each
 parameter's mean/std/min/max against its distribution's formula with a
 sampling tolerance. Parameters loaded from a checkpoint (init "loaded") are
 only counted. Usage: check_report.py REPORT.json"""
@@ -142,6 +142,29 @@ def deepseek_v3_rule(fqn, dim):
     raise AssertionError("no DeepSeek-V3 rule for " + fqn)
 
 
+def gpt_oss_rule(fqn, dim):
+    """GPT-OSS's initializer for an FQN (spec 4.5), independent of titan_app:
+    TN(sigma_i) (torch's default bounds +-2) for q/k/v/o weights, sinks, the
+    router gate weight and all four expert tensors, the expert biases
+    included (random, not zeros); zeros for the q/k/v/o and gate biases;
+    ones for norms; N(0, 0.02) embedding; output TN(D^-0.5, +-3 D^-0.5)."""
+    if fqn.endswith("norm.weight"):
+        return ("ones", None, None)
+    if fqn == "tok_embeddings.weight":
+        return ("normal", 0.02, None)
+    if fqn == "output.weight":
+        s = dim ** -0.5
+        return ("trunc_normal", s, 3 * s)
+    i = int(re.match(r"layers\.(\d+)\.", fqn).group(1))
+    sigma = 0.02 / math.sqrt(2 * (i + 1))
+    if re.search(r"attention\.w[qkvo]\.bias$|moe\.router\.gate\.bias$", fqn):
+        return ("zeros", None, None)
+    if re.search(r"attention\.w[qkvo]\.weight$|attention\.sinks$|moe\.router\.gate\.weight$|"
+                 r"moe\.experts\.mlp[12]_(weight|bias)$", fqn):
+        return ("trunc_normal", sigma, 2.0)
+    raise AssertionError("no GPT-OSS rule for " + fqn)
+
+
 def family_rule(report, dim):
     """The family's rule as a function of the FQN, or None for a family without one here."""
     family = report["model"]["family"]
@@ -158,6 +181,8 @@ def family_rule(report, dim):
         return lambda fqn, shape: deepseek_v3_rule(fqn, dim)
     if family == "flux":
         return flux_rule
+    if family == "gpt_oss":
+        return lambda fqn, shape: gpt_oss_rule(fqn, dim)
     return None
 
 
@@ -178,7 +203,7 @@ def main(path):
         if p["fqn"] == "norm.weight":
             dim = p["shape"][0]
     rule = family_rule(r, dim)
-    if r["model"]["family"] in ("qwen3", "llama4", "llama3", "deepseek_v3", "flux") and rule is None:
+    if r["model"]["family"] in ("qwen3", "llama4", "llama3", "deepseek_v3", "gpt_oss", "flux") and rule is None:
         failures.append("no rule for family " + r["model"]["family"])
     total = 0
     bf16 = r["dtype"] == "bfloat16"

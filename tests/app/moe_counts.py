@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Parameter totals and activated counts of every Qwen3 and Llama4 flavor,
-computed here from the spec's shape tables (model_families.md 4.2, 4.3 and
+"""Parameter totals and activated counts of every Qwen3, Llama4 and GPT-OSS
+flavor, computed here from the spec's shape tables (model_families.md 4.2,
+4.3, 4.5 and
 the definition of activated parameters in its first section), independently
 of titan_app, then compared with `titan_app --dry-run --report-json`.
 Usage: moe_counts.py TITAN_APP"""
@@ -34,6 +35,13 @@ LLAMA4 = {
     "17bx128e": (5120, 48, 40, 8, 202048, 16384, 8192, 128, 1, 1, list(range(1, 48, 2))),
 }
 
+# GPT-OSS (spec 4.5): D, L, V, Fm, E, K; Hq 64, Hkv 8, hd 64 in every flavor.
+GPT_OSS = {
+    "debugmodel": (256, 4, 2048, 2880, 8, 4),
+    "20b": (2880, 24, 201088, 2880, 32, 4),
+    "120b": (2880, 36, 201088, 2880, 128, 4),
+}
+
 
 def attention(D, Hq, Hkv, hd, qk_norm):
     return D * Hq * hd + 2 * D * Hkv * hd + Hq * hd * D + (2 * hd if qk_norm else 0)
@@ -59,6 +67,21 @@ def llama4(D, L, Hq, Hkv, V, F, Fm, E, K, S, moe_layers):
     return total, total - len(moe_layers) * (E - K) * 3 * Fm * D
 
 
+def gpt_oss(D, L, V, Fm, E, K, Hq=64, Hkv=8, hd=64):
+    """Spec 4.5's tree: wqkv [(Hq+2Hkv) hd, D] + bias [(Hq+2Hkv) hd] (titan_app
+    splits it into wq/wk/wv with biases: the same elements), wo [D, Hq hd] + bias
+    [D], sinks [Hq], two norms [D], router gate [E, D] + bias [E], experts
+    mlp1_weight [E, 2Fm, D], mlp1_bias [E, 2Fm], mlp2_weight [E, D, Fm],
+    mlp2_bias [E, D]; root: embedding [V, D], norm [D], output [V, D] (untied).
+    Activated: total minus, per layer, the E - K experts a token skips."""
+    qkv = (Hq + 2 * Hkv) * hd * D + (Hq + 2 * Hkv) * hd
+    wo = D * Hq * hd + D
+    per_expert = 2 * Fm * D + 2 * Fm + D * Fm + D
+    layer = qkv + wo + Hq + 2 * D + E * D + E + E * per_expert
+    total = L * layer + V * D + D + V * D
+    return total, total - L * (E - K) * per_expert
+
+
 def expected():
     out = {}
     for f, row in QWEN3_DENSE.items():
@@ -67,6 +90,8 @@ def expected():
         out[("qwen3", f)] = qwen3_moe(*row)
     for f, row in LLAMA4.items():
         out[("llama4", f)] = llama4(*row)
+    for f, row in GPT_OSS.items():
+        out[("gpt_oss", f)] = gpt_oss(*row)
     return out
 
 
@@ -92,6 +117,11 @@ def main(app):
     assert near(e[("qwen3", "30B-A3B")][0], 30.5, 0.1) and near(e[("qwen3", "30B-A3B")][1], 3.3, 0.1)
     assert near(e[("qwen3", "235B-A22B")][0], 235, 1) and near(e[("qwen3", "235B-A22B")][1], 22, 0.5)
     assert near(e[("llama4", "17bx128e")][0], 400, 1) and near(e[("llama4", "17bx128e")][1], 17, 0.5)
+    # OpenAI's active counts (3.61B, 5.13B) leave out the embedding table
+    # (V x D = 579M); the spec's definition counts it, so ours are 579M more.
+    vd = 201088 * 2880
+    assert near(e[("gpt_oss", "20b")][0], 20.91, 0.01) and near(e[("gpt_oss", "20b")][1] - vd, 3.61, 0.01)
+    assert near(e[("gpt_oss", "120b")][0], 116.83, 0.01) and near(e[("gpt_oss", "120b")][1] - vd, 5.13, 0.01)
     print("%d flavors, %d failed" % (len(e), len(failures)))
     return 1 if failures else 0
 

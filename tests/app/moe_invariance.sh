@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 9's acceptance for the MoE-capable families, one debug deck per call
 # (inputs/qwen3_debug.toml, inputs/qwen3_debugmodel_moe.toml,
-# inputs/llama4_debug.toml); every run has --verify-layout and its JSON report
+# inputs/llama4_debug.toml, inputs/gpt_oss_debug.toml); every run has --verify-layout and its JSON report
 # passes check_report.py (the family's init rules, written out there):
 #  (a) one fingerprint at 1, 2 and 3 ranks, tp=2 at 2 and 4 ranks and, for a
 #      MoE model, ep=2 at 2 ranks and ep=2 x dp_shard=2 at 4 ranks;
@@ -63,7 +63,7 @@ import json, re, sys
 real, plan = (json.load(open(f)) for f in sys.argv[1:3])
 bad = []
 for p in real["parameters"]:
-    expert = re.search(r"\.moe\.experts\.w[123]$", p["fqn"]) is not None
+    expert = re.search(r"\.moe\.experts\.(w[123]|mlp[12]_(weight|bias))$", p["fqn"]) is not None
     want = "Shard(0)" if expert else "Replicate"
     if p["placements"]["ep"] != want:
         bad.append("%s: ep placement %s, expected %s" % (p["fqn"], p["placements"]["ep"], want))

@@ -1,13 +1,15 @@
-// Qwen3, Llama4, the MoE module and expert parallelism: shapes, size rules,
-// init rules and expert placements against the spec's facts (4.2, 4.3,
-// 5.3-5.5), written out here.
+// Qwen3, Llama4, GPT-OSS, the MoE module and expert parallelism: shapes,
+// size rules, init rules and expert placements against the spec's facts
+// (4.2, 4.3, 4.5, 5.3-5.5), written out here.
 #include "titan/models/common/moe_rules.hpp"
 #include "titan/models/common/placements.hpp"
+#include "titan/models/gpt_oss/gpt_oss_family.hpp"
 #include "titan/models/llama4/llama4_family.hpp"
 #include "titan/models/qwen3/qwen3_family.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -177,4 +179,128 @@ TEST_CASE("expert-parallel and routing checks name the numbers", "[moe][ep]") {
                     Catch::Contains("has no routed experts"));
   CHECK_THROWS_WITH(f.model_config(qwen3_flavor("debugmodel_moe"), mesh_of(1, 1, 3)),
                     Catch::Contains("tp = 3 must divide n_heads = 16"));
+}
+
+TEST_CASE("GPT-OSS debugmodel: names, shapes, order, buffers (spec 4.5)", "[gpt_oss]") {
+  GptOssArgs const a = gpt_oss_flavor("debugmodel");
+  Decoder::Config const c = gpt_oss_config(a, mesh_of(1, 1, 1));
+  auto model = dry_build(c, mesh_of(1, 1, 1));
+  auto const s = shapes_of(*model);
+  CHECK(s.size() == 3 + 4 * 17);  // root: embedding, norm, output; per layer 17 tensors
+  CHECK(s.at("layers.3.attention.wq.weight") == Shape{64 * 64, 256});
+  CHECK(s.at("layers.3.attention.wq.bias") == Shape{64 * 64});
+  CHECK(s.at("layers.3.attention.wk.weight") == Shape{8 * 64, 256});
+  CHECK(s.at("layers.3.attention.wk.bias") == Shape{8 * 64});
+  CHECK(s.at("layers.3.attention.wv.bias") == Shape{8 * 64});
+  CHECK(s.at("layers.3.attention.wo.weight") == Shape{256, 64 * 64});
+  CHECK(s.at("layers.3.attention.wo.bias") == Shape{256});
+  CHECK(s.at("layers.3.attention.sinks") == Shape{64});
+  CHECK(s.at("layers.3.moe.router.gate.weight") == Shape{8, 256});
+  CHECK(s.at("layers.3.moe.router.gate.bias") == Shape{8});
+  CHECK(s.at("layers.3.moe.experts.mlp1_weight") == Shape{8, 2 * 2880, 256});
+  CHECK(s.at("layers.3.moe.experts.mlp1_bias") == Shape{8, 2 * 2880});
+  CHECK(s.at("layers.3.moe.experts.mlp2_weight") == Shape{8, 256, 2880});
+  CHECK(s.at("layers.3.moe.experts.mlp2_bias") == Shape{8, 256});
+  CHECK(s.count("layers.3.moe.experts.w1") == 0);
+  CHECK(s.count("output.weight") == 1);
+  CHECK(s.count("tok_embeddings.weight") == 1);  // untied
+  std::vector<std::string> parts;
+  for (auto const& p : c.layers[0].parts) parts.push_back(p.first);
+  CHECK(parts == std::vector<std::string>{"attention", "attention_norm", "ffn_norm", "moe"});
+  std::vector<std::string> buffers;
+  for (auto const& b : model->buffers()) buffers.push_back(b->fqn());
+  CHECK(buffers.front() == "freqs_cis");
+  CHECK(std::count(buffers.begin(), buffers.end(), "layers.1.moe.expert_bias") == 1);
+  CHECK(std::count(buffers.begin(), buffers.end(), "layers.1.moe.tokens_per_expert") == 1);
+  CHECK(model->rope().dim == 64);
+  CHECK(model->rope().theta == 150000.0);
+  for (int i = 0; i < 4; ++i) {
+    INFO(i);
+    auto const& at = c.layers[i].part<Attention::Config>("attention");
+    CHECK(at.sliding_window == (i % 2 == 0 ? 128 : 0));
+    CHECK(at.sinks);
+  }
+  auto const& moe = c.layers[0].part<MoE::Config>("moe");
+  CHECK(moe.router.top_k == 4);
+  CHECK(moe.router.score_func == "softmax");
+  CHECK(moe.router.route_norm);
+  CHECK(moe.experts.swiglu_limit == 7.0);
+  CHECK(moe.experts.swiglu_alpha == 1.702);
+  // 64^-0.5 * (0.1 ln 32 + 1)^2, mscale 1.34657
+  CHECK(a.softmax_scale() == Approx(0.125 * 1.34657359 * 1.34657359).epsilon(1e-8));
+}
+
+TEST_CASE("GPT-OSS init rules (spec 4.5): random expert biases, zero linear biases", "[gpt_oss]") {
+  Decoder::Config const c = gpt_oss_config(gpt_oss_flavor("debugmodel"), mesh_of(1, 1, 1));
+  for (int i : {0, 3}) {
+    double const sigma = 0.02 / std::sqrt(2.0 * (i + 1));
+    INFO(i);
+    auto const& at = c.layers[i].part<Attention::Config>("attention");
+    auto const& moe = c.layers[i].part<MoE::Config>("moe");
+    for (Linear::Config const* l : {&at.wq, &at.wk, &at.wv, &at.wo, &moe.router.gate}) {
+      CHECK(l->bias);
+      CHECK(l->param_init.at("weight").kind == InitKind::trunc_normal);
+      CHECK(l->param_init.at("weight").std == Approx(sigma));
+      CHECK(l->param_init.at("weight").a == -2.0);
+      CHECK(l->param_init.at("weight").b == 2.0);
+      CHECK(l->param_init.at("bias").kind == InitKind::zeros);
+    }
+    CHECK(at.param_init.at("sinks").kind == InitKind::trunc_normal);
+    CHECK(at.param_init.at("sinks").std == Approx(sigma));
+    for (char const* e : {"mlp1_weight", "mlp1_bias", "mlp2_weight", "mlp2_bias"}) {
+      INFO(e);
+      CHECK(moe.experts.param_init.at(e).kind == InitKind::trunc_normal);
+      CHECK(moe.experts.param_init.at(e).std == Approx(sigma));
+    }
+  }
+  CHECK(c.tok_embeddings.param_init.at("weight").kind == InitKind::normal);
+  CHECK(c.tok_embeddings.param_init.at("weight").std == 0.02);
+  CHECK(c.output.param_init.at("weight").std == Approx(0.0625));  // 256^-0.5
+  CHECK(c.output.param_init.at("weight").a == Approx(-0.1875));
+  CHECK(c.norm.param_init.at("weight").kind == InitKind::ones);
+  CHECK_FALSE(c.tie_embeddings);
+  CHECK_THROWS_WITH(gpt_oss_flavor("7b"), Catch::Contains("debugmodel, 20b, 120b"));
+}
+
+TEST_CASE("GPT-OSS placements (spec 5.3, 5.4) and mesh checks", "[gpt_oss][ep]") {
+  GptOssArgs const a = gpt_oss_flavor("debugmodel");
+  Mesh const tp2 = mesh_of(1, 1, 2);
+  auto model = dry_build(gpt_oss_config(a, tp2), tp2);
+  std::map<std::string, Placements> pl;
+  for (auto const& p : model->parameters()) pl[p->fqn()] = p->placements();
+  CHECK(pl.at("layers.0.attention.sinks")[tp] == Placement::shard(0));
+  CHECK(pl.at("layers.0.attention.wq.bias")[tp] == Placement::shard(0));
+  CHECK(pl.at("layers.0.attention.wo.weight")[tp] == Placement::shard(1));
+  CHECK(pl.at("layers.0.attention.wo.bias")[tp] == Placement::replicate());
+  CHECK(pl.at("layers.0.moe.router.gate.bias")[tp] == Placement::replicate());
+  CHECK(pl.at("layers.0.moe.experts.mlp1_weight")[tp] == Placement::shard(1));
+  CHECK(pl.at("layers.0.moe.experts.mlp1_bias")[tp] == Placement::shard(1));
+  CHECK(pl.at("layers.0.moe.experts.mlp2_weight")[tp] == Placement::shard(2));
+  CHECK(pl.at("layers.0.moe.experts.mlp2_bias")[tp] == Placement::replicate());
+  // tp rank 1 holds mlp1 rows [2880, 5760): an even offset, whole (gate, up) pairs.
+  Box const b = local_box({8, 5760, 256}, pl.at("layers.0.moe.experts.mlp1_weight"), tp2, {{0, 0, 1}});
+  CHECK(b.offset == Shape{0, 2880, 0});
+  CHECK(b.extent == Shape{8, 2880, 256});
+  Mesh const ep2 = mesh_of(2, 2, 1);
+  auto ep_model = dry_build(gpt_oss_config(a, ep2), ep2);
+  for (auto const& p : ep_model->parameters()) {
+    INFO(p->fqn());
+    bool const expert = p->fqn().find(".moe.experts.") != std::string::npos;
+    CHECK(p->placements()[ep] == (expert ? Placement::shard(0) : Placement::replicate()));
+  }
+  Family const f = gpt_oss_family();
+  CHECK_THROWS_WITH(f.model_config(a, mesh_of(1, 3, 1)), Catch::Contains("ep = 3 does not divide num_experts = 8"));
+  CHECK_THROWS_WITH(f.model_config(a, mesh_of(1, 1, 3)), Catch::Contains("tp = 3 must divide n_heads = 64"));
+  GptOssArgs odd = a;
+  odd.moe_hidden_dim = 1441;
+  CHECK_THROWS_WITH(f.model_config(odd, mesh_of(1, 1, 2)), Catch::Contains("chunks of 1441, an odd number"));
+  CHECK_NOTHROW(f.model_config(odd, mesh_of(1, 1, 1)));
+}
+
+TEST_CASE("GPT-OSS activated parameters: total minus (E - K) experts per layer, biases included", "[gpt_oss]") {
+  GptOssArgs const a = gpt_oss_flavor("20b");
+  CHECK(a.params_per_expert() == 2 * 2880 * 2880 + 2 * 2880 + 2880 * 2880 + 2880);
+  CHECK(gpt_oss_activated_params(a, 20914757184) == 20914757184 - 24LL * 28 * a.params_per_expert());
+  CHECK(gpt_oss_flavor("120b").num_experts == 128);
+  CHECK(gpt_oss_flavor("120b").n_layers == 36);
 }

@@ -3,6 +3,7 @@
 #include "titan/core/errors.hpp"
 #include "titan/models/deepseek_v3/deepseek_v3_family.hpp"
 #include "titan/models/flux/flux_family.hpp"
+#include "titan/models/gpt_oss/gpt_oss_family.hpp"
 #include "titan/models/llama3/llama3_family.hpp"
 #include "titan/models/llama4/llama4_family.hpp"
 #include "titan/models/qwen3/qwen3_family.hpp"
@@ -15,6 +16,7 @@ std::vector<Family> const& families() {
       llama4_family(),
       qwen3_family(),
       deepseek_v3_family(),
+      gpt_oss_family(),
       flux_family(),
   };
   return all;

@@ -45,6 +45,10 @@ Attention::Attention(Config const& config, BuildContext const& ctx, BuildArgs& a
     add_child("q_norm", config.q_norm->build(ctx.child("q_norm"), {{"normalized_shape", _head_dim}}));
     add_child("k_norm", config.k_norm->build(ctx.child("k_norm"), {{"normalized_shape", _head_dim}}));
   }
+  require(config.sliding_window >= 0, where + ": sliding_window must be >= 0 (got " +
+                                          std::to_string(config.sliding_window) + ")");
+  _sliding_window = config.sliding_window;
+  if (config.sinks) _sinks = add_parameter("sinks", {_n_heads});
 }
 
 }  // namespace titan

@@ -1,7 +1,8 @@
 // Grouped-query attention: wq [Hq*hd, D], wk/wv [Hkv*hd, D], wo [D, Hq*hd]
 // (biases if their Linear configs ask), then optional per-head q_norm and
-// k_norm RMSNorm(hd) (Qwen3), registered in that order. hd may be set
-// explicitly (Hq*hd may differ from D). The RoPE table is one buffer of the
+// k_norm RMSNorm(hd) (Qwen3), registered in that order, then an optional
+// own parameter `sinks` [Hq] (GPT-OSS's learnable per-head attention sinks).
+// hd may be set explicitly (Hq*hd may differ from D). The RoPE table is one buffer of the
 // whole model (the Decoder's freqs_cis); use_rope = false marks a NoPE layer.
 #pragma once
 
@@ -23,6 +24,12 @@ class Attention final : public Module {
     //! Per-head norms over hd (both present or both absent; normalized_shape = hd at build).
     std::optional<RMSNorm::Config> q_norm, k_norm;
     bool use_rope = true;  // false: a NoPE layer (stored for the forward pass)
+    //! GPT-OSS: a learnable per-head sink logit, own parameter `sinks` [Hq]
+    //! (its initializer and placements under the key "sinks").
+    bool sinks = false;
+    //! Sliding-window attention over this many positions (0 = full causal);
+    //! stored for the forward pass (GPT-OSS: 128 on even layers).
+    std::int64_t sliding_window = 0;
     //! Build argument: dim (the model width).
     std::unique_ptr<Attention> build(BuildContext const& ctx, BuildArgs args) const;
     //! hd for a model of width `dim`; throws InputError if n_heads does not divide dim.
@@ -36,6 +43,8 @@ class Attention final : public Module {
   std::int64_t head_dim() const { return _head_dim; }
   bool use_rope() const { return _use_rope; }
   bool has_qk_norm() const { return _qk_norm; }
+  ParameterPtr const& sinks() const { return _sinks; }  // null unless the Config asks for sinks
+  std::int64_t sliding_window() const { return _sliding_window; }
 
  protected:
   void init_own_buffers(InitContext&) override {}  // RoPE lives in the Decoder
@@ -44,6 +53,8 @@ class Attention final : public Module {
   Attention(Config const& config, BuildContext const& ctx, BuildArgs& args);
   std::int64_t _n_heads = 0, _n_kv_heads = 0, _head_dim = 0;
   bool _use_rope = true, _qk_norm = false;
+  std::int64_t _sliding_window = 0;
+  ParameterPtr _sinks;  // [Hq] when the Config asks for sinks
 };
 
 }  // namespace titan

@@ -16,6 +16,16 @@ GroupedExperts::GroupedExperts(Config const& config, BuildContext const& ctx, Bu
   _experts = args.take("num_experts", std::nullopt, where);
   _hidden = args.take("hidden_dim", std::nullopt, where);
   args.expect_all_taken(where);
+  _layout = config.layout;
+  if (_layout == ExpertsLayout::mlp1_mlp2) {
+    require(std::isfinite(config.swiglu_limit) && config.swiglu_limit > 0, where + ": swiglu_limit must be > 0");
+    require(std::isfinite(config.swiglu_alpha) && config.swiglu_alpha > 0, where + ": swiglu_alpha must be > 0");
+    add_parameter("mlp1_weight", {_experts, 2 * _hidden, dim});
+    add_parameter("mlp1_bias", {_experts, 2 * _hidden});
+    add_parameter("mlp2_weight", {_experts, dim, _hidden});
+    add_parameter("mlp2_bias", {_experts, dim});
+    return;
+  }
   add_parameter("w1", {_experts, _hidden, dim});
   add_parameter("w2", {_experts, dim, _hidden});
   add_parameter("w3", {_experts, _hidden, dim});

@@ -15,10 +15,20 @@
 
 namespace titan {
 
-//! The routed experts' weights, one [out, in] matrix per expert.
+//! The routed experts' weights, one [out, in] matrix per expert. Two layouts:
+//!  * w1_w2_w3 (SwiGLU): w1 [E, Fm, D], w2 [E, D, Fm], w3 [E, Fm, D];
+//!  * mlp1_mlp2 (GPT-OSS, classic names of torchtitan's mlp1_weight_EGD...):
+//!    mlp1_weight [E, 2 Fm, D] (gate and up interleaved: even rows gate, odd
+//!    rows up), mlp1_bias [E, 2 Fm], mlp2_weight [E, D, Fm], mlp2_bias [E, D];
+//!    the clamped SwiGLU's limit and alpha are stored for the forward pass.
+enum class ExpertsLayout { w1_w2_w3, mlp1_mlp2 };
+
 class GroupedExperts final : public Module {
  public:
   struct Config : ModuleConfig {
+    ExpertsLayout layout = ExpertsLayout::w1_w2_w3;
+    double swiglu_limit = 7.0;   // mlp1_mlp2 only
+    double swiglu_alpha = 1.702;  // mlp1_mlp2 only
     //! Build arguments: dim, num_experts, hidden_dim.
     std::unique_ptr<GroupedExperts> build(BuildContext const& ctx, BuildArgs args) const;
   };
@@ -26,11 +36,13 @@ class GroupedExperts final : public Module {
   char const* type_name() const override { return "GroupedExperts"; }
   std::int64_t num_experts() const { return _experts; }
   std::int64_t hidden_dim() const { return _hidden; }
+  ExpertsLayout layout() const { return _layout; }
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
 
  private:
+  ExpertsLayout _layout = ExpertsLayout::w1_w2_w3;
   GroupedExperts(Config const& config, BuildContext const& ctx, BuildArgs& args);
   std::int64_t _experts = 0, _hidden = 0;
 };
