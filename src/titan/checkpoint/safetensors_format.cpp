@@ -351,7 +351,8 @@ CheckpointContents read_checkpoint_directory(std::string const& dir) {
   }
   for (auto const& [tensor, file] : index.weight_map) {
     auto const& pf = c.files[static_cast<std::size_t>(file_of_name[file])];
-    bool found = std::any_of(pf.tensors.begin(), pf.tensors.end(), [&](TensorRecord const& t) { return t.name == tensor; });
+    std::string const& name = tensor;  // a lambda may not capture a structured binding before C++20
+    bool found = std::any_of(pf.tensors.begin(), pf.tensors.end(), [&name](TensorRecord const& t) { return t.name == name; });
     if (!found)
       throw InputError(dir + "/" + file + ": tensor '" + tensor + "' is named by the index but not in the file's header");
   }
