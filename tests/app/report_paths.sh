@@ -65,11 +65,13 @@ done
 # Stopped while running (a long init: repeat = 1000): no temporary, no report.
 mkdir "$tmp/stop"
 for sig in INT TERM; do
+  # About 6 million parameters initialized 1000 times: minutes of work, so
+  # the signal after 2 s always finds the run in init_states.
   "$mpiexec" -n 2 --oversubscribe "$app" --quiet --report-json "$tmp/stop/r.json" --set run.repeat=1000 \
-    --set model.n_layers=4 "$tmp/deck.toml" > /dev/null 2>&1 &
+    --set model.n_layers=6 --set model.dim=256 --set model.n_heads=16 "$tmp/deck.toml" > /dev/null 2>&1 &
   job=$!
   sleep 2
-  kill -s "$sig" "$job"
+  kill -s "$sig" "$job" 2>/dev/null || fail "the run ended before SIG$sig (it should take minutes)"
   wait "$job" || true
   left=$(ls -A "$tmp/stop")
   [ -z "$left" ] || fail "SIG$sig left files behind: $left"
