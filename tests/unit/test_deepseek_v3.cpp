@@ -129,7 +129,8 @@ TEST_CASE("DeepSeek-V3 671B: low-rank q, 3 dense layers, node-limited sigmoid ro
   CHECK(moe.router.num_expert_groups == 8);
   CHECK(moe.router.num_limited_groups == 4);
   CHECK(model->rope().max_seq_len == 8192);
-  auto const& r236 = deepseek_v3_config(deepseek_v3_flavor("236B"), mesh_of(1, 1, 1)).layers[1].part<MoE::Config>("moe");
+  Decoder::Config const c236 = deepseek_v3_config(deepseek_v3_flavor("236B"), mesh_of(1, 1, 1));
+  auto const& r236 = c236.layers[1].part<MoE::Config>("moe");  // the config must outlive the reference
   CHECK(r236.router.num_expert_groups == 8);
   CHECK(r236.router.num_limited_groups == 3);
   CHECK(r236.router.route_scale == 16.0);
