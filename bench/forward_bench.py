@@ -8,7 +8,8 @@ all measured in this run.
 Steps: (1) titan_dump_weights writes the deck's model (Llama3, run.seed 0,
 float32) to DIR/weights.safetensors; (2) titan_app --forward on 1 rank with
 OPENBLAS_NUM_THREADS=1 dumps logits + tokens and reports tokens/s and
-GFLOP/s; (3) the same forward in PyTorch eager (torch.set_num_threads(1),
+GFLOP/s, best of --reps + 1 passes ([forward] repetitions, the same passes
+torch gets: one warm-up and --reps timed); (3) the same forward in PyTorch eager (torch.set_num_threads(1),
 float32, written here from the spec: RMSNorm, complex RoPE, causal GQA with
 an explicit mask, SwiGLU), timed best of --reps after one warm-up, its
 logits compared with titan's; (4) single-core sgemm peak: numpy and torch
@@ -121,12 +122,12 @@ def main():
         subprocess.run([os.path.join(a.build, "tests", "titan_dump_weights"), a.deck, wpath] + sets, check=True, env=env)
         print("weights dumped in %.1f s" % (time.time() - t))
     subprocess.run([os.path.join(a.build, "titan_app"), a.deck, "--quiet", "--forward", "--set", "forward.batch=%d" % a.batch,
-                    "--set", "forward.seq_len=%d" % a.seq_len, "--dump-logits", lpath, "--report-json", rpath] + sets,
+                    "--set", "forward.seq_len=%d" % a.seq_len, "--set", "forward.repetitions=%d" % (a.reps + 1), "--dump-logits", lpath, "--report-json", rpath] + sets,
                    check=True, env=env, stdout=subprocess.DEVNULL)
     rep = json.load(open(rpath))
     fw = rep["forward"]
-    print("titan   : %8.1f tokens/s  %7.2f GFLOP/s  (%.3f s, %.1f GFLOP, loss %.4f, ln V %.4f, peak RSS %.2f GiB, planned %.2f GiB)"
-          % (fw["tokens_per_s"], fw["gflops"], fw["seconds"], fw["flops"] / 1e9, fw["loss"], fw["ln_vocab"],
+    print("titan   : %8.1f tokens/s  %7.2f GFLOP/s  (%.3f s best of %d, %.1f GFLOP, loss %.4f, ln V %.4f, peak RSS %.2f GiB, planned %.2f GiB)"
+          % (fw["tokens_per_s"], fw["gflops"], fw["seconds"], fw["repetitions"], fw["flops"] / 1e9, fw["loss"], fw["ln_vocab"],
              fw["peak_rss"] / 2**30, fw["planned_bytes"] / 2**30))
 
     import torch

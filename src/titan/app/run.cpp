@@ -443,7 +443,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     // ---- Step 6a: the forward pass (--forward) ----
     if (forward_on) {
       double forward_local = 0;
-      report.forward = forward_phase(*model, forward_spec, mesh, w.comm, forward_tokens,
+      report.forward = forward_phase(*model, forward_spec, mesh, w.comm, forward_tokens, deck.forward.repetitions,
                                      !deck.forward.dump_logits.empty(), logits_out.get(), forward_local);
       report.phases.push_back(reduce_phase(w, "forward", forward_local));
     }

@@ -19,6 +19,10 @@ void read_forward_settings(TableReader& t, ForwardSettings& s) {
     require(*v >= 0, t.where("tokens_seed") + " tokens_seed = " + std::to_string(*v) + " must be >= 0");
     s.tokens_seed = static_cast<std::uint64_t>(*v);
   }
+  if (auto v = t.get_int("repetitions")) {
+    require(*v >= 1 && *v <= 1000, t.where("repetitions") + " repetitions = " + std::to_string(*v) + " must be between 1 and 1000");
+    s.repetitions = *v;
+  }
   if (auto v = t.get_string("tokens_file")) {
     require(!v->empty(), t.where("tokens_file") + " tokens_file must not be empty");
     s.tokens_file = *v;
@@ -32,6 +36,7 @@ toml::table forward_settings_table(ForwardSettings const& s) {
                 {"seq_len", s.seq_len},
                 {"tokens_seed", static_cast<std::int64_t>(s.tokens_seed)}};
   if (!s.tokens_file.empty()) t.insert("tokens_file", s.tokens_file);
+  if (s.repetitions != 1) t.insert("repetitions", s.repetitions);
   return t;
 }
 

@@ -11,8 +11,13 @@ namespace titan {
 
 //! Collective over `comm`. `dump` (rank 0 only, may be null) receives
 //! logits F32 [B, T, V] and tokens I64 [B, T] as safetensors and is committed.
-//! `local_seconds` is this rank's time of the pass (for the phase table).
+//! The pass runs `repetitions` times; the report's time is the best
+//! repetition's (each repetition timed by its slowest rank), as benchmarks
+//! time a warmed-up loop; every repetition must give the same loss and
+//! logits fingerprint (a RunError otherwise). `local_seconds` is this rank's
+//! time in that best repetition (for the phase table).
 ForwardReport forward_phase(Module const& model, DecoderSpec const& spec, Mesh const& mesh, MPI_Comm comm,
-                            ForwardTokens const& tokens, bool dump_logits, AtomicFile* dump, double& local_seconds);
+                            ForwardTokens const& tokens, std::int64_t repetitions, bool dump_logits, AtomicFile* dump,
+                            double& local_seconds);
 
 }  // namespace titan

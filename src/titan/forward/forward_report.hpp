@@ -11,7 +11,8 @@ struct ForwardReport {
   std::string tokens;                    // where the tokens came from
   double loss = 0;                       // mean next-token cross-entropy over B*(T-1) predictions
   double ln_vocab = 0;                   // ln V: the loss of a uniform prediction
-  double seconds = 0;                    // slowest rank, embedding to logits
+  double seconds = 0;                    // slowest rank, embedding to logits (best repetition)
+  std::int64_t repetitions = 1;          // passes run ([forward] repetitions)
   double flops = 0;                      // all ranks, products actually computed (docs/forward.md)
   double tokens_per_s = 0, gflops = 0;   // B*T / seconds, flops / seconds / 1e9
   std::uint64_t logits_fingerprint = 0;  // wrapping sum of element_hash([b, t, v] index, float bits)

@@ -13,6 +13,7 @@ struct ForwardSettings {
   std::int64_t seq_len = 64;     // T tokens per sequence
   std::uint64_t tokens_seed = 0; // key of the deterministic tokens
   std::string tokens_file;       // safetensors with one I64 [B, T] tensor 'tokens' ("" = generate)
+  std::int64_t repetitions = 1;  // passes; the time reported is the best one (the first warms caches and pages)
   std::string dump_logits;       // --dump-logits FILE.safetensors ("" = none)
 };
 

@@ -95,7 +95,8 @@ void RunReport::print_summary(std::ostream& out) const {
     out << "\nforward: batch " << f.batch << " x seq_len " << f.seq_len << " (tokens: " << f.tokens << ")\n"
         << std::setprecision(6) << "  loss " << f.loss << " (ln V = " << f.ln_vocab << "), " << std::setprecision(4)
         << f.tokens_per_s << " tokens/s, " << f.gflops << " GFLOP/s (" << f.flops / 1e9 << " GFLOP in " << f.seconds
-        << " s, slowest rank)\n  logits fingerprint " << hex64(f.logits_fingerprint) << ", peak RSS per rank "
+        << " s, slowest rank" << (f.repetitions > 1 ? ", best of " + std::to_string(f.repetitions) : std::string())
+        << ")\n  logits fingerprint " << hex64(f.logits_fingerprint) << ", peak RSS per rank "
         << human_bytes(static_cast<double>(f.peak_rss_min)) << " .. " << human_bytes(static_cast<double>(f.peak_rss_max))
         << ", planned " << human_bytes(static_cast<double>(f.planned_bytes_max)) << " (max rank)"
         << (f.dump_logits.empty() ? std::string() : ", logits written to " + f.dump_logits) << "\n";
@@ -208,7 +209,8 @@ std::string RunReport::json() const {
     key("forward"), o << "{\"batch\": " << f.batch << ", \"seq_len\": " << f.seq_len << ", \"vocab_size\": " << f.vocab_size
                       << ", \"tokens\": ", json_string(o, f.tokens);
     o << ", \"loss\": ", json_number(o, f.loss), o << ", \"ln_vocab\": ", json_number(o, f.ln_vocab);
-    o << ", \"seconds\": ", json_number(o, f.seconds), o << ", \"flops\": ", json_number(o, f.flops);
+    o << ", \"seconds\": ", json_number(o, f.seconds), o << ", \"repetitions\": " << f.repetitions;
+    o << ", \"flops\": ", json_number(o, f.flops);
     o << ", \"tokens_per_s\": ", json_number(o, f.tokens_per_s), o << ", \"gflops\": ", json_number(o, f.gflops);
     o << ", \"logits_fingerprint\": ", json_string(o, hex64(f.logits_fingerprint));
     o << ", \"peak_rss\": " << f.peak_rss_max << ", \"peak_rss_min\": " << f.peak_rss_min
