@@ -1,9 +1,8 @@
 #include "titan/forward/kernels.hpp"
 
-#include "titan/forward/moe_groups.hpp"
-
 #include "titan/core/bf16.hpp"
 #include "titan/core/math_compat.hpp"
+#include "titan/forward/moe_groups.hpp"
 #include "titan/init/fingerprint.hpp"
 
 #include <KokkosBlas3_gemm.hpp>
