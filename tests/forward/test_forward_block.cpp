@@ -80,6 +80,7 @@ struct Case {
   double route_scale = 1.5;
   bool bias = true;
   std::int64_t shared = 4;
+  std::int64_t groups = 0, limited = 0;  // node-limited routing (DeepSeek-V3)
   std::int64_t D = 12, Hq = 4, Hkv = 2, hd = 4, T = 5, B = 2, E = 5, K = 2, Fm = 6, F = 10;
 };
 
@@ -119,6 +120,8 @@ void run_case(Case const& c) {
   layer.moe.route_norm = c.route_norm;
   layer.moe.route_scale = c.route_scale;
   layer.moe.shared_hidden = c.shared;
+  layer.moe.n_groups = c.groups;
+  layer.moe.n_limited_groups = c.limited;
   spec.layers = {layer};
   BlockWeights w;
   w.attention_norm = vec(an);
@@ -185,6 +188,7 @@ void run_case(Case const& c) {
     head_op(k[n], Hkv, kn);
   }
   double max_err = 0, max_ref = 0;
+  std::int64_t group_changed = 0;  // decisions where the group limit changed the chosen set
   for (std::int64_t n = 0; n < N; ++n) {
     std::int64_t const b = n / T, t = n % T;
     Vec o(static_cast<std::size_t>(Hq * hd), 0.0);
@@ -221,9 +225,29 @@ void run_case(Case const& c) {
       }
       std::vector<std::int64_t> order(static_cast<std::size_t>(E));
       std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b2) {
-        return sc[a] + (c.bias ? bias.at(a) : 0.0) > sc[b2] + (c.bias ? bias.at(b2) : 0.0);
-      });
+      auto biased = [&](std::int64_t e) { return sc[e] + (c.bias ? bias.at(e) : 0.0); };
+      std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b2) { return biased(a) > biased(b2); });
+      if (c.groups > 0) {  // keep the `limited` groups with the largest sum of their two best biased scores
+        std::int64_t const per = E / c.groups;
+        Vec gs(static_cast<std::size_t>(c.groups));
+        for (std::int64_t g = 0; g < c.groups; ++g) {
+          Vec m;
+          for (std::int64_t e = g * per; e < (g + 1) * per; ++e) m.push_back(biased(e));
+          std::sort(m.rbegin(), m.rend());
+          gs[g] = m[0] + m[1];
+        }
+        std::vector<std::int64_t> gorder(static_cast<std::size_t>(c.groups));
+        std::iota(gorder.begin(), gorder.end(), 0);
+        std::stable_sort(gorder.begin(), gorder.end(), [&](std::int64_t a, std::int64_t b2) { return gs[a] > gs[b2]; });
+        std::vector<bool> keep(static_cast<std::size_t>(c.groups), false);
+        for (std::int64_t l = 0; l < c.limited; ++l) keep[gorder[l]] = true;
+        std::vector<std::int64_t> const free_order = order;
+        std::stable_partition(order.begin(), order.end(), [&](std::int64_t e) { return keep[e / per]; });
+        std::vector<std::int64_t> a(order.begin(), order.begin() + K), b2(free_order.begin(), free_order.begin() + K);
+        std::sort(a.begin(), a.end());
+        std::sort(b2.begin(), b2.end());
+        group_changed += a != b2;
+      }
       double denom = 0;
       for (std::int64_t kk = 0; kk < K; ++kk) denom += sc[order[kk]];
       for (std::int64_t kk = 0; kk < K; ++kk) {
@@ -245,10 +269,12 @@ void run_case(Case const& c) {
       max_ref = std::max(max_ref, std::abs(ref));
     }
   }
-  INFO("max |titan - reference| = " << max_err << ", max |reference| = " << max_ref);
+  INFO("max |titan - reference| = " << max_err << ", max |reference| = " << max_ref << ", group limit changed "
+                                     << group_changed << " of " << N << " choices");
   CHECK(max_ref > 0.1);
   CHECK(max_err <= 1e-5 * max_ref);
   CHECK(fc.flops > 0);
+  if (c.groups > 0) CHECK(group_changed > 0);  // else the case would not see the group limit
 }
 
 }  // namespace
@@ -266,6 +292,18 @@ TEST_CASE("forward block, MoE with a sigmoid router, no route_norm, no bias, no 
   c.bias = false;
   c.shared = 0;
   c.K = 3;
+  run_case(c);
+}
+
+TEST_CASE("forward block, node-limited MoE (DeepSeek-V3): 8 experts in 4 groups, 2 kept, sigmoid, bias, route_norm, top-3",
+          "[forward]") {
+  Case c;
+  c.score = ScoreFunc::sigmoid;
+  c.E = 8;
+  c.groups = 4;
+  c.limited = 2;
+  c.K = 3;
+  c.route_scale = 2.5;
   run_case(c);
 }
 

@@ -23,25 +23,28 @@ Activations::Activations(DecoderSpec const& s, std::int64_t n_seq_, std::int64_t
   auto const a4 = [&](char const* name, std::int64_t heads) {
     return Kokkos::View<float****, Layout, MemSpace>(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(name)), n_seq, heads, T, hd);
   };
+  bool const mla_model = s.attention == AttentionKind::mla;
+  std::int64_t const hq = mla_model ? 0 : s.n_heads, hkv = mla_model ? 0 : s.n_kv_heads;  // MLA has its own buffers
   xn = a("fwd:xn", N, s.dim);
-  q = a("fwd:q", N, s.n_heads * hd);
-  k = a("fwd:k", N, s.n_kv_heads * hd);
-  v = a("fwd:v", N, s.n_kv_heads * hd);
-  attn = a("fwd:attn", N, s.n_heads * hd);
+  q = a("fwd:q", N, hq * hd);
+  k = a("fwd:k", N, hkv * hd);
+  v = a("fwd:v", N, hkv * hd);
+  attn = a("fwd:attn", N, hq * hd);
   y = a("fwd:y", N, s.dim);
   h1 = a("fwd:h1", N, F);
   h3 = a("fwd:h3", N, F);
   scores = a("fwd:scores", T, T);
-  qh = a4("fwd:qh", s.n_heads);
-  kh = a4("fwd:kh", s.n_kv_heads);
-  vh = a4("fwd:vh", s.n_kv_heads);
-  oh = a4("fwd:oh", s.n_heads);
+  qh = a4("fwd:qh", hq);
+  kh = a4("fwd:kh", hkv);
+  vh = a4("fwd:vh", hkv);
+  oh = a4("fwd:oh", hq);
+  if (mla_model) mla = MLAActivations(s, n_seq, T);
 }
 
 std::int64_t Activations::bytes() const {
   return view_bytes(xn) + view_bytes(q) + view_bytes(k) + view_bytes(v) + view_bytes(attn) + view_bytes(y) +
          view_bytes(h1) + view_bytes(h3) + view_bytes(scores) + view_bytes(qh) + view_bytes(kh) + view_bytes(vh) +
-         view_bytes(oh);
+         view_bytes(oh) + mla.bytes();
 }
 
 void block_forward(DecoderSpec const& s, LayerSpec const& l, BlockWeights const& w, FreqsView freqs, Activations& a,
@@ -50,18 +53,22 @@ void block_forward(DecoderSpec const& s, LayerSpec const& l, BlockWeights const&
   if (N == 0) return;
   // ---- attention: h = x + wo(attn(rope(q), rope(k), v)) on RMSNorm(x)
   rms_norm(x, w.attention_norm, s.norm_eps, a.xn);
-  linear(a.xn, w.wq, a.q, fc);
-  linear(a.xn, w.wk, a.k, fc);
-  linear(a.xn, w.wv, a.v, fc);
-  if (s.qk_norm) {  // per head, before RoPE (Qwen3)
-    head_rms_norm(a.q, s.n_heads, hd, w.q_norm, s.qk_norm_eps);
-    head_rms_norm(a.k, s.n_kv_heads, hd, w.k_norm, s.qk_norm_eps);
+  if (s.attention == AttentionKind::mla) {
+    mla_attention(s, w.mla, freqs, a.mla, a.T, a.xn, a.scores, a.y, fc);
+  } else {
+    linear(a.xn, w.wq, a.q, fc);
+    linear(a.xn, w.wk, a.k, fc);
+    linear(a.xn, w.wv, a.v, fc);
+    if (s.qk_norm) {  // per head, before RoPE (Qwen3)
+      head_rms_norm(a.q, s.n_heads, hd, w.q_norm, s.qk_norm_eps);
+      head_rms_norm(a.k, s.n_kv_heads, hd, w.k_norm, s.qk_norm_eps);
+    }
+    rope_to_heads(a.q, s.n_heads, hd, a.T, freqs, s.rope_style, l.use_rope, a.qh);
+    rope_to_heads(a.k, s.n_kv_heads, hd, a.T, freqs, s.rope_style, l.use_rope, a.kh);
+    rope_to_heads(a.v, s.n_kv_heads, hd, a.T, freqs, s.rope_style, false, a.vh);
+    causal_attention(a.qh, a.kh, a.vh, static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd))), a.scores, a.oh, a.attn, fc);
+    linear(a.attn, w.wo, a.y, fc);
   }
-  rope_to_heads(a.q, s.n_heads, hd, a.T, freqs, s.rope_style, l.use_rope, a.qh);
-  rope_to_heads(a.k, s.n_kv_heads, hd, a.T, freqs, s.rope_style, l.use_rope, a.kh);
-  rope_to_heads(a.v, s.n_kv_heads, hd, a.T, freqs, s.rope_style, false, a.vh);
-  causal_attention(a.qh, a.kh, a.vh, static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd))), a.scores, a.oh, a.attn, fc);
-  linear(a.attn, w.wo, a.y, fc);
   add_into(x, a.y);
   // ---- feed-forward: out = h + FFN(RMSNorm(h))
   rms_norm(x, w.ffn_norm, s.norm_eps, a.xn);

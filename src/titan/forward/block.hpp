@@ -4,6 +4,7 @@
 #pragma once
 
 #include "titan/forward/kernels.hpp"
+#include "titan/forward/mla.hpp"
 
 namespace titan {
 
@@ -13,6 +14,7 @@ struct BlockWeights {
   FVec q_norm, k_norm;            // [hd] (qk_norm only)
   FMat w1, w2, w3;                // dense FFN
   MoEWeights moe;                 // MoE FFN
+  MLAWeights mla;                 // DecoderSpec::attention == mla (then wq..k_norm unused)
 };
 
 //! The activations of Bl sequences of T tokens, reused by every block.
@@ -20,6 +22,7 @@ struct Activations {
   std::int64_t n_seq = 0, T = 0;
   Kokkos::View<float**, Layout, MemSpace> xn, q, k, v, attn, y, h1, h3, scores;
   Kokkos::View<float****, Layout, MemSpace> qh, kh, vh, oh;
+  MLAActivations mla;  // MLA models only (their q/k/v/attn/qh..oh above are empty)
   Activations(DecoderSpec const& spec, std::int64_t n_seq, std::int64_t T);
   //! Bytes held by the views above.
   std::int64_t bytes() const;

@@ -16,6 +16,8 @@ namespace titan {
 enum class RopeStyle { interleaved, rotate_half };
 enum class FfnKind { dense, moe };
 enum class ScoreFunc { softmax, sigmoid };
+//! gqa: wq/wk/wv heads (Llama3, Qwen3); mla: DeepSeek's multi-head latent attention (MLASpec).
+enum class AttentionKind { gqa, mla };
 
 //! A routed mixture of experts (torchtitan's MoE with its TokenChoiceTopKRouter).
 struct MoESpec {
@@ -32,6 +34,23 @@ struct MoESpec {
   // The load-balancing bias [E] (a replicated float32 buffer, added to the
   // scores for choosing the experts only); "" = none.
   std::string expert_bias;
+  // Node-limited (group-limited) routing: the E experts in n_groups groups
+  // of E / n_groups; a token chooses its top-k among the experts of the
+  // n_limited_groups groups whose two best biased scores sum highest
+  // (torchtitan's _get_node_limited_routing_scores). 0 = no groups.
+  std::int64_t n_groups = 0, n_limited_groups = 0;
+};
+
+//! DeepSeek's multi-head latent attention (torchtitan deepseek_v3 Attention):
+//! per head a query of qk_nope + qk_rope features (only the rope part rotated),
+//! keys k_nope from the compressed kv plus one shared rotated k_pe per token,
+//! values of v_head_dim. The RoPE table's rotary width is qk_rope_head_dim.
+struct MLASpec {
+  std::int64_t q_lora_rank = 0;  // 0: q = wq x; else q = wq_b(RMSNorm(wq_a x))
+  std::int64_t kv_lora_rank = 0;
+  std::int64_t qk_nope_head_dim = 0, qk_rope_head_dim = 0, v_head_dim = 0;
+  double softmax_scale = 0;      // (nope + rope)^-0.5, times m^2 under YaRN
+  double norm_eps = 1e-5;        // q_norm and kv_norm
 };
 
 struct LayerSpec {
@@ -43,6 +62,10 @@ struct LayerSpec {
   std::int64_t ffn_hidden = 0;           // F (dense)
   std::string w1, w2, w3;                // dense SwiGLU: [F, D], [D, F], [F, D]
   MoESpec moe;                           // when ffn == moe
+  // MLA (DecoderSpec::attention == mla): wq (q_lora_rank == 0) or
+  // wq_a [q_lora, D], q_lora_norm [q_lora], wq_b [H*(nope+rope), q_lora];
+  // wkv_a [kv_lora+rope, D], kv_norm [kv_lora], wkv_b [H*(nope+v), kv_lora]; wo [D, H*v].
+  std::string wq_a, q_lora_norm, wq_b, wkv_a, kv_norm, wkv_b;
 };
 
 struct DecoderSpec {
@@ -60,8 +83,12 @@ struct DecoderSpec {
   double qk_norm_eps = 1e-6;
   std::string tok_embeddings, norm, output;  // [V, D], [D], [V, D]
   std::vector<LayerSpec> layers;
+  AttentionKind attention = AttentionKind::gqa;
+  MLASpec mla;                   // when attention == mla (n_heads is H; n_kv_heads, head_dim unused)
 
   std::int64_t n_layers() const { return static_cast<std::int64_t>(layers.size()); }
+  //! The RoPE table's rotary width: head_dim, or MLA's qk_rope_head_dim.
+  std::int64_t rope_dim() const { return attention == AttentionKind::mla ? mla.qk_rope_head_dim : head_dim; }
 };
 
 }  // namespace titan

@@ -3,6 +3,7 @@
 #include "titan/core/errors.hpp"
 #include "titan/forward/block.hpp"
 #include "titan/forward/gather.hpp"
+#include "titan/forward/mla.hpp"
 #include "titan/parallel/collective.hpp"
 
 #include <algorithm>
@@ -55,8 +56,13 @@ Parameter const& find(ParamMap const& m, std::string const& fqn) {
 // The FQNs (and expected shapes) a layer reads.
 std::vector<std::pair<std::string, Shape>> layer_weights(DecoderSpec const& s, LayerSpec const& l) {
   std::int64_t const D = s.dim, hd = s.head_dim, q = s.n_heads * hd, kv = s.n_kv_heads * hd;
-  std::vector<std::pair<std::string, Shape>> w = {{l.attention_norm, {D}}, {l.ffn_norm, {D}}, {l.wq, {q, D}},
-                                                  {l.wk, {kv, D}}, {l.wv, {kv, D}}, {l.wo, {D, q}}};
+  std::vector<std::pair<std::string, Shape>> w = {{l.attention_norm, {D}}, {l.ffn_norm, {D}}};
+  if (s.attention == AttentionKind::mla) {
+    auto const m = mla_layer_weights(s, l);
+    w.insert(w.end(), m.begin(), m.end());
+  } else {
+    w.insert(w.end(), {{l.wq, {q, D}}, {l.wk, {kv, D}}, {l.wv, {kv, D}}, {l.wo, {D, q}}});
+  }
   if (s.qk_norm) {
     w.push_back({l.q_norm, {hd}});
     w.push_back({l.k_norm, {hd}});
@@ -99,9 +105,17 @@ void check_spec_against_model(Module const& model, DecoderSpec const& spec) {
     if (l.ffn == FfnKind::moe && !l.moe.expert_bias.empty())
       find_vector_buffer(model, l.moe.expert_bias, l.moe.num_experts);
   }
-  require(spec.n_kv_heads > 0 && spec.n_heads % spec.n_kv_heads == 0, "forward: n_kv_heads must divide n_heads");
-  require(static_cast<std::int64_t>(rope_table(model).extent(1)) * 2 == spec.head_dim,
-          "forward: the RoPE table's dim differs from head_dim");
+  require(spec.attention == AttentionKind::mla || (spec.n_kv_heads > 0 && spec.n_heads % spec.n_kv_heads == 0),
+          "forward: n_kv_heads must divide n_heads");
+  require(static_cast<std::int64_t>(rope_table(model).extent(1)) * 2 == spec.rope_dim(),
+          "forward: the RoPE table's dim differs from the rotary width (head_dim, or MLA's qk_rope_head_dim)");
+  for (auto const& l : spec.layers)  // torchtitan's node-limited routing refuses groups of one expert
+    if (l.ffn == FfnKind::moe && l.moe.n_groups > 0)
+      require(l.moe.num_experts % l.moe.n_groups == 0 && l.moe.num_experts / l.moe.n_groups >= 2 &&
+                  l.moe.n_limited_groups >= 1 && l.moe.n_limited_groups <= l.moe.n_groups,
+              "forward: node-limited routing needs n_expert_groups dividing num_experts into groups of >= 2 experts "
+              "(num_experts = " + std::to_string(l.moe.num_experts) + ", n_expert_groups = " +
+                  std::to_string(l.moe.n_groups) + ") and 1 <= n_limited_groups <= n_expert_groups");
 }
 
 ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh const& mesh, MPI_Comm comm,
@@ -174,10 +188,14 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
     BlockWeights w;
     w.attention_norm = FVec(at[l.attention_norm], D);
     w.ffn_norm = FVec(at[l.ffn_norm], D);
-    w.wq = FMat(at[l.wq], q, D);
-    w.wk = FMat(at[l.wk], kv, D);
-    w.wv = FMat(at[l.wv], kv, D);
-    w.wo = FMat(at[l.wo], D, q);
+    if (spec.attention == AttentionKind::mla) {
+      w.mla = mla_block_weights(spec, l, at);
+    } else {
+      w.wq = FMat(at[l.wq], q, D);
+      w.wk = FMat(at[l.wk], kv, D);
+      w.wv = FMat(at[l.wv], kv, D);
+      w.wo = FMat(at[l.wo], D, q);
+    }
     if (spec.qk_norm) {
       w.q_norm = FVec(at[l.q_norm], hd);
       w.k_norm = FVec(at[l.k_norm], hd);

@@ -2,6 +2,7 @@
 
 #include "titan/core/bf16.hpp"
 #include "titan/core/math_compat.hpp"
+#include "titan/forward/moe_groups.hpp"
 #include "titan/init/fingerprint.hpp"
 
 #include <KokkosBlas3_gemm.hpp>
@@ -98,15 +99,15 @@ void rope_to_heads(FMat x, std::int64_t heads, std::int64_t hd, std::int64_t T, 
 
 void causal_attention(F4 q, F4 k, F4 v, float scale, FMat scores, F4 heads_out, FMat out, FlopCounter& fc) {
   std::int64_t const n_seq = q.extent(0), hq = q.extent(1), T = q.extent(2), hd = q.extent(3);
-  std::int64_t const hkv = k.extent(1), group = hq / hkv;
+  std::int64_t const hkv = k.extent(1), group = hq / hkv, hv = v.extent(3);  // hv: MLA's v_head_dim may differ
   if (n_seq == 0) return;
   for (std::int64_t b = 0; b < n_seq; ++b) {
     for (std::int64_t h = 0; h < hq; ++h) {
       std::int64_t const g = h / group;  // GQA: query head h reads kv head h / (Hq/Hkv)
       FMat qh(q.data() + (b * hq + h) * T * hd, T, hd);
       FMat kh(k.data() + (b * hkv + g) * T * hd, T, hd);
-      FMat vh(v.data() + (b * hkv + g) * T * hd, T, hd);
-      FMat oh(heads_out.data() + (b * hq + h) * T * hd, T, hd);
+      FMat vh(v.data() + (b * hkv + g) * T * hv, T, hv);
+      FMat oh(heads_out.data() + (b * hq + h) * T * hv, T, hv);
       gemm(true, 1.0f, qh, kh, 0.0f, scores, fc);  // scores = q k^T
       // Causal softmax of scale * scores per row; masked entries become 0.
       Kokkos::parallel_for("forward:causal_softmax", Team(T, Kokkos::AUTO), KOKKOS_LAMBDA(Member const& t) {
@@ -127,9 +128,9 @@ void causal_attention(F4 q, F4 k, F4 v, float scale, FMat scores, F4 heads_out, 
       gemm(false, 1.0f, scores, vh, 0.0f, oh, fc);  // o = P v
     }
   }
-  Kokkos::parallel_for("forward:heads_to_rows", Range(0, n_seq * T * hq * hd), KOKKOS_LAMBDA(std::int64_t i) {
-    std::int64_t const e = i % hd, h = (i / hd) % hq, n = i / (hd * hq);
-    out(n, h * hd + e) = heads_out(n / T, h, n % T, e);
+  Kokkos::parallel_for("forward:heads_to_rows", Range(0, n_seq * T * hq * hv), KOKKOS_LAMBDA(std::int64_t i) {
+    std::int64_t const e = i % hv, h = (i / hv) % hq, n = i / (hv * hq);
+    out(n, h * hv + e) = heads_out(n / T, h, n % T, e);
   });
 }
 
@@ -167,6 +168,9 @@ void moe_forward(FMat x, MoEWeights const& w, MoESpec const& spec, FMat out, Flo
   FVec const bias = w.expert_bias;
   bool const has_bias = bias.extent(0) > 0, softmax = spec.score_func == ScoreFunc::softmax, norm = spec.route_norm;
   float const route_scale = static_cast<float>(spec.route_scale);
+  // Node-limited routing (DeepSeek-V3 236B/671B): which groups each token may use.
+  std::int64_t const G = spec.n_groups, L = spec.n_limited_groups, per_group = G > 0 ? E / G : E;
+  Kokkos::View<std::uint8_t**, Layout, MemSpace> keep("moe:groups_kept", G > 0 ? N : 0, G);
   // One work item per token: E and K are small (routing is not the cost).
   Kokkos::parallel_for("forward:moe_route", Range(0, N), KOKKOS_LAMBDA(std::int64_t n) {
     if (softmax) {
@@ -178,6 +182,8 @@ void moe_forward(FMat x, MoEWeights const& w, MoESpec const& spec, FMat out, Flo
     } else {
       for (std::int64_t e = 0; e < E; ++e) scores(n, e) = 1.0f / (1.0f + fexp(-scores(n, e)));
     }
+    if (G > 0)
+      choose_expert_groups([&](std::int64_t e) { return scores(n, e) + (has_bias ? bias(e) : 0.0f); }, E, G, L, n, keep);
     float total = 0;
     for (std::int64_t k = 0; k < K; ++k) {  // k-th largest biased score; ties: lower expert id
       std::int64_t best = -1;
@@ -185,7 +191,7 @@ void moe_forward(FMat x, MoEWeights const& w, MoESpec const& spec, FMat out, Flo
       for (std::int64_t e = 0; e < E; ++e) {
         bool taken = false;
         for (std::int64_t kk = 0; kk < k; ++kk) taken = taken || chosen(n, kk) == e;
-        if (taken) continue;
+        if (taken || (G > 0 && !keep(n, e / per_group))) continue;
         float const v = scores(n, e) + (has_bias ? bias(e) : 0.0f);
         if (best < 0 || v > best_v) {
           best = e;

@@ -39,8 +39,9 @@ void head_rms_norm(FMat x, std::int64_t heads, std::int64_t hd, FVec w, double e
 //! table and writes it head-major to out [Bl, H, T, hd]; apply = false copies.
 void rope_to_heads(FMat x, std::int64_t heads, std::int64_t hd, std::int64_t T, FreqsView freqs, RopeStyle style,
                    bool apply, F4 out);
-//! Causal GQA attention, softmax scale `scale`: q [Bl, Hq, T, hd], k/v [Bl, Hkv, T, hd]
-//! -> out [Bl*T, Hq*hd]; scores [T, T] and heads_out [Bl, Hq, T, hd] are scratch.
+//! Causal GQA attention, softmax scale `scale`: q [Bl, Hq, T, hd], k [Bl, Hkv, T, hd],
+//! v [Bl, Hkv, T, hv] -> out [Bl*T, Hq*hv]; scores [T, T] and heads_out [Bl, Hq, T, hv]
+//! are scratch (hv = hd but for MLA).
 void causal_attention(F4 q, F4 k, F4 v, float scale, FMat scores, F4 heads_out, FMat out, FlopCounter& fc);
 //! a = silu(a) * b (element-wise).
 void silu_mul(FMat a, FMat b);

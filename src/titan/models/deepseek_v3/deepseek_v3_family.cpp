@@ -4,6 +4,7 @@
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/common/moe_rules.hpp"
 #include "titan/models/common/placements.hpp"
+#include "titan/models/deepseek_v3/deepseek_v3_spec.hpp"
 
 #include <cmath>
 
@@ -132,8 +133,12 @@ std::int64_t activated_params(ModelArgs const& args, std::int64_t total) {
   return deepseek_v3_activated_params(dynamic_cast<DeepSeekV3Args const&>(args), total);
 }
 
+DecoderSpec decoder_spec(ModelArgs const& args) {
+  return deepseek_v3_decoder_spec(dynamic_cast<DeepSeekV3Args const&>(args));
+}
+
 }  // namespace
 
-Family deepseek_v3_family() { return {deepseek_v3_deck_family(), model_config, activated_params}; }
+Family deepseek_v3_family() { return {deepseek_v3_deck_family(), model_config, activated_params, decoder_spec}; }
 
 }  // namespace titan
