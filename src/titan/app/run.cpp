@@ -209,7 +209,12 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     if (forward_on) {  // the forward pass's input, checked before any heavy work
       require(!opt.dry_run, "--forward needs a real run (not --dry-run)");
       Family const& family = find_family(deck.family);
-      require(family.decoder_spec != nullptr, "--forward: family '" + deck.family + "' has no forward pass yet");
+      if (family.decoder_spec == nullptr) {  // name the families that have one (from the registry)
+        std::string with;
+        for (Family const& f : families())
+          if (f.decoder_spec != nullptr) with += (with.empty() ? "" : ", ") + f.deck.name;
+        throw InputError("--forward: family '" + deck.family + "' has no forward pass yet (families with one: " + with + ")");
+      }
       forward_spec = family.decoder_spec(*deck.model);
       forward_tokens = make_forward_tokens(deck.forward, forward_spec);
       if (!deck.forward.dump_logits.empty() && w.root()) {
