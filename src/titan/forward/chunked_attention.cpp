@@ -16,6 +16,12 @@ KOKKOS_INLINE_FUNCTION float fexp(float v) {
 #endif
 }
 
+}  // namespace
+
+namespace detail {  // external linkage: nvcc's extended lambdas want a named enclosing function
+
+void causal_softmax(FMat s, float scale);
+
 // Row i of s [n, n] (one chunk's scores): softmax of scale * s(i, j) over
 // j <= i; the entries above the diagonal (later positions) become 0.
 void causal_softmax(FMat s, float scale) {
@@ -37,7 +43,7 @@ void causal_softmax(FMat s, float scale) {
   });
 }
 
-}  // namespace
+}  // namespace detail
 
 void attention_with_chunks(F4 q, F4 k, F4 v, float scale, std::int64_t chunk, FMat scores, F4 heads_out, FMat out,
                            FlopCounter& fc) {
@@ -61,7 +67,7 @@ void attention_with_chunks(F4 q, F4 k, F4 v, float scale, std::int64_t chunk, FM
         FMat oc(heads_out.data() + ((b * hq + h) * T + c0) * hd, n, hd);
         FMat sc(scores.data(), n, n);  // the [T, T] scratch holds an n x n block
         gemm(true, 1.0f, qc, kc, 0.0f, sc, fc);  // scores = q k^T within the chunk
-        causal_softmax(sc, scale);
+        detail::causal_softmax(sc, scale);
         gemm(false, 1.0f, sc, vc, 0.0f, oc, fc);  // o = P v
       }
     }
