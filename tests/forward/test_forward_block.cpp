@@ -81,6 +81,9 @@ struct Case {
   bool bias = true;
   std::int64_t shared = 4;
   std::int64_t groups = 0, limited = 0;  // node-limited routing (DeepSeek-V3)
+  bool use_rope = true;          // false: a NoPE layer
+  std::int64_t chunk = 0;        // > 0: causal within chunks (Llama4)
+  bool score_before = false;     // the gate on the expert's input (Llama4)
   std::int64_t D = 12, Hq = 4, Hkv = 2, hd = 4, T = 5, B = 2, E = 5, K = 2, Fm = 6, F = 10;
 };
 
@@ -122,6 +125,9 @@ void run_case(Case const& c) {
   layer.moe.shared_hidden = c.shared;
   layer.moe.n_groups = c.groups;
   layer.moe.n_limited_groups = c.limited;
+  layer.use_rope = c.use_rope;
+  layer.attn_chunk = c.chunk;
+  layer.moe.score_before_experts = c.score_before;
   spec.layers = {layer};
   BlockWeights w;
   w.attention_norm = vec(an);
@@ -173,7 +179,11 @@ void run_case(Case const& c) {
       for (std::int64_t hh = 0; hh < heads; ++hh) {
         Vec part(z.begin() + hh * hd, z.begin() + (hh + 1) * hd);
         if (c.qk_norm) part = rmsnorm(part, norm_w, eps);  // before RoPE
-        Vec r(part.size());
+        Vec r(part);
+        if (!c.use_rope) {  // NoPE: no rotation
+          std::copy(r.begin(), r.end(), z.begin() + hh * hd);
+          continue;
+        }
         for (std::int64_t j = 0; j < hd / 2; ++j) {
           double const ang = static_cast<double>(t) * std::pow(theta, -2.0 * j / hd);
           std::int64_t const a = c.style == RopeStyle::rotate_half ? j : 2 * j;
@@ -195,7 +205,8 @@ void run_case(Case const& c) {
     for (std::int64_t hh = 0; hh < Hq; ++hh) {
       std::int64_t const g = hh / (Hq / Hkv);
       Vec s;
-      for (std::int64_t u = 0; u <= t; ++u) {
+      std::int64_t const u0 = c.chunk > 0 ? t / c.chunk * c.chunk : 0;  // the first position t sees
+      for (std::int64_t u = u0; u <= t; ++u) {
         double dot = 0;
         for (std::int64_t e = 0; e < hd; ++e) dot += q[n][hh * hd + e] * k[b * T + u][g * hd + e];
         s.push_back(dot / std::sqrt(static_cast<double>(hd)));
@@ -203,8 +214,8 @@ void run_case(Case const& c) {
       double const mx = *std::max_element(s.begin(), s.end());
       double sum = 0;
       for (double& z : s) sum += (z = std::exp(z - mx));
-      for (std::int64_t u = 0; u <= t; ++u)
-        for (std::int64_t e = 0; e < hd; ++e) o[hh * hd + e] += s[u] / sum * v[b * T + u][g * hd + e];
+      for (std::int64_t u = u0; u <= t; ++u)
+        for (std::int64_t e = 0; e < hd; ++e) o[hh * hd + e] += s[u - u0] / sum * v[b * T + u][g * hd + e];
     }
     Vec hvec(x.host.begin() + n * D, x.host.begin() + (n + 1) * D);
     Vec const ao = matvec(wo, o, D);
@@ -255,6 +266,13 @@ void run_case(Case const& c) {
         double gval = sc[e];  // the unbiased score
         if (c.route_norm) gval /= denom + 1e-20;
         gval *= c.route_scale;
+        if (c.score_before) {  // expert(gate * x)
+          Vec gx(hn);
+          for (double& z : gx) z *= gval;
+          Vec const y = swiglu_ref(gx, ew1, ew2, ew3, Fm, D, e * Fm * D, e * D * Fm);
+          for (std::int64_t d = 0; d < D; ++d) ffn[d] += y[d];
+          continue;
+        }
         Vec const y = swiglu_ref(hn, ew1, ew2, ew3, Fm, D, e * Fm * D, e * D * Fm);
         for (std::int64_t d = 0; d < D; ++d) ffn[d] += gval * y[d];
       }
@@ -313,5 +331,33 @@ TEST_CASE("forward block, Llama3 style: interleaved RoPE, no qk-norm, dense SwiG
   c.qk_norm = false;
   c.moe = false;
   c.D = 16;
+  run_case(c);
+}
+
+TEST_CASE("forward block, Llama4 style: chunked causal attention (chunks of 3 over T = 7), sigmoid top-1 with the gate on the expert input, shared expert",
+          "[forward]") {
+  Case c;
+  c.style = RopeStyle::interleaved;
+  c.qk_norm = false;
+  c.D = 16;
+  c.T = 7;
+  c.chunk = 3;
+  c.score = ScoreFunc::sigmoid;
+  c.route_norm = false;
+  c.route_scale = 1.0;
+  c.K = 1;
+  c.score_before = true;
+  run_case(c);
+}
+
+TEST_CASE("forward block, Llama4 NoPE layer: no rotation, full causal attention, score_before_experts with top-2", "[forward]") {
+  Case c;
+  c.style = RopeStyle::interleaved;
+  c.qk_norm = false;
+  c.use_rope = false;
+  c.T = 7;
+  c.score = ScoreFunc::sigmoid;
+  c.route_norm = false;
+  c.score_before = true;
   run_case(c);
 }

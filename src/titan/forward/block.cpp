@@ -1,5 +1,7 @@
 #include "titan/forward/block.hpp"
 
+#include "titan/forward/chunked_attention.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -66,7 +68,8 @@ void block_forward(DecoderSpec const& s, LayerSpec const& l, BlockWeights const&
     rope_to_heads(a.q, s.n_heads, hd, a.T, freqs, s.rope_style, l.use_rope, a.qh);
     rope_to_heads(a.k, s.n_kv_heads, hd, a.T, freqs, s.rope_style, l.use_rope, a.kh);
     rope_to_heads(a.v, s.n_kv_heads, hd, a.T, freqs, s.rope_style, false, a.vh);
-    causal_attention(a.qh, a.kh, a.vh, static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd))), a.scores, a.oh, a.attn, fc);
+    attention_with_chunks(a.qh, a.kh, a.vh, static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd))), l.attn_chunk,
+                          a.scores, a.oh, a.attn, fc);  // attn_chunk 0: causal_attention
     linear(a.attn, w.wo, a.y, fc);
   }
   add_into(x, a.y);

@@ -34,6 +34,10 @@ struct MoESpec {
   // The load-balancing bias [E] (a replicated float32 buffer, added to the
   // scores for choosing the experts only); "" = none.
   std::string expert_bias;
+  // Where the gate multiplies: false = the experts' outputs (in combine,
+  // Qwen3); true = the experts' input, expert(gate * x) (torchtitan's
+  // score_before_experts, Llama4). SwiGLU is not linear, so they differ.
+  bool score_before_experts = false;
   // Node-limited (group-limited) routing: the E experts in n_groups groups
   // of E / n_groups; a token chooses its top-k among the experts of the
   // n_limited_groups groups whose two best biased scores sum highest
@@ -58,6 +62,7 @@ struct LayerSpec {
   std::string wq, wk, wv, wo;            // [Hq*hd, D], [Hkv*hd, D], [Hkv*hd, D], [D, Hq*hd]
   std::string q_norm, k_norm;            // [hd] when DecoderSpec::qk_norm
   bool use_rope = true;                  // false: a NoPE layer
+  std::int64_t attn_chunk = 0;           // > 0: causal within chunks of this many positions (Llama4); 0: causal
   FfnKind ffn = FfnKind::dense;
   std::int64_t ffn_hidden = 0;           // F (dense)
   std::string w1, w2, w3;                // dense SwiGLU: [F, D], [D, F], [F, D]

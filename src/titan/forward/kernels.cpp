@@ -233,6 +233,12 @@ void moe_forward(FMat x, MoEWeights const& w, MoESpec const& spec, FMat out, Flo
   Kokkos::parallel_for("forward:moe_dispatch", Range(0, N * K * D), KOKKOS_LAMBDA(std::int64_t i) {
     xs(i / D, i % D) = x(slot_token(i / D), i % D);
   });
+  bool const before = spec.score_before_experts;
+  if (before)  // torchtitan's score_before_experts (Llama4): the expert computes expert(gate * x)
+    Kokkos::parallel_for("forward:moe_score_inputs", Range(0, N * K * D), KOKKOS_LAMBDA(std::int64_t i) {
+      std::int64_t const n = i / (K * D), k = (i / D) % K;
+      xs(slot_of(n, k), i % D) *= gates(n, k);
+    });
   // ---- Experts: one SwiGLU per expert on its rows.
   for (std::int64_t e = 0; e < E; ++e) {
     std::int64_t const r0 = offset[e], rows = offset[e + 1] - offset[e];
@@ -242,11 +248,11 @@ void moe_forward(FMat x, MoEWeights const& w, MoESpec const& spec, FMat out, Flo
     FMat w1e(w.w1.data() + e * Fm * D, Fm, D), w3e(w.w3.data() + e * Fm * D, Fm, D), w2e(w.w2.data() + e * D * Fm, D, Fm);
     swiglu(xe, w1e, w2e, w3e, h1e, h3e, ye, fc);
   }
-  // ---- Combine: out = sum_k gate_k * y_k (+ shared experts).
+  // ---- Combine: out = sum_k gate_k * y_k, or sum_k y_k when the gate went in before (+ shared experts).
   Kokkos::parallel_for("forward:moe_combine", Range(0, N * D), KOKKOS_LAMBDA(std::int64_t i) {
     std::int64_t const n = i / D, d = i % D;
     float acc = 0;
-    for (std::int64_t k = 0; k < K; ++k) acc += gates(n, k) * ys(slot_of(n, k), d);
+    for (std::int64_t k = 0; k < K; ++k) acc += (before ? ys(slot_of(n, k), d) : gates(n, k) * ys(slot_of(n, k), d));
     out(n, d) = acc;
   });
   if (w.sw1.extent(0) > 0) {

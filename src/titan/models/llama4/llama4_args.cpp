@@ -25,6 +25,7 @@ Llama4Args llama4_flavor(std::string const& flavor) {
     a.multiple_of = 2048;
     a.ffn_dim_multiplier = 1.2;
     a.max_seq_len = 8192;
+    a.fixed_attn_block_size = 8192;
     if (flavor == "17bx16e") {
       a.num_experts = 16;
       a.interleave_moe_layer_step = 1;  // every layer MoE
@@ -57,6 +58,7 @@ void Llama4Args::declare(KeyTable& k) {
   k.integer("rope_original_max_position_embeddings", rope_original_max_position_embeddings);
   k.integer("max_seq_len", max_seq_len);
   k.integer("every_n_layers_nope", every_n_layers_nope, 0);
+  k.integer("fixed_attn_block_size", fixed_attn_block_size, 0);
   k.integer("interleave_moe_layer_step", interleave_moe_layer_step);
   k.integer("num_experts", num_experts);
   k.integer("top_k", top_k);

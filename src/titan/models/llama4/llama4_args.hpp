@@ -31,6 +31,11 @@ struct Llama4Args final : ModelArgs {
   //! Layer i has no RoPE (NoPE) iff i % every_n_layers_nope == 0 (torchtitan's
   //! positions; HF puts them at (i+1) % 4 == 0); 0 = every layer uses RoPE.
   std::int64_t every_n_layers_nope = 4;
+  //! Chunked attention on the RoPE layers (torchtitan's fixed_attn_block_size,
+  //! FlexAttention's fixed-block mask): position t sees s <= t with
+  //! s / size == t / size; NoPE layers stay fully causal. 0 = no chunking
+  //! (torchtitan's sdpa backend). Read by the forward pass only.
+  std::int64_t fixed_attn_block_size = 256;
   //! Layer i is MoE iff (i + 1) % interleave_moe_layer_step == 0, else dense.
   std::int64_t interleave_moe_layer_step = 2;
   std::int64_t num_experts = 8;

@@ -4,6 +4,7 @@
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/common/moe_rules.hpp"
 #include "titan/models/common/placements.hpp"
+#include "titan/models/llama4/llama4_spec.hpp"
 
 #include <cmath>
 
@@ -117,8 +118,10 @@ std::int64_t activated_params(ModelArgs const& args, std::int64_t total) {
   return llama4_activated_params(dynamic_cast<Llama4Args const&>(args), total);
 }
 
+DecoderSpec decoder_spec(ModelArgs const& args) { return llama4_decoder_spec(dynamic_cast<Llama4Args const&>(args)); }
+
 }  // namespace
 
-Family llama4_family() { return {llama4_deck_family(), model_config, activated_params}; }
+Family llama4_family() { return {llama4_deck_family(), model_config, activated_params, decoder_spec}; }
 
 }  // namespace titan
