@@ -1,5 +1,8 @@
 #include "titan/forward/block.hpp"
 
+#include "titan/forward/bias.hpp"
+#include "titan/forward/sink_attention.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -53,6 +56,9 @@ void block_forward(DecoderSpec const& s, LayerSpec const& l, BlockWeights const&
   linear(a.xn, w.wq, a.q, fc);
   linear(a.xn, w.wk, a.k, fc);
   linear(a.xn, w.wv, a.v, fc);
+  if (!l.wq_bias.empty()) add_bias(a.q, w.bq);  // gpt-oss: biased projections
+  if (!l.wk_bias.empty()) add_bias(a.k, w.bk);
+  if (!l.wv_bias.empty()) add_bias(a.v, w.bv);
   if (s.qk_norm) {  // per head, before RoPE (Qwen3)
     head_rms_norm(a.q, s.n_heads, hd, w.q_norm, s.qk_norm_eps);
     head_rms_norm(a.k, s.n_kv_heads, hd, w.k_norm, s.qk_norm_eps);
@@ -60,14 +66,21 @@ void block_forward(DecoderSpec const& s, LayerSpec const& l, BlockWeights const&
   rope_to_heads(a.q, s.n_heads, hd, a.T, freqs, s.rope_style, l.use_rope, a.qh);
   rope_to_heads(a.k, s.n_kv_heads, hd, a.T, freqs, s.rope_style, l.use_rope, a.kh);
   rope_to_heads(a.v, s.n_kv_heads, hd, a.T, freqs, s.rope_style, false, a.vh);
-  causal_attention(a.qh, a.kh, a.vh, static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd))), a.scores, a.oh, a.attn, fc);
+  float const scale = static_cast<float>(s.attn_scale > 0 ? s.attn_scale : 1.0 / std::sqrt(static_cast<double>(hd)));
+  if (l.sinks.empty() && l.sliding_window == 0)
+    causal_attention(a.qh, a.kh, a.vh, scale, a.scores, a.oh, a.attn, fc);
+  else  // gpt-oss: sinks in the denominator, sliding window
+    sink_attention(a.qh, a.kh, a.vh, scale, w.sinks, l.sliding_window, a.scores, a.oh, a.attn, fc);
   linear(a.attn, w.wo, a.y, fc);
+  if (!l.wo_bias.empty()) add_bias(a.y, w.bo);
   add_into(x, a.y);
   // ---- feed-forward: out = h + FFN(RMSNorm(h))
   rms_norm(x, w.ffn_norm, s.norm_eps, a.xn);
   if (l.ffn == FfnKind::dense) {
     FMat h1(a.h1.data(), N, l.ffn_hidden), h3(a.h3.data(), N, l.ffn_hidden);
     swiglu(a.xn, w.w1, w.w2, w.w3, h1, h3, a.y, fc);
+  } else if (l.moe.experts == ExpertKind::gpt_oss) {
+    gpt_oss_moe_forward(a.xn, w.gpt_oss_moe, l.moe, a.y, fc);
   } else {
     moe_forward(a.xn, w.moe, l.moe, a.y, fc);
   }

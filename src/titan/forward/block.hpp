@@ -3,6 +3,7 @@
 // TransformerBlock), the FFN dense SwiGLU or a routed MoE.
 #pragma once
 
+#include "titan/forward/gpt_oss_moe.hpp"
 #include "titan/forward/kernels.hpp"
 
 namespace titan {
@@ -13,6 +14,9 @@ struct BlockWeights {
   FVec q_norm, k_norm;            // [hd] (qk_norm only)
   FMat w1, w2, w3;                // dense FFN
   MoEWeights moe;                 // MoE FFN
+  FVec bq, bk, bv, bo;            // projection biases (gpt-oss; empty: none)
+  FVec sinks;                     // [Hq] attention sinks (gpt-oss; empty: none)
+  GptOssMoEWeights gpt_oss_moe;   // MoE FFN with ExpertKind::gpt_oss
 };
 
 //! The activations of Bl sequences of T tokens, reused by every block.

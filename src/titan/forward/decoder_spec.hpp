@@ -16,6 +16,10 @@ namespace titan {
 enum class RopeStyle { interleaved, rotate_half };
 enum class FfnKind { dense, moe };
 enum class ScoreFunc { softmax, sigmoid };
+//! The routed experts' form: swiglu = w1/w2/w3 without biases (Llama4, Qwen3,
+//! DeepSeek-V3); gpt_oss = mlp1 (interleaved gate/up rows, bias) -> clamped
+//! SwiGLU -> mlp2 (bias) (torchtitan's GptOssGroupedExperts).
+enum class ExpertKind { swiglu, gpt_oss };
 
 //! A routed mixture of experts (torchtitan's MoE with its TokenChoiceTopKRouter).
 struct MoESpec {
@@ -32,6 +36,14 @@ struct MoESpec {
   // The load-balancing bias [E] (a replicated float32 buffer, added to the
   // scores for choosing the experts only); "" = none.
   std::string expert_bias;
+  // gpt-oss (additive): the router gate's bias [E] ("" = none) and the
+  // experts when experts == gpt_oss: mlp1 [E, 2 Fm, D] (row 2f the gate,
+  // 2f+1 the up half of hidden unit f), mlp1_bias [E, 2 Fm], mlp2 [E, D, Fm],
+  // mlp2_bias [E, D]; swiglu_limit / swiglu_alpha of the clamped SwiGLU.
+  std::string router_bias;
+  ExpertKind experts = ExpertKind::swiglu;
+  std::string mlp1, mlp1_bias, mlp2, mlp2_bias;
+  double swiglu_limit = 7.0, swiglu_alpha = 1.702;
 };
 
 struct LayerSpec {
@@ -43,6 +55,13 @@ struct LayerSpec {
   std::int64_t ffn_hidden = 0;           // F (dense)
   std::string w1, w2, w3;                // dense SwiGLU: [F, D], [D, F], [F, D]
   MoESpec moe;                           // when ffn == moe
+  // gpt-oss (additive): biases of wq/wk/wv [Hq*hd], [Hkv*hd], [Hkv*hd] and
+  // wo [D] ("" = none); attention sinks [Hq] (a per-head logit in the softmax
+  // denominator; "" = none); a causal sliding window of this many positions
+  // (token t sees t-window+1 .. t; 0 = full causal).
+  std::string wq_bias, wk_bias, wv_bias, wo_bias;
+  std::string sinks;
+  std::int64_t sliding_window = 0;
 };
 
 struct DecoderSpec {
@@ -58,6 +77,7 @@ struct DecoderSpec {
   RopeStyle rope_style = RopeStyle::interleaved;
   bool qk_norm = false;          // RMSNorm over hd on q and k, per head, before RoPE
   double qk_norm_eps = 1e-6;
+  double attn_scale = 0;         // softmax scale; 0 = head_dim^-0.5
   std::string tok_embeddings, norm, output;  // [V, D], [D], [V, D]
   std::vector<LayerSpec> layers;
 
