@@ -28,8 +28,10 @@ DecoderSpec gpt_oss_decoder_spec(GptOssArgs const& a) {
     LayerSpec l;
     l.attention_norm = p + "attention_norm.weight";
     l.ffn_norm = p + "ffn_norm.weight";
-    // titan keeps torchtitan's fused wqkv as the classic wq/wk/wv (the
-    // q, k, v row blocks of wqkv), each with its bias.
+    // torchtitan's fused wqkv groups its rows per kv head g (Hq/Hkv q heads,
+    // then k, then v) and its state-dict hooks save/load it as the stock
+    // wq/wk/wv: titan's tensors, each with its bias. Query head
+    // g * (Hq/Hkv) + j reads kv head g: the GQA rule h / (Hq/Hkv).
     l.wq = p + "attention.wq.weight";
     l.wk = p + "attention.wk.weight";
     l.wv = p + "attention.wv.weight";
