@@ -36,7 +36,8 @@ struct MoESpec {
   // The load-balancing bias [E] (a replicated float32 buffer, added to the
   // scores for choosing the experts only); "" = none.
   std::string expert_bias;
-  // gpt-oss (additive): the router gate's bias [E] ("" = none) and the
+  // gpt-oss (additive): the router gate's bias [E] ("" = none; read by the
+  // gpt_oss experts' router, gpt_oss_moe_forward, only) and the
   // experts when experts == gpt_oss: mlp1 [E, 2 Fm, D] (row 2f the gate,
   // 2f+1 the up half of hidden unit f), mlp1_bias [E, 2 Fm], mlp2 [E, D, Fm],
   // mlp2_bias [E, D]; swiglu_limit / swiglu_alpha of the clamped SwiGLU.
