@@ -6,19 +6,20 @@
 # DECK= the deck (default: the Llama3 debug model); MESHES= the meshes, a
 # space-separated list of NAME:RANKS[:key=value,key=value...] (default:
 # 2 and 3 ranks, tp=2 at 2 ranks, dp_shard=2 x tp=2 at 4 ranks); SETS= a
-# space-separated list of key=value given to every run, 1 rank included.
+# space-separated list of key=value given to every run, 1 rank included
+# (e.g. forward.seq_len=160).
 set -euo pipefail
 app=$1 mpiexec=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 deck=${DECK:-inputs/llama3_debug.toml}
 meshes=${MESHES:-np2:2 np3:3 np2_tp2:2:mesh.tp=2 np4_dp2_tp2:4:mesh.tp=2,mesh.dp_shard=2}
-common=()
+common=(--set forward.batch=3)
 for s in ${SETS:-}; do common+=(--set "$s"); done
 run() {  # name ranks args...
   local name=$1 n=$2
   shift 2
-  "$mpiexec" -n "$n" --oversubscribe "$app" "$deck" --quiet --set forward.batch=3 ${common[@]+"${common[@]}"} --forward \
+  "$mpiexec" -n "$n" --oversubscribe "$app" "$deck" --quiet "${common[@]}" --forward \
     --dump-logits "$tmp/$name.safetensors" "$@" | grep TITAN_FORWARD | sed "s/^/$name: /"
 }
 run np1 1

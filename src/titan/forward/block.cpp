@@ -1,6 +1,8 @@
 #include "titan/forward/block.hpp"
 
 #include "titan/forward/chunked_attention.hpp"
+#include "titan/forward/bias.hpp"
+#include "titan/forward/sink_attention.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -61,6 +63,9 @@ void block_forward(DecoderSpec const& s, LayerSpec const& l, BlockWeights const&
     linear(a.xn, w.wq, a.q, fc);
     linear(a.xn, w.wk, a.k, fc);
     linear(a.xn, w.wv, a.v, fc);
+    if (!l.wq_bias.empty()) add_bias(a.q, w.bq);  // gpt-oss: biased projections
+    if (!l.wk_bias.empty()) add_bias(a.k, w.bk);
+    if (!l.wv_bias.empty()) add_bias(a.v, w.bv);
     if (s.qk_norm) {  // per head, before RoPE (Qwen3)
       head_rms_norm(a.q, s.n_heads, hd, w.q_norm, s.qk_norm_eps);
       head_rms_norm(a.k, s.n_kv_heads, hd, w.k_norm, s.qk_norm_eps);
@@ -68,9 +73,13 @@ void block_forward(DecoderSpec const& s, LayerSpec const& l, BlockWeights const&
     rope_to_heads(a.q, s.n_heads, hd, a.T, freqs, s.rope_style, l.use_rope, a.qh);
     rope_to_heads(a.k, s.n_kv_heads, hd, a.T, freqs, s.rope_style, l.use_rope, a.kh);
     rope_to_heads(a.v, s.n_kv_heads, hd, a.T, freqs, s.rope_style, false, a.vh);
-    attention_with_chunks(a.qh, a.kh, a.vh, static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd))), l.attn_chunk,
-                          a.scores, a.oh, a.attn, fc);  // attn_chunk 0: causal_attention
+    float const scale = static_cast<float>(s.attn_scale > 0 ? s.attn_scale : 1.0 / std::sqrt(static_cast<double>(hd)));
+    if (!l.sinks.empty() || l.sliding_window > 0)  // gpt-oss: sinks in the denominator, sliding window
+      sink_attention(a.qh, a.kh, a.vh, scale, w.sinks, l.sliding_window, a.scores, a.oh, a.attn, fc);
+    else  // attn_chunk 0: causal_attention; > 0: causal within chunks (Llama4)
+      attention_with_chunks(a.qh, a.kh, a.vh, scale, l.attn_chunk, a.scores, a.oh, a.attn, fc);
     linear(a.attn, w.wo, a.y, fc);
+    if (!l.wo_bias.empty()) add_bias(a.y, w.bo);
   }
   add_into(x, a.y);
   // ---- feed-forward: out = h + FFN(RMSNorm(h))
@@ -78,6 +87,8 @@ void block_forward(DecoderSpec const& s, LayerSpec const& l, BlockWeights const&
   if (l.ffn == FfnKind::dense) {
     FMat h1(a.h1.data(), N, l.ffn_hidden), h3(a.h3.data(), N, l.ffn_hidden);
     swiglu(a.xn, w.w1, w.w2, w.w3, h1, h3, a.y, fc);
+  } else if (l.moe.experts == ExpertKind::gpt_oss) {
+    gpt_oss_moe_forward(a.xn, w.gpt_oss_moe, l.moe, a.y, fc);
   } else {
     moe_forward(a.xn, w.moe, l.moe, a.y, fc);
   }

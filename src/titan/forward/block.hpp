@@ -3,6 +3,7 @@
 // TransformerBlock), the FFN dense SwiGLU or a routed MoE.
 #pragma once
 
+#include "titan/forward/gpt_oss_moe.hpp"
 #include "titan/forward/kernels.hpp"
 #include "titan/forward/mla.hpp"
 
@@ -15,6 +16,9 @@ struct BlockWeights {
   FMat w1, w2, w3;                // dense FFN
   MoEWeights moe;                 // MoE FFN
   MLAWeights mla;                 // DecoderSpec::attention == mla (then wq..k_norm unused)
+  FVec bq, bk, bv, bo;            // projection biases (gpt-oss; empty: none)
+  FVec sinks;                     // [Hq] attention sinks (gpt-oss; empty: none)
+  GptOssMoEWeights gpt_oss_moe;   // MoE FFN with ExpertKind::gpt_oss
 };
 
 //! The activations of Bl sequences of T tokens, reused by every block.

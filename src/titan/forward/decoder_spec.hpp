@@ -18,6 +18,10 @@ enum class FfnKind { dense, moe };
 enum class ScoreFunc { softmax, sigmoid };
 //! gqa: wq/wk/wv heads (Llama3, Qwen3); mla: DeepSeek's multi-head latent attention (MLASpec).
 enum class AttentionKind { gqa, mla };
+//! The routed experts' form: swiglu = w1/w2/w3 without biases (Llama4, Qwen3,
+//! DeepSeek-V3); gpt_oss = mlp1 (interleaved gate/up rows, bias) -> clamped
+//! SwiGLU -> mlp2 (bias) (torchtitan's GptOssGroupedExperts).
+enum class ExpertKind { swiglu, gpt_oss };
 
 //! A routed mixture of experts (torchtitan's MoE with its TokenChoiceTopKRouter).
 struct MoESpec {
@@ -43,6 +47,15 @@ struct MoESpec {
   // n_limited_groups groups whose two best biased scores sum highest
   // (torchtitan's _get_node_limited_routing_scores). 0 = no groups.
   std::int64_t n_groups = 0, n_limited_groups = 0;
+  // gpt-oss (additive): the router gate's bias [E] ("" = none; read by the
+  // gpt_oss experts' router, gpt_oss_moe_forward, only) and the
+  // experts when experts == gpt_oss: mlp1 [E, 2 Fm, D] (row 2f the gate,
+  // 2f+1 the up half of hidden unit f), mlp1_bias [E, 2 Fm], mlp2 [E, D, Fm],
+  // mlp2_bias [E, D]; swiglu_limit / swiglu_alpha of the clamped SwiGLU.
+  std::string router_bias;
+  ExpertKind experts = ExpertKind::swiglu;
+  std::string mlp1, mlp1_bias, mlp2, mlp2_bias;
+  double swiglu_limit = 7.0, swiglu_alpha = 1.702;
 };
 
 //! DeepSeek's multi-head latent attention (torchtitan deepseek_v3 Attention):
@@ -71,6 +84,13 @@ struct LayerSpec {
   // wq_a [q_lora, D], q_lora_norm [q_lora], wq_b [H*(nope+rope), q_lora];
   // wkv_a [kv_lora+rope, D], kv_norm [kv_lora], wkv_b [H*(nope+v), kv_lora]; wo [D, H*v].
   std::string wq_a, q_lora_norm, wq_b, wkv_a, kv_norm, wkv_b;
+  // gpt-oss (additive): biases of wq/wk/wv [Hq*hd], [Hkv*hd], [Hkv*hd] and
+  // wo [D] ("" = none); attention sinks [Hq] (a per-head logit in the softmax
+  // denominator; "" = none); a causal sliding window of this many positions
+  // (token t sees t-window+1 .. t; 0 = full causal).
+  std::string wq_bias, wk_bias, wv_bias, wo_bias;
+  std::string sinks;
+  std::int64_t sliding_window = 0;
 };
 
 struct DecoderSpec {
@@ -86,6 +106,7 @@ struct DecoderSpec {
   RopeStyle rope_style = RopeStyle::interleaved;
   bool qk_norm = false;          // RMSNorm over hd on q and k, per head, before RoPE
   double qk_norm_eps = 1e-6;
+  double attn_scale = 0;         // softmax scale; 0 = head_dim^-0.5
   std::string tok_embeddings, norm, output;  // [V, D], [D], [V, D]
   std::vector<LayerSpec> layers;
   AttentionKind attention = AttentionKind::gqa;

@@ -67,6 +67,11 @@ std::vector<std::pair<std::string, Shape>> layer_weights(DecoderSpec const& s, L
     w.push_back({l.q_norm, {hd}});
     w.push_back({l.k_norm, {hd}});
   }
+  // gpt-oss: projection biases and the attention sinks, each when named.
+  std::vector<std::pair<std::string, std::int64_t>> const vectors = {
+      {l.wq_bias, q}, {l.wk_bias, kv}, {l.wv_bias, kv}, {l.wo_bias, D}, {l.sinks, s.n_heads}};
+  for (auto const& [fqn, n] : vectors)
+    if (!fqn.empty()) w.push_back({fqn, {n}});
   if (l.ffn == FfnKind::dense) {
     std::int64_t const F = l.ffn_hidden;
     w.push_back({l.w1, {F, D}});
@@ -75,9 +80,17 @@ std::vector<std::pair<std::string, Shape>> layer_weights(DecoderSpec const& s, L
   } else {
     MoESpec const& m = l.moe;
     w.push_back({m.router_gate, {m.num_experts, D}});
-    w.push_back({m.w1, {m.num_experts, m.hidden, D}});
-    w.push_back({m.w2, {m.num_experts, D, m.hidden}});
-    w.push_back({m.w3, {m.num_experts, m.hidden, D}});
+    if (!m.router_bias.empty()) w.push_back({m.router_bias, {m.num_experts}});
+    if (m.experts == ExpertKind::gpt_oss) {
+      w.push_back({m.mlp1, {m.num_experts, 2 * m.hidden, D}});
+      w.push_back({m.mlp1_bias, {m.num_experts, 2 * m.hidden}});
+      w.push_back({m.mlp2, {m.num_experts, D, m.hidden}});
+      w.push_back({m.mlp2_bias, {m.num_experts, D}});
+    } else {
+      w.push_back({m.w1, {m.num_experts, m.hidden, D}});
+      w.push_back({m.w2, {m.num_experts, D, m.hidden}});
+      w.push_back({m.w3, {m.num_experts, m.hidden, D}});
+    }
     if (m.shared_hidden > 0) {
       w.push_back({m.shared_w1, {m.shared_hidden, D}});
       w.push_back({m.shared_w2, {D, m.shared_hidden}});
@@ -200,7 +213,24 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
       w.q_norm = FVec(at[l.q_norm], hd);
       w.k_norm = FVec(at[l.k_norm], hd);
     }
-    if (l.ffn == FfnKind::dense) {
+    auto vec = [&](std::string const& fqn, std::int64_t n) { return fqn.empty() ? FVec() : FVec(at[fqn], n); };
+    w.bq = vec(l.wq_bias, q);
+    w.bk = vec(l.wk_bias, kv);
+    w.bv = vec(l.wv_bias, kv);
+    w.bo = vec(l.wo_bias, D);
+    w.sinks = vec(l.sinks, spec.n_heads);
+    if (l.ffn == FfnKind::moe && l.moe.experts == ExpertKind::gpt_oss) {
+      MoESpec const& m = l.moe;
+      std::int64_t const E = m.num_experts, Fm = m.hidden;
+      GptOssMoEWeights& g = w.gpt_oss_moe;
+      g.gate = FMat(at[m.router_gate], E, D);
+      g.gate_bias = vec(m.router_bias, E);
+      g.mlp1 = F3(at[m.mlp1], E, 2 * Fm, D);
+      g.mlp1_bias = FMat(at[m.mlp1_bias], E, 2 * Fm);
+      g.mlp2 = F3(at[m.mlp2], E, D, Fm);
+      g.mlp2_bias = FMat(at[m.mlp2_bias], E, D);
+      if (!m.expert_bias.empty()) g.expert_bias = find_vector_buffer(model, m.expert_bias, E);
+    } else if (l.ffn == FfnKind::dense) {
       w.w1 = FMat(at[l.w1], l.ffn_hidden, D);
       w.w2 = FMat(at[l.w2], D, l.ffn_hidden);
       w.w3 = FMat(at[l.w3], l.ffn_hidden, D);

@@ -4,6 +4,7 @@
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/common/moe_rules.hpp"
 #include "titan/models/common/placements.hpp"
+#include "titan/models/gpt_oss/gpt_oss_spec.hpp"
 
 #include <cmath>
 
@@ -130,8 +131,10 @@ std::int64_t activated_params(ModelArgs const& args, std::int64_t total) {
   return gpt_oss_activated_params(dynamic_cast<GptOssArgs const&>(args), total);
 }
 
+DecoderSpec decoder_spec(ModelArgs const& args) { return gpt_oss_decoder_spec(dynamic_cast<GptOssArgs const&>(args)); }
+
 }  // namespace
 
-Family gpt_oss_family() { return {gpt_oss_deck_family(), model_config, activated_params}; }
+Family gpt_oss_family() { return {gpt_oss_deck_family(), model_config, activated_params, decoder_spec}; }
 
 }  // namespace titan
