@@ -34,10 +34,10 @@ struct FillBlocks {
   }
 };
 
-//! Host path: a work item is a 64-element chunk (16 Philox blocks). Random
+//! Host path: a work item is a 128-element chunk (32 Philox blocks). Random
 //! words for the whole chunk, then values for the whole chunk, then the
 //! stores: loops of fixed length that vectorize. Chunk elements outside the
-//! span are computed and dropped (at most 63 per row end).
+//! span are computed and dropped (at most 127 per row end).
 template <class Sampler, class Store>
 struct FillChunks {
   SpanMap map;

@@ -9,10 +9,16 @@
 
 namespace titan {
 
-constexpr int philox_chunk_blocks = 16;                       // counters per call
-constexpr int philox_chunk_words = 4 * philox_chunk_blocks;   // 64 words = elements
+// 32 counters per call, not 16: each lane's ten rounds are a dependent chain
+// (64-bit products of latency ~15 cycles with AVX-512's vpmullq), and twice
+// the lanes give the core twice the independent chains to overlap. Measured
+// on one core (Xeon, AVX-512, GCC 12, -march=native): 16 blocks 456 M words/s,
+// 32 blocks 745, 64 blocks 765. Values do not depend on it (each word is a
+// function of its counter only); stack use 4 x 128 words per work item.
+constexpr int philox_chunk_blocks = 32;                       // counters per call
+constexpr int philox_chunk_words = 4 * philox_chunk_blocks;   // 128 words = elements
 
-//! Words of blocks first_block .. first_block + 15: out[4 b + w] is word w of
+//! Words of blocks first_block .. first_block + philox_chunk_blocks - 1: out[4 b + w] is word w of
 //! block first_block + b, i.e. the random bits of element 4 (first_block + b) + w.
 KOKKOS_INLINE_FUNCTION void philox_chunk(PhiloxKey key, std::uint64_t first_block,
                                          std::uint32_t (&out)[philox_chunk_words]) {
