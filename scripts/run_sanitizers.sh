@@ -18,9 +18,13 @@ cd build-asan
 # cost — the invariance sweeps of the newer families over 1-4 ranks, the
 # all-flavor parameter counts and 1,024-2,048-rank plans, the Qwen3 MoE
 # NumPy reference (a 1.3 GB weights file), the 2^20-position RoPE table and
-# the 65,536-layer dry run. Every family's debug model still runs for real
+# the 65,536-layer dry run, and the second-tier forward references (variants
+# of a family's reference test, and gpt-oss's mesh sweep) whose kernels the
+# first-tier ones exercise here too. Every family's debug model still runs for real
 # here (app.family_debug.*, 2 ranks, --verify-layout), and every module,
 # kernel and I/O path keeps tests under the sanitizers.
 heavy='moe_invariance|flux_invariance|forward\.qwen3_(moe_)?mesh_invariance|forward\.qwen3_moe_numpy_reference'
 heavy+='|app\.(moe|deepseek_v3)_counts|app\.plan_(qwen3|llama4|deepseek_v3|gpt_oss)_|rope_long_table|dry_run_65536'
+heavy+='|forward\.gpt_oss_(mesh_invariance|numpy_reference_bias_clamp)|forward\.llama4_(17bx128e_small_numpy_reference|numpy_reference_T512)'
+heavy+='|forward\.deepseek_v3_(q_lora|grouped)_numpy_reference'
 ctest -j2 --output-on-failure --timeout 600 -E "$heavy"
