@@ -40,34 +40,11 @@ The options that change the maths exist to show that the test fails when
 one piece of the maths is wrong.
 """
 import argparse
-import json
 import math
-import struct
 import sys
 
 import numpy as np
-
-DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    data = raw[8 + n:]
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        b, end = e["data_offsets"]
-        out[name] = np.frombuffer(data[b:end], dtype=DTYPES[e["dtype"]]).reshape(e["shape"])
-    return out
-
-
-def rmsnorm(x, w, eps):
-    return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * w
-
+from reference_common import read_safetensors, rmsnorm, Routing, compare
 
 def yarn_frequencies(hd, a):
     half = hd // 2
@@ -125,15 +102,6 @@ def attention(h, g, i, a, freqs, dims):
         den = e.sum(axis=1, keepdims=True) + (np.exp(sinks[hh] - mx) if a.sinks else 0.0)
         o[:, hh, :] = (e / den) @ v[:, kv, :]
     return o.reshape(T, Hq * hd) @ g("attention.wo.weight").T + bias("attention.wo.bias")
-
-
-class Routing:
-    """Counts the routing decisions and the smallest margin between the k-th
-    and the (k+1)-th biased score (a near tie could flip a float32 choice)."""
-
-    def __init__(self):
-        self.decisions = 0
-        self.min_margin = math.inf
 
 
 def expert(x, w1, b1, w2, b2, a):
@@ -243,30 +211,7 @@ def main():
           (V, B, T, a.window, "" if T > a.window else ": NOT exercised, T <= window"))
     print("routing: %d token decisions, top-%d, smallest margin k-th vs (k+1)-th score %.3e%s"
           % (stats.decisions, a.top_k, stats.min_margin, ", expert_bias read" if has_bias else ""))
-    assert got.shape == ref.shape, (got.shape, ref.shape)
-    err = np.abs(got - ref).max()
-    scale = np.abs(ref).max()
-    lse = np.log(np.exp(ref - ref.max(axis=2, keepdims=True)).sum(axis=2)) + ref.max(axis=2)
-    nll = lse[:, :-1] - np.take_along_axis(ref[:, :-1, :], tokens[:, 1:, None], axis=2)[..., 0]
-    loss = nll.mean()
-    ok = err <= a.tol * scale
-    print("logits [%d, %d, %d]: max |titan - numpy| = %.3e, max |logit| = %.4f, ratio %.3e (limit %.0e) %s"
-          % (B, T, V, err, scale, err / scale, a.tol, "ok" if ok else "FAIL"))
-    print("logit std %.4f; reference loss %.6f, ln V = %.6f, |loss - ln V| = %.4f (limit %.2f)"
-          % (ref.std(), loss, math.log(V), abs(loss - math.log(V)), a.loss_window))
-    if abs(loss - math.log(V)) >= a.loss_window:
-        print("FAIL: loss not within the window of ln V")
-        ok = False
-    if a.report:
-        rep = json.load(open(a.report))["forward"]
-        d = abs(rep["loss"] - loss)
-        print("report loss %.6f, |report - reference| = %.2e" % (rep["loss"], d))
-        if d > 1e-4 * max(1.0, loss):
-            print("FAIL: report loss differs from the reference")
-            ok = False
-        if abs(rep["ln_vocab"] - math.log(V)) > 1e-9 or rep["batch"] != B or rep["seq_len"] != T:
-            print("FAIL: report batch/seq_len/ln_vocab")
-            ok = False
+    ok = compare(ref, got, tokens, a)
     return 0 if ok else 1
 
 

@@ -30,34 +30,11 @@ Exit status 0 when the logits agree (max |d| <= tol * max |logit|), the
 report's loss matches the reference loss, and |loss - ln V| < loss-window.
 """
 import argparse
-import json
 import math
-import struct
 import sys
 
 import numpy as np
-
-DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    data = raw[8 + n:]
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        b, end = e["data_offsets"]
-        out[name] = np.frombuffer(data[b:end], dtype=DTYPES[e["dtype"]]).reshape(e["shape"])
-    return out
-
-
-def rmsnorm(x, w, eps):
-    return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * w
-
+from reference_common import read_safetensors, rmsnorm, swiglu, Routing, compare
 
 def rope_frequencies(hd, a):
     """theta^(-2j/hd), j < hd/2, then Llama's scaling by wavelength: long
@@ -84,23 +61,6 @@ def complex_rope(x, freqs):
     out = np.empty_like(x)
     out[..., 0::2], out[..., 1::2] = z.real, z.imag
     return out
-
-
-def silu(u):
-    return u / (1 + np.exp(-u))
-
-
-def swiglu(h, w1, w2, w3):
-    return (silu(h @ w1.T) * (h @ w3.T)) @ w2.T
-
-
-class Routing:
-    """Counts the routing decisions and the smallest margin between the k-th
-    and the (k+1)-th biased score (a near tie could flip a float32 choice)."""
-
-    def __init__(self):
-        self.decisions = 0
-        self.min_margin = math.inf
 
 
 def moe(h, g, has, a, stats):
@@ -219,33 +179,7 @@ def main():
     if stats.decisions:
         print("routing: %d token decisions, top-%d, smallest margin k-th vs (k+1)-th score %.3e"
               % (stats.decisions, a.top_k, stats.min_margin))
-    assert got.shape == ref.shape, (got.shape, ref.shape)
-    err = np.abs(got - ref).max()
-    scale = np.abs(ref).max()
-    lse = np.log(np.exp(ref - ref.max(axis=2, keepdims=True)).sum(axis=2)) + ref.max(axis=2)
-    nll = lse[:, :-1] - np.take_along_axis(ref[:, :-1, :], tokens[:, 1:, None], axis=2)[..., 0]
-    loss = nll.mean()
-    ok = err <= a.tol * scale
-    print("logits [%d, %d, %d]: max |titan - numpy| = %.3e, max |logit| = %.4f, ratio %.3e (limit %.0e) %s"
-          % (B, T, V, err, scale, err / scale, a.tol, "ok" if ok else "FAIL"))
-    # At init the logits are nearly Gaussian with standard deviation sigma, so
-    # the expected loss is about ln V + sigma^2 / 2 (printed for context).
-    sigma = ref.std()
-    print("reference loss %.6f, ln V = %.6f, |loss - ln V| = %.4f (limit %.2f); logit std %.4f: ln V + std^2/2 = %.4f"
-          % (loss, math.log(V), abs(loss - math.log(V)), a.loss_window, sigma, math.log(V) + sigma * sigma / 2))
-    if abs(loss - math.log(V)) >= a.loss_window:
-        print("FAIL: loss not within the window of ln V")
-        ok = False
-    if a.report:
-        rep = json.load(open(a.report))["forward"]
-        d = abs(rep["loss"] - loss)
-        print("report loss %.6f, |report - reference| = %.2e" % (rep["loss"], d))
-        if d > 1e-4 * max(1.0, loss):
-            print("FAIL: report loss differs from the reference")
-            ok = False
-        if abs(rep["ln_vocab"] - math.log(V)) > 1e-9 or rep["batch"] != B or rep["seq_len"] != T:
-            print("FAIL: report batch/seq_len/ln_vocab")
-            ok = False
+    ok = compare(ref, got, tokens, a)
     return 0 if ok else 1
 
 
