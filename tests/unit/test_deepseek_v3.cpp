@@ -161,9 +161,9 @@ TEST_CASE("DeepSeek-V3 init rules (spec 4.4)", "[deepseek_v3]") {
     } else {
       auto const& m = c.layers[i].part<MoE::Config>("moe");
       CHECK(tn(m.router.gate.param_init.at("weight"), sigma, 2.0));
-      CHECK(tn(m.experts.param_init.at("w1"), 0.02, 2.0));
-      CHECK(tn(m.experts.param_init.at("w2"), sigma, 2.0));
-      CHECK(tn(m.experts.param_init.at("w3"), sigma, 2.0));
+      CHECK(tn(m.experts->param_init.at("w1"), 0.02, 2.0));
+      CHECK(tn(m.experts->param_init.at("w2"), sigma, 2.0));
+      CHECK(tn(m.experts->param_init.at("w3"), sigma, 2.0));
       CHECK(tn(m.shared_experts->w1.param_init.at("weight"), 0.02, 2.0));
       CHECK(tn(m.shared_experts->w2.param_init.at("weight"), sigma, 2.0));
     }

@@ -108,9 +108,7 @@ std::uint64_t buffer_fingerprint(Buffer const& b) {
 // measured against.
 void fill_zeros(std::vector<ParameterPtr> const& params) {
   for (auto const& p : params) {
-    if (!p->allocated()) continue;
-    if (p->dtype() == DType::float32) Kokkos::deep_copy(p->f32(), 0.0f);
-    else Kokkos::deep_copy(p->bf16(), bf16_bits{0});
+    if (p->allocated()) p->visit([](auto const& v) { Kokkos::deep_copy(v, 0); });
   }
 }
 
@@ -202,22 +200,18 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
   std::unique_ptr<AtomicFile> json_out;
   RankPlan rank_plan;  // what this rank will allocate (real runs)
   bool const forward_on = deck.forward.enabled;
-  DecoderSpec forward_spec;
   ForwardTokens forward_tokens;
   std::unique_ptr<AtomicFile> logits_out;
   collective(w.comm, [&] {
     if (forward_on) {  // the forward pass's input, checked before any heavy work
       require(!opt.dry_run, "--forward needs a real run (not --dry-run)");
-      Family const& family = find_family(deck.family);
-      if (family.decoder_spec == nullptr) {  // name the families that have one (from the registry)
+      if (!find_family(deck.family).language_model) {  // name the families that have one (from the registry)
         std::string with;
         for (auto const& f : families())
-          if (f.decoder_spec != nullptr) with += (with.empty() ? "" : ", ") + f.deck.name;
+          if (f.language_model) with += (with.empty() ? "" : ", ") + f.deck.name;
         throw InputError("--forward: family '" + deck.family + "' has no forward pass yet (families with one: " + with +
                          ")");
       }
-      forward_spec = family.decoder_spec(*deck.model);
-      forward_tokens = make_forward_tokens(deck.forward, forward_spec);
       if (!deck.forward.dump_logits.empty() && w.root()) {
         try {
           logits_out = std::make_unique<AtomicFile>(deck.forward.dump_logits);
@@ -229,6 +223,11 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     }
     mesh = Mesh::resolve(deck.mesh, ranks);
     model_config = find_family(deck.family).model_config(*deck.model, mesh);
+    if (forward_on) {
+      auto const shape = model_config->token_shape();
+      require_internal(shape.has_value(), "family '" + deck.family + "' is a language model without a token shape");
+      forward_tokens = make_forward_tokens(deck.forward, shape->vocab_size, shape->max_seq_len);
+    }
     if (!opt.report_json.empty() && w.root()) {
       json_out = std::make_unique<AtomicFile>(opt.report_json);
       json_out->refuse_same_file(opt.deck_path, "the input deck");
@@ -449,7 +448,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     // ---- Step 6a: the forward pass (--forward) ----
     if (forward_on) {
       double forward_local = 0;
-      report.forward = forward_phase(*model, forward_spec, mesh, w.comm, forward_tokens, deck.forward.repetitions,
+      report.forward = forward_phase(*model, mesh, w.comm, forward_tokens, deck.forward.repetitions,
                                      !deck.forward.dump_logits.empty(), logits_out.get(), forward_local);
       report.phases.push_back(reduce_phase(w, "forward", forward_local));
     }

@@ -26,4 +26,10 @@ inline void require(bool cond, std::string const& msg) {
   if (!cond) throw InputError(msg);
 }
 
+//! Throws RunError("internal: " + msg) unless cond holds: a broken invariant
+//! of titan's own code, never the user's input.
+inline void require_internal(bool cond, std::string const& msg) {
+  if (!cond) throw RunError("internal: " + msg);
+}
+
 }  // namespace titan

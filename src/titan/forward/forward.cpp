@@ -1,282 +1,68 @@
 #include "titan/forward/forward.hpp"
 
+#include "titan/compute/token_kernels.hpp"
 #include "titan/core/errors.hpp"
-#include "titan/forward/block.hpp"
-#include "titan/forward/gather.hpp"
-#include "titan/forward/mla.hpp"
 #include "titan/parallel/collective.hpp"
+#include "titan/parallel/placement.hpp"
 
-#include <algorithm>
 #include <climits>
-#include <map>
 
 namespace titan {
 
-namespace {
-
-using ParamMap = std::map<std::string, Parameter const*>;
-
-ParamMap param_map(Module const& model) {
-  ParamMap m;
-  for (auto const& p : model.parameters()) {
-    m[p->fqn()] = p.get();
-    for (auto const& a : p->aliases()) m[a] = p.get();
-  }
-  return m;
-}
-
-// The model's RoPE table, its freqs_cis buffer [max_seq_len, rope_dim/2, 2]
-// (one per model, titan's choice), viewed in three dimensions.
-FreqsView rope_table(Module const& model) {
-  for (auto const& b : model.buffers())
-    if (b->fqn() == "freqs_cis" && b->shape().size() == 3 && b->allocated())
-      return FreqsView(b->data().data(), b->shape()[0], b->shape()[1], b->shape()[2]);
-  throw InputError("forward: the model has no freqs_cis buffer");
-}
-
-// A buffer [E] (MoE's expert_bias): float32, replicated on every rank, read in place.
-FVec find_vector_buffer(Module const& model, std::string const& fqn, std::int64_t n) {
-  for (auto const& b : model.buffers())
-    if (b->fqn() == fqn) {
-      if (b->shape() != Shape{n})
-        throw InputError("forward: buffer '" + fqn + "' has shape " + describe(b->shape()) + ", the forward expects " +
-                         describe(Shape{n}));
-      if (!b->allocated()) throw InputError("forward: buffer '" + fqn + "' is not allocated");
-      return FVec(b->data().data(), n);
-    }
-  throw InputError("forward: the model has no buffer '" + fqn + "'");
-}
-
-Parameter const& find(ParamMap const& m, std::string const& fqn) {
-  auto it = m.find(fqn);
-  if (it == m.end()) throw InputError("forward: the model has no parameter '" + fqn + "'");
-  return *it->second;
-}
-
-// The FQNs (and expected shapes) a layer reads.
-std::vector<std::pair<std::string, Shape>> layer_weights(DecoderSpec const& s, LayerSpec const& l) {
-  std::int64_t const D = s.dim, hd = s.head_dim, q = s.n_heads * hd, kv = s.n_kv_heads * hd;
-  std::vector<std::pair<std::string, Shape>> w = {{l.attention_norm, {D}}, {l.ffn_norm, {D}}};
-  if (s.attention == AttentionKind::mla) {
-    auto const m = mla_layer_weights(s, l);
-    w.insert(w.end(), m.begin(), m.end());
-  } else {
-    w.insert(w.end(), {{l.wq, {q, D}}, {l.wk, {kv, D}}, {l.wv, {kv, D}}, {l.wo, {D, q}}});
-  }
-  if (s.qk_norm) {
-    w.push_back({l.q_norm, {hd}});
-    w.push_back({l.k_norm, {hd}});
-  }
-  // gpt-oss: projection biases and the attention sinks, each when named.
-  std::vector<std::pair<std::string, std::int64_t>> const vectors = {
-      {l.wq_bias, q}, {l.wk_bias, kv}, {l.wv_bias, kv}, {l.wo_bias, D}, {l.sinks, s.n_heads}};
-  for (auto const& [fqn, n] : vectors)
-    if (!fqn.empty()) w.push_back({fqn, {n}});
-  if (l.ffn == FfnKind::dense) {
-    std::int64_t const F = l.ffn_hidden;
-    w.push_back({l.w1, {F, D}});
-    w.push_back({l.w2, {D, F}});
-    w.push_back({l.w3, {F, D}});
-  } else {
-    MoESpec const& m = l.moe;
-    w.push_back({m.router_gate, {m.num_experts, D}});
-    if (!m.router_bias.empty()) w.push_back({m.router_bias, {m.num_experts}});
-    if (m.experts == ExpertKind::gpt_oss) {
-      w.push_back({m.mlp1, {m.num_experts, 2 * m.hidden, D}});
-      w.push_back({m.mlp1_bias, {m.num_experts, 2 * m.hidden}});
-      w.push_back({m.mlp2, {m.num_experts, D, m.hidden}});
-      w.push_back({m.mlp2_bias, {m.num_experts, D}});
-    } else {
-      w.push_back({m.w1, {m.num_experts, m.hidden, D}});
-      w.push_back({m.w2, {m.num_experts, D, m.hidden}});
-      w.push_back({m.w3, {m.num_experts, m.hidden, D}});
-    }
-    if (m.shared_hidden > 0) {
-      w.push_back({m.shared_w1, {m.shared_hidden, D}});
-      w.push_back({m.shared_w2, {D, m.shared_hidden}});
-      w.push_back({m.shared_w3, {m.shared_hidden, D}});
-    }
-  }
-  return w;
-}
-
-}  // namespace
-
-void check_spec_against_model(Module const& model, DecoderSpec const& spec) {
-  ParamMap const m = param_map(model);
-  auto check = [&](std::string const& fqn, Shape const& shape) {
-    Parameter const& p = find(m, fqn);
-    if (p.shape() != shape)
-      throw InputError("forward: parameter '" + fqn + "' has shape " + describe(p.shape()) + ", the forward expects " +
-                       describe(shape));
-  };
-  check(spec.tok_embeddings, {spec.vocab_size, spec.dim});
-  check(spec.norm, {spec.dim});
-  check(spec.output, {spec.vocab_size, spec.dim});
-  for (auto const& l : spec.layers) {
-    for (auto const& [fqn, shape] : layer_weights(spec, l)) check(fqn, shape);
-    if (l.ffn == FfnKind::moe && !l.moe.expert_bias.empty())
-      find_vector_buffer(model, l.moe.expert_bias, l.moe.num_experts);
-  }
-  require(spec.attention == AttentionKind::mla || (spec.n_kv_heads > 0 && spec.n_heads % spec.n_kv_heads == 0),
-          "forward: n_kv_heads must divide n_heads");
-  require(static_cast<std::int64_t>(rope_table(model).extent(1)) * 2 == spec.rope_dim(),
-          "forward: the RoPE table's dim differs from the rotary width (head_dim, or MLA's qk_rope_head_dim)");
-  for (auto const& l : spec.layers)  // torchtitan's node-limited routing refuses groups of one expert
-    if (l.ffn == FfnKind::moe && l.moe.n_groups > 0)
-      require(l.moe.num_experts % l.moe.n_groups == 0 && l.moe.num_experts / l.moe.n_groups >= 2 &&
-                  l.moe.n_limited_groups >= 1 && l.moe.n_limited_groups <= l.moe.n_groups,
-              "forward: node-limited routing needs n_expert_groups dividing num_experts into groups of >= 2 experts "
-              "(num_experts = " + std::to_string(l.moe.num_experts) + ", n_expert_groups = " +
-                  std::to_string(l.moe.n_groups) + ") and 1 <= n_limited_groups <= n_expert_groups");
-}
-
-ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh const& mesh, MPI_Comm comm,
-                           ForwardTokens const& tokens, bool gather_logits) {
+SequenceRange my_sequences(std::int64_t batch, MPI_Comm comm) {
   int rank = 0, world = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &world);
-  ParamMap const pm = param_map(model);
-  FreqsView const freqs = rope_table(model);
-  std::int64_t const B = tokens.batch, T = tokens.seq_len, D = spec.dim, V = spec.vocab_size;
-  auto const seq = chunk_range(B, world, rank);  // this rank's sequences [b0, b0 + n_seq)
-  std::int64_t const b0 = seq[0], n_seq = seq[1], N = n_seq * T;
+  auto const r = chunk_range(batch, world, rank);
+  return {r[0], r[1]};
+}
 
-  // ---- Scratch, allocated once: one block's full parameters, a head chunk, activations.
-  std::int64_t pool_elems = D;  // the final norm at least
-  for (auto const& l : spec.layers) {
-    std::int64_t n = 0;
-    for (auto const& w : layer_weights(spec, l)) n += numel(w.second);
-    pool_elems = std::max(pool_elems, n);
-  }
-  std::int64_t const chunk_rows = std::max<std::int64_t>(1, std::min<std::int64_t>(V, (std::int64_t(16) << 20) / D));
-  View1<float> pool(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fwd:block_params"), pool_elems);
-  View1<float> head(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fwd:head_chunk"), chunk_rows * D);
-  Kokkos::View<float**, Layout, MemSpace> head_out(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fwd:head_out"), N, chunk_rows);
-  Kokkos::View<float**, Layout, MemSpace> x("fwd:x", N, D);
-  Kokkos::View<float**, Layout, MemSpace> logits(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fwd:logits"), N, V);
-  Activations act(spec, n_seq, T);
-  TokenView tok("fwd:tokens", N);
+LanguageModel& as_language_model(Module& model) {
+  auto* lm = dynamic_cast<LanguageModel*>(&model);
+  if (lm == nullptr)
+    throw InputError(std::string("the model's root is a ") + model.type_name() + ", which has no forward pass");
+  return *lm;
+}
+
+ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, ForwardTokens const& tokens,
+                           bool gather_logits) {
+  int rank = 0, world = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &world);
+  LanguageModel& lm = as_language_model(model);
+  std::int64_t const B = tokens.batch, T = tokens.seq_len, V = lm.vocab_size();
+  SequenceRange const seq = my_sequences(B, comm);
+  std::int64_t const N = seq.count * T;
+
+  WeightStore store(mesh, comm, nullptr);
+  StepContext ctx(store);
+  ctx.n_seq = seq.count;
+  ctx.T = T;
+  ctx.tokens = TokenView("fwd:tokens", N);
   {
-    auto h = Kokkos::create_mirror_view(tok);
-    for (std::int64_t i = 0; i < N; ++i) h(i) = tokens.ids[static_cast<std::size_t>(b0 * T + i)];
-    Kokkos::deep_copy(tok, h);
+    auto h = Kokkos::create_mirror_view(ctx.tokens);
+    for (std::int64_t i = 0; i < N; ++i) h(i) = tokens.ids[static_cast<std::size_t>(seq.first * T + i)];
+    Kokkos::deep_copy(ctx.tokens, h);
   }
-  ParamGather gather(mesh, comm);
 
   ForwardOutcome out;
-  FlopCounter fc;
   Kokkos::fence();
   MPI_Barrier(comm);
   double const t0 = MPI_Wtime();
-
-  // Rows [r0, r1) of p as float32: its own View when every rank holds all of
-  // it in float32, else gathered into `scratch`.
-  auto rows_of = [&](Parameter const& p, std::int64_t r0, std::int64_t r1, float* scratch) -> float* {
-    std::int64_t row = 1;
-    for (std::size_t d = 1; d < p.shape().size(); ++d) row *= p.shape()[d];
-    if (gather.fully_local(p)) return p.f32().data() + r0 * row;
-    gather.rows(p, r0, r1, scratch);
-    return scratch;
-  };
-
-  // ---- Embedding, gathered in vocabulary chunks.
-  Parameter const& emb = find(pm, spec.tok_embeddings);
-  for (std::int64_t v0 = 0; v0 < V; v0 += chunk_rows) {
-    std::int64_t const v1 = std::min(V, v0 + chunk_rows);
-    FMat w(rows_of(emb, v0, v1, head.data()), v1 - v0, D);
-    embed_chunk(tok, w, v0, x);
-  }
-
-  // ---- Blocks: gather the block's parameters into the pool, compute, drop.
-  for (auto const& l : spec.layers) {
-    std::map<std::string, float*> at;
-    std::int64_t used = 0;
-    for (auto const& [fqn, shape] : layer_weights(spec, l)) {
-      Parameter const& p = find(pm, fqn);
-      at[fqn] = rows_of(p, 0, shape[0], pool.data() + used);
-      used += numel(shape);
-    }
-    std::int64_t const hd = spec.head_dim, q = spec.n_heads * hd, kv = spec.n_kv_heads * hd;
-    BlockWeights w;
-    w.attention_norm = FVec(at[l.attention_norm], D);
-    w.ffn_norm = FVec(at[l.ffn_norm], D);
-    if (spec.attention == AttentionKind::mla) {
-      w.mla = mla_block_weights(spec, l, at);
-    } else {
-      w.wq = FMat(at[l.wq], q, D);
-      w.wk = FMat(at[l.wk], kv, D);
-      w.wv = FMat(at[l.wv], kv, D);
-      w.wo = FMat(at[l.wo], D, q);
-    }
-    if (spec.qk_norm) {
-      w.q_norm = FVec(at[l.q_norm], hd);
-      w.k_norm = FVec(at[l.k_norm], hd);
-    }
-    auto vec = [&](std::string const& fqn, std::int64_t n) { return fqn.empty() ? FVec() : FVec(at[fqn], n); };
-    w.bq = vec(l.wq_bias, q);
-    w.bk = vec(l.wk_bias, kv);
-    w.bv = vec(l.wv_bias, kv);
-    w.bo = vec(l.wo_bias, D);
-    w.sinks = vec(l.sinks, spec.n_heads);
-    if (l.ffn == FfnKind::moe && l.moe.experts == ExpertKind::gpt_oss) {
-      MoESpec const& m = l.moe;
-      std::int64_t const E = m.num_experts, Fm = m.hidden;
-      GptOssMoEWeights& g = w.gpt_oss_moe;
-      g.gate = FMat(at[m.router_gate], E, D);
-      g.gate_bias = vec(m.router_bias, E);
-      g.mlp1 = F3(at[m.mlp1], E, 2 * Fm, D);
-      g.mlp1_bias = FMat(at[m.mlp1_bias], E, 2 * Fm);
-      g.mlp2 = F3(at[m.mlp2], E, D, Fm);
-      g.mlp2_bias = FMat(at[m.mlp2_bias], E, D);
-      if (!m.expert_bias.empty()) g.expert_bias = find_vector_buffer(model, m.expert_bias, E);
-    } else if (l.ffn == FfnKind::dense) {
-      w.w1 = FMat(at[l.w1], l.ffn_hidden, D);
-      w.w2 = FMat(at[l.w2], D, l.ffn_hidden);
-      w.w3 = FMat(at[l.w3], l.ffn_hidden, D);
-    } else {
-      MoESpec const& m = l.moe;
-      w.moe.gate = FMat(at[m.router_gate], m.num_experts, D);
-      w.moe.w1 = F3(at[m.w1], m.num_experts, m.hidden, D);
-      w.moe.w2 = F3(at[m.w2], m.num_experts, D, m.hidden);
-      w.moe.w3 = F3(at[m.w3], m.num_experts, m.hidden, D);
-      if (m.shared_hidden > 0) {
-        w.moe.sw1 = FMat(at[m.shared_w1], m.shared_hidden, D);
-        w.moe.sw2 = FMat(at[m.shared_w2], D, m.shared_hidden);
-        w.moe.sw3 = FMat(at[m.shared_w3], m.shared_hidden, D);
-      }
-      if (!m.expert_bias.empty()) w.moe.expert_bias = find_vector_buffer(model, m.expert_bias, m.num_experts);
-    }
-    block_forward(spec, l, w, freqs, act, x, fc);
-  }
-
-  // ---- Final norm and the output head, gathered in vocabulary chunks.
-  FVec norm_w(rows_of(find(pm, spec.norm), 0, D, pool.data()), D);
-  rms_norm(x, norm_w, spec.norm_eps, x);
-  Parameter const& output = find(pm, spec.output);
-  for (std::int64_t v0 = 0; v0 < V; v0 += chunk_rows) {
-    std::int64_t const v1 = std::min(V, v0 + chunk_rows);
-    FMat w(rows_of(output, v0, v1, head.data()), v1 - v0, D);
-    FMat y(head_out.data(), N, v1 - v0);
-    linear(x, w, y, fc);
-    copy_columns(y, logits, v0);
-  }
+  Act logits = lm.forward(ctx);
   Kokkos::fence();
   out.seconds = MPI_Wtime() - t0;
-  out.flops = fc.flops;
+  out.flops = ctx.fc.flops;
 
   // ---- Loss, fingerprint, logits to rank 0.
-  double loss_sum = cross_entropy_sum(logits, tok, T);
-  std::uint64_t fp = logits_fingerprint(logits, static_cast<std::uint64_t>(b0 * T * V));
+  double loss_sum = cross_entropy_sum(logits, ctx.tokens, T);
+  std::uint64_t fp = logits_fingerprint(logits, static_cast<std::uint64_t>(seq.first * T * V));
   TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &loss_sum, 1, MPI_DOUBLE, MPI_SUM, comm));
   TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &fp, 1, MPI_UINT64_T, MPI_SUM, comm));
   out.loss = loss_sum / static_cast<double>(B * (T - 1));
   out.fingerprint = fp;
-  out.planned_bytes = 0;
+  out.planned_bytes = store.scratch_bytes() + static_cast<std::int64_t>(sizeof(float)) * N * V;
   for (auto const& p : model.parameters()) out.planned_bytes += p->local_bytes();
-  out.planned_bytes += static_cast<std::int64_t>(sizeof(float)) *
-                           (pool_elems + chunk_rows * D + N * chunk_rows + N * D + N * V) +
-                       act.bytes() + gather.staging_bytes();
   if (gather_logits) {
     std::int64_t const mine = N * V;
     auto host = Kokkos::create_mirror_view_and_copy(HostSpace(), logits);

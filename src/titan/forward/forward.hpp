@@ -1,11 +1,12 @@
-// The forward pass of a decoder on its sharded parameters (design §11):
-// per block, gather the block's full parameters (fp32) into reused scratch,
-// compute, drop; the batch split over the ranks (data parallel); loss,
-// fingerprint and (optionally) the logits reduced to rank 0.
+// The forward pass of a language model on its sharded parameters (design
+// §11): the model's module tree computes the logits of this rank's
+// sequences (the batch split over the ranks, data parallel), each block
+// gathered just before it computes; loss, fingerprint and (optionally) the
+// logits reduced to rank 0.
 #pragma once
 
-#include "titan/forward/decoder_spec.hpp"
 #include "titan/forward/tokens.hpp"
+#include "titan/modules/language_model.hpp"
 #include "titan/modules/module.hpp"
 
 #include <mpi.h>
@@ -19,17 +20,22 @@ struct ForwardOutcome {
   double seconds = 0;              // this rank: embedding to logits, fenced
   double flops = 0;                // this rank's products
   std::uint64_t fingerprint = 0;   // all ranks' logits (every rank)
-  std::int64_t planned_bytes = 0;  // this rank: shards + scratch + activations + logits
+  std::int64_t planned_bytes = 0;  // this rank: shards + gather scratch + logits
   std::vector<float> logits;       // [B, T, V] on rank 0 when asked for
 };
 
+//! This rank's sequences of a batch of B: [first, first + count) (torch.chunk's rule).
+struct SequenceRange {
+  std::int64_t first = 0, count = 0;
+};
+SequenceRange my_sequences(std::int64_t batch, MPI_Comm comm);
+
 //! Collective over `comm` (its size = mesh.world_size()). Sequence b runs on
 //! the rank r whose chunk_range(B, world, r) holds b (contiguous blocks).
-ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh const& mesh, MPI_Comm comm,
-                           ForwardTokens const& tokens, bool gather_logits);
+ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, ForwardTokens const& tokens,
+                           bool gather_logits);
 
-//! Throws InputError when a weight named by the spec is missing or has
-//! another shape than the spec implies (a spec/model mismatch).
-void check_spec_against_model(Module const& model, DecoderSpec const& spec);
+//! The model's root as a language model (InputError naming its type when it is not one).
+LanguageModel& as_language_model(Module& model);
 
 }  // namespace titan

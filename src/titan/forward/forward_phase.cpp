@@ -20,12 +20,11 @@ std::string hex(std::uint64_t v) {
 }
 }  // namespace
 
-ForwardReport forward_phase(Module const& model, DecoderSpec const& spec, Mesh const& mesh, MPI_Comm comm,
+ForwardReport forward_phase(Module& model, Mesh const& mesh, MPI_Comm comm,
                             ForwardTokens const& tokens, std::int64_t repetitions, bool dump_logits, AtomicFile* dump,
                             double& local_seconds) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  collective(comm, [&] { check_spec_against_model(model, spec); });
   ForwardOutcome o;
   double best_slowest = 0;
   for (std::int64_t rep = 0; rep < repetitions; ++rep) {
@@ -33,7 +32,7 @@ ForwardReport forward_phase(Module const& model, DecoderSpec const& spec, Mesh c
     ForwardOutcome cur;
     {
       ProfileRegion region("forward");
-      cur = run_forward(model, spec, mesh, comm, tokens, dump_logits && last);  // logits gathered once
+      cur = run_forward(model, mesh, comm, tokens, dump_logits && last);  // logits gathered once
     }
     double slowest = 0;
     TITAN_MPI_CHECK(MPI_Allreduce(&cur.seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm));
@@ -53,10 +52,10 @@ ForwardReport forward_phase(Module const& model, DecoderSpec const& spec, Mesh c
   ForwardReport r;
   r.batch = tokens.batch;
   r.seq_len = tokens.seq_len;
-  r.vocab_size = spec.vocab_size;
+  r.vocab_size = as_language_model(model).vocab_size();
   r.tokens = tokens.source;
   r.loss = o.loss;
-  r.ln_vocab = std::log(static_cast<double>(spec.vocab_size));
+  r.ln_vocab = std::log(static_cast<double>(r.vocab_size));
   r.logits_fingerprint = o.fingerprint;
   std::int64_t const rss = peak_resident_bytes();
   r.repetitions = repetitions;
@@ -74,7 +73,7 @@ ForwardReport forward_phase(Module const& model, DecoderSpec const& spec, Mesh c
     collective(comm, [&] {
       if (!dump) return;
       std::vector<SafeTensor> t(2);
-      t[0] = {"logits", "F32", {r.batch, r.seq_len, spec.vocab_size}, o.logits.data(),
+      t[0] = {"logits", "F32", {r.batch, r.seq_len, r.vocab_size}, o.logits.data(),
               static_cast<std::int64_t>(o.logits.size() * sizeof(float))};
       t[1] = {"tokens", "I64", {r.batch, r.seq_len}, tokens.ids.data(),
               static_cast<std::int64_t>(tokens.ids.size() * sizeof(std::int64_t))};

@@ -1,5 +1,4 @@
-// The driver's forward phase: checks the spec against the model, runs the
-// forward pass, reduces timings and memory over the ranks, writes the
+// The driver's forward phase: runs the forward pass, reduces timings and memory over the ranks, writes the
 // --dump-logits file, and fills the report.
 #pragma once
 
@@ -16,7 +15,7 @@ namespace titan {
 //! time a warmed-up loop; every repetition must give the same loss and
 //! logits fingerprint (a RunError otherwise). `local_seconds` is this rank's
 //! time in that best repetition (for the phase table).
-ForwardReport forward_phase(Module const& model, DecoderSpec const& spec, Mesh const& mesh, MPI_Comm comm,
+ForwardReport forward_phase(Module& model, Mesh const& mesh, MPI_Comm comm,
                             ForwardTokens const& tokens, std::int64_t repetitions, bool dump_logits, AtomicFile* dump,
                             double& local_seconds);
 

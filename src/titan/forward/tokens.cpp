@@ -16,9 +16,9 @@ std::string shape_text(std::vector<std::int64_t> const& s) {
 }
 }  // namespace
 
-ForwardTokens make_forward_tokens(ForwardSettings const& s, DecoderSpec const& spec) {
+ForwardTokens make_forward_tokens(ForwardSettings const& s, std::int64_t vocab_size, std::int64_t max_seq_len) {
   ForwardTokens out;
-  std::int64_t const V = spec.vocab_size;
+  std::int64_t const V = vocab_size;
   if (!s.tokens_file.empty()) {
     std::string const where = "[forward] tokens_file";
     LoadedTensor t = read_safetensor(s.tokens_file, "tokens", where);
@@ -46,9 +46,9 @@ ForwardTokens make_forward_tokens(ForwardSettings const& s, DecoderSpec const& s
       out.ids[i] = static_cast<std::int64_t>(philox_word(key, i) % static_cast<std::uint64_t>(V));
     out.source = "philox(tokens_seed=" + std::to_string(s.tokens_seed) + ")";
   }
-  require(out.seq_len <= spec.max_seq_len,
+  require(out.seq_len <= max_seq_len,
           "[forward] seq_len = " + std::to_string(out.seq_len) + " exceeds the model's max_seq_len = " +
-              std::to_string(spec.max_seq_len) + " (the RoPE table's length; raise model.max_seq_len or shorten the sequence)");
+              std::to_string(max_seq_len) + " (the RoPE table's length; raise model.max_seq_len or shorten the sequence)");
   return out;
 }
 

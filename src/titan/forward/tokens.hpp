@@ -2,7 +2,6 @@
 // generated from the counter RNG (host-only).
 #pragma once
 
-#include "titan/forward/decoder_spec.hpp"
 #include "titan/forward/forward_settings.hpp"
 
 #include <cstdint>
@@ -23,6 +22,6 @@ inline char const* forward_tokens_key_name() { return "forward.tokens"; }
 //! or the file's I64 [B, T] tensor 'tokens'. Throws InputError when T exceeds
 //! the model's max_seq_len, or the file is missing, has another dtype or rank,
 //! fewer than 2 positions, or an id outside [0, V).
-ForwardTokens make_forward_tokens(ForwardSettings const& settings, DecoderSpec const& spec);
+ForwardTokens make_forward_tokens(ForwardSettings const& settings, std::int64_t vocab_size, std::int64_t max_seq_len);
 
 }  // namespace titan

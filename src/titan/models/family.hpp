@@ -7,7 +7,6 @@
 #include "titan/checkpoint/checkpoint_names.hpp"
 #include "titan/config/model_args.hpp"
 #include "titan/core/dtype.hpp"
-#include "titan/forward/decoder_spec.hpp"
 #include "titan/modules/model_config.hpp"
 #include "titan/parallel/mesh.hpp"
 
@@ -25,9 +24,9 @@ struct Family {
   //! Parameters a token touches, given the total (= total for dense models;
   //! MoE: total minus the routed experts a token does not use).
   std::int64_t (*activated_params)(ModelArgs const& args, std::int64_t total) = nullptr;
-  //! What the forward pass needs to run the model (--forward); null for a
-  //! family that has none yet.
-  DecoderSpec (*decoder_spec)(ModelArgs const& args) = nullptr;
+  //! True when the model's root is a Decoder: the module tree runs the
+  //! forward pass (--forward) and training (--train).
+  bool language_model = false;
   //! Hugging Face interop of checkpoints (--checkpoint-names hf): the heads
   //! of the q/k row permutation and config.json; null where none is defined.
   AttentionHeads (*attention_heads)(ModelArgs const& args) = nullptr;

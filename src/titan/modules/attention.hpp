@@ -14,7 +14,7 @@
 
 namespace titan {
 
-class Attention final : public Module {
+class Attention final : public Module, public Layer {
  public:
   struct Config : ModuleConfig, BlockPart {
     std::int64_t n_heads = 0;
@@ -30,6 +30,11 @@ class Attention final : public Module {
     //! Sliding-window attention over this many positions (0 = full causal);
     //! stored for the forward pass (GPT-OSS: 128 on even layers).
     std::int64_t sliding_window = 0;
+    //! Causal attention within chunks of this many positions (0 = off):
+    //! Llama4's RoPE layers (torchtitan's fixed_attn_block_size).
+    std::int64_t chunk_size = 0;
+    //! The softmax scale; unset = head_dim^-0.5 (gpt-oss folds YaRN's mscale^2 in).
+    std::optional<double> softmax_scale;
     //! Build argument: dim (the model width).
     std::unique_ptr<Attention> build(BuildContext const& ctx, BuildArgs args) const;
     //! hd for a model of width `dim`; throws InputError if n_heads does not divide dim.
@@ -45,6 +50,13 @@ class Attention final : public Module {
   bool has_qk_norm() const { return _qk_norm; }
   ParameterPtr const& sinks() const { return _sinks; }  // null unless the Config asks for sinks
   std::int64_t sliding_window() const { return _sliding_window; }
+  std::int64_t chunk_size() const { return _chunk_size; }
+  double softmax_scale() const { return _softmax_scale; }
+
+  //! y = wo(attention(rope(q), rope(k), v)) with q, k, v = wq x, wk x, wv x
+  //! (+ biases, q/k norms per head); the RoPE table and style from the context.
+  Act forward(StepContext& ctx, Act const& x) override;
+  Act backward(StepContext& ctx, Act const& dy) override;
 
  protected:
   void init_own_buffers(InitContext&) override {}  // RoPE lives in the Decoder
@@ -53,8 +65,12 @@ class Attention final : public Module {
   Attention(Config const& config, BuildContext const& ctx, BuildArgs& args);
   std::int64_t _n_heads = 0, _n_kv_heads = 0, _head_dim = 0;
   bool _use_rope = true, _qk_norm = false;
-  std::int64_t _sliding_window = 0;
+  std::int64_t _sliding_window = 0, _chunk_size = 0;
+  double _softmax_scale = 0;
   ParameterPtr _sinks;  // [Hq] when the Config asks for sinks
+  Linear *_wq = nullptr, *_wk = nullptr, *_wv = nullptr, *_wo = nullptr;
+  RMSNorm *_q_norm = nullptr, *_k_norm = nullptr;
+  Act4 _qh, _kh, _vh;     // heads after RoPE, kept for backward
 };
 
 }  // namespace titan

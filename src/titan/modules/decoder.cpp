@@ -23,15 +23,23 @@ Decoder::Decoder(Config const& config, BuildContext const& ctx) : Module(config,
   BuildArgs output_args{{"in_features", config.dim}, {"out_features", config.vocab_size}};
   auto output = config.output.build(ctx.child("output"), output_args);
   ParameterPtr tied = config.tie_embeddings ? output->weight() : nullptr;
-  add_child("tok_embeddings",
+  _vocab_size = config.vocab_size;
+  _dim = config.dim;
+  _tok_embeddings = &add_child("tok_embeddings",
             config.tok_embeddings.build(ctx.child("tok_embeddings"),
                                         {{"num_embeddings", config.vocab_size}, {"embedding_dim", config.dim}}, tied));
   auto layers = std::make_unique<ModuleList>(ctx.child("layers"));
   for (std::size_t i = 0; i < config.layers.size(); ++i)
-    layers->append(config.layers[i].build(ctx.child("layers").child(std::to_string(i)), {{"dim", config.dim}}));
+    _blocks.push_back(
+        &layers->append(config.layers[i].build(ctx.child("layers").child(std::to_string(i)), {{"dim", config.dim}})));
   add_child("layers", std::move(layers));
-  add_child("norm", config.norm.build(ctx.child("norm"), {{"normalized_shape", config.dim}}));
-  add_child("output", std::move(output));
+  _norm = &add_child("norm", config.norm.build(ctx.child("norm"), {{"normalized_shape", config.dim}}));
+  _output = &add_child("output", std::move(output));
+  for (TransformerBlock const* b : _blocks) {
+    std::vector<Parameter const*> ps;
+    for (auto const& p : b->parameters()) ps.push_back(p.get());
+    _block_params.push_back(std::move(ps));
+  }
 
   _freqs_cis = add_buffer("freqs_cis", {_rope.max_seq_len, _rope.dim / 2, 2});
 }

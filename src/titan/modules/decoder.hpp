@@ -3,6 +3,7 @@
 #pragma once
 
 #include "titan/modules/embedding.hpp"
+#include "titan/modules/language_model.hpp"
 #include "titan/modules/linear.hpp"
 #include "titan/modules/model_config.hpp"
 #include "titan/modules/rms_norm.hpp"
@@ -13,7 +14,7 @@
 
 namespace titan {
 
-class Decoder final : public Module {
+class Decoder final : public Module, public LanguageModel {
  public:
   struct Config : ModuleConfig, ModelConfig {
     std::int64_t vocab_size = 0;
@@ -29,6 +30,7 @@ class Decoder final : public Module {
     RoPEConfig rope;
     std::unique_ptr<Decoder> build(BuildContext const& ctx) const;
     std::unique_ptr<Module> build_model(BuildContext const& ctx) const override { return build(ctx); }
+    std::optional<TokenShape> token_shape() const override { return TokenShape{vocab_size, rope.max_seq_len}; }
   };
 
   char const* type_name() const override { return "Decoder"; }
@@ -36,6 +38,15 @@ class Decoder final : public Module {
   View1<float> const& freqs_cis() const { return _freqs_cis->data(); }
   RoPEConfig const& rope() const { return _rope; }
   std::int64_t num_layers() const { return _num_layers; }
+
+  std::int64_t vocab_size() const override { return _vocab_size; }
+  std::int64_t max_seq_len() const override { return _rope.max_seq_len; }
+  //! Embedding, the blocks (each gathered just before it computes), the
+  //! final norm and the output head (gathered in vocabulary chunks).
+  Act forward(StepContext& ctx) override;
+  void backward(StepContext& ctx, Act const& dlogits) override;
+  //! Rows of a vocabulary chunk of the embedding and output head (64 MiB of float32).
+  std::int64_t vocab_chunk_rows() const;
 
  protected:
   void init_own_buffers(InitContext& ctx) override;  // computes freqs_cis
@@ -45,6 +56,13 @@ class Decoder final : public Module {
   RoPEConfig _rope;
   std::int64_t _num_layers = 0;
   BufferPtr _freqs_cis;  // [max_seq_len, rope.dim/2, 2]
+  std::int64_t _vocab_size = 0, _dim = 0;
+  Embedding* _tok_embeddings = nullptr;
+  std::vector<TransformerBlock*> _blocks;
+  std::vector<std::vector<Parameter const*>> _block_params;  // each block's parameters, gathered together
+  RMSNorm* _norm = nullptr;
+  Linear* _output = nullptr;
+  std::vector<Act> _block_inputs;  // activation checkpointing: each block's input
 };
 
 }  // namespace titan

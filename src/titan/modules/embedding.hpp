@@ -1,6 +1,7 @@
 // Embedding: weight [num_embeddings, embedding_dim].
 #pragma once
 
+#include "titan/compute/step_context.hpp"
 #include "titan/modules/module.hpp"
 
 #include <optional>
@@ -22,6 +23,11 @@ class Embedding final : public Module {
   std::int64_t num_embeddings() const { return _num_embeddings; }
   std::int64_t embedding_dim() const { return _embedding_dim; }
   ParameterPtr const& weight() const { return _weight; }
+
+  //! x [N, D] = rows of the weight for ctx.tokens, gathered in chunks of `chunk_rows` rows.
+  Act forward(StepContext& ctx, std::int64_t chunk_rows);
+  //! Adds dL/dweight for dx [N, D] (per chunk, summed in a fixed order).
+  void backward(StepContext& ctx, Act const& dx, std::int64_t chunk_rows);
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers

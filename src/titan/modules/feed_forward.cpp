@@ -25,9 +25,9 @@ FeedForward::FeedForward(Config const& config, BuildContext const& ctx, BuildArg
           where + ": ffn_dim_multiplier must be > 0");
   _hidden = config.resolved_hidden_dim(dim);
   require(_hidden > 0, where + ": hidden_dim must be > 0 (got " + std::to_string(_hidden) + ")");
-  add_child("w1", config.w1.build(ctx.child("w1"), {{"in_features", dim}, {"out_features", _hidden}}));
-  add_child("w2", config.w2.build(ctx.child("w2"), {{"in_features", _hidden}, {"out_features", dim}}));
-  add_child("w3", config.w3.build(ctx.child("w3"), {{"in_features", dim}, {"out_features", _hidden}}));
+  _w1 = &add_child("w1", config.w1.build(ctx.child("w1"), {{"in_features", dim}, {"out_features", _hidden}}));
+  _w2 = &add_child("w2", config.w2.build(ctx.child("w2"), {{"in_features", _hidden}, {"out_features", dim}}));
+  _w3 = &add_child("w3", config.w3.build(ctx.child("w3"), {{"in_features", dim}, {"out_features", _hidden}}));
 }
 
 }  // namespace titan

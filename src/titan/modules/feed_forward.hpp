@@ -9,7 +9,7 @@
 
 namespace titan {
 
-class FeedForward final : public Module {
+class FeedForward final : public Module, public Layer {
  public:
   struct Config : ModuleConfig, BlockPart {
     std::optional<std::int64_t> hidden_dim;   // set = use as is; unset = Llama's rule below
@@ -25,12 +25,18 @@ class FeedForward final : public Module {
   char const* type_name() const override { return "FeedForward"; }
   std::int64_t hidden_dim() const { return _hidden; }
 
+  //! out = w2(silu(w1 x) * w3 x).
+  Act forward(StepContext& ctx, Act const& x) override;
+  Act backward(StepContext& ctx, Act const& dy) override;
+
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
 
  private:
   FeedForward(Config const& config, BuildContext const& ctx, BuildArgs& args);
   std::int64_t _hidden = 0;
+  Linear *_w1 = nullptr, *_w2 = nullptr, *_w3 = nullptr;
+  Act _h1, _h3;  // the pre-activations, kept for backward
 };
 
 }  // namespace titan

@@ -41,24 +41,28 @@ MLAttention::MLAttention(Config const& config, BuildContext const& ctx, BuildArg
   _n_heads = config.n_heads;
   _q_lora_rank = config.q_lora_rank;
   _qk_head_dim = config.qk_nope_head_dim + config.qk_rope_head_dim;
+  _nope = config.qk_nope_head_dim;
+  _rope = config.qk_rope_head_dim;
+  _v_head_dim = config.v_head_dim;
+  _kv_lora_rank = config.kv_lora_rank;
   _softmax_scale = config.softmax_scale();
   std::int64_t const h = config.n_heads;
   if (_q_lora_rank == 0) {
-    add_child("wq", config.wq.build(ctx.child("wq"), {{"in_features", dim}, {"out_features", h * _qk_head_dim}}));
+    _wq = &add_child("wq", config.wq.build(ctx.child("wq"), {{"in_features", dim}, {"out_features", h * _qk_head_dim}}));
   } else {
-    add_child("wq_a", config.wq_a.build(ctx.child("wq_a"), {{"in_features", dim}, {"out_features", _q_lora_rank}}));
-    add_child("q_norm", config.q_norm.build(ctx.child("q_norm"), {{"normalized_shape", _q_lora_rank}}));
-    add_child("wq_b", config.wq_b.build(ctx.child("wq_b"),
+    _wq_a = &add_child("wq_a", config.wq_a.build(ctx.child("wq_a"), {{"in_features", dim}, {"out_features", _q_lora_rank}}));
+    _q_norm = &add_child("q_norm", config.q_norm.build(ctx.child("q_norm"), {{"normalized_shape", _q_lora_rank}}));
+    _wq_b = &add_child("wq_b", config.wq_b.build(ctx.child("wq_b"),
                                         {{"in_features", _q_lora_rank}, {"out_features", h * _qk_head_dim}}));
   }
-  add_child("wkv_a", config.wkv_a.build(ctx.child("wkv_a"), {{"in_features", dim},
+  _wkv_a = &add_child("wkv_a", config.wkv_a.build(ctx.child("wkv_a"), {{"in_features", dim},
                                                              {"out_features", config.kv_lora_rank +
                                                                                   config.qk_rope_head_dim}}));
-  add_child("kv_norm", config.kv_norm.build(ctx.child("kv_norm"), {{"normalized_shape", config.kv_lora_rank}}));
-  add_child("wkv_b", config.wkv_b.build(ctx.child("wkv_b"),
+  _kv_norm = &add_child("kv_norm", config.kv_norm.build(ctx.child("kv_norm"), {{"normalized_shape", config.kv_lora_rank}}));
+  _wkv_b = &add_child("wkv_b", config.wkv_b.build(ctx.child("wkv_b"),
                                         {{"in_features", config.kv_lora_rank},
                                          {"out_features", h * (config.qk_nope_head_dim + config.v_head_dim)}}));
-  add_child("wo", config.wo.build(ctx.child("wo"), {{"in_features", h * config.v_head_dim}, {"out_features", dim}}));
+  _wo = &add_child("wo", config.wo.build(ctx.child("wo"), {{"in_features", h * config.v_head_dim}, {"out_features", dim}}));
 }
 
 }  // namespace titan

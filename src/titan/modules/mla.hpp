@@ -14,7 +14,7 @@
 
 namespace titan {
 
-class MLAttention final : public Module {
+class MLAttention final : public Module, public Layer {
  public:
   struct Config : ModuleConfig, BlockPart {
     std::int64_t n_heads = 0;           // H
@@ -44,13 +44,23 @@ class MLAttention final : public Module {
   std::int64_t qk_head_dim() const { return _qk_head_dim; }
   double softmax_scale() const { return _softmax_scale; }
 
+  //! torchtitan's deepseek_v3 Attention.forward (docs/forward.md): q (direct
+  //! or low-rank with its norm), the compressed kv with its norm, one rotated
+  //! k_pe per token shared by the heads, causal attention, wo.
+  Act forward(StepContext& ctx, Act const& x) override;
+  Act backward(StepContext& ctx, Act const& dy) override;
+
  protected:
   void init_own_buffers(InitContext&) override {}  // RoPE lives in the Decoder
 
  private:
   MLAttention(Config const& config, BuildContext const& ctx, BuildArgs& args);
   std::int64_t _n_heads = 0, _q_lora_rank = 0, _qk_head_dim = 0;
+  std::int64_t _nope = 0, _rope = 0, _v_head_dim = 0, _kv_lora_rank = 0;
   double _softmax_scale = 0;
+  Linear *_wq = nullptr, *_wq_a = nullptr, *_wq_b = nullptr, *_wkv_a = nullptr, *_wkv_b = nullptr, *_wo = nullptr;
+  RMSNorm *_q_norm = nullptr, *_kv_norm = nullptr;
+  Act4 _qh, _kh, _vh;  // heads, kept for backward
 };
 
 }  // namespace titan

@@ -79,7 +79,6 @@ void Module::init_states(InitContext& ctx) {
     }
     if (it->second.kind == InitKind::skip || !ctx.fill_parameters) continue;
     fill_parameter(*param, it->second, ctx.seed);
-    param->set_init_used(it->second);
     if (ctx.after_parameter) ctx.after_parameter(*param);
   }
   init_own_buffers(ctx);
@@ -112,6 +111,12 @@ std::vector<ParameterPtr> Module::parameters() const {
 InitSpec const* Module::param_init(std::string const& local_name) const {
   auto const it = _resolved_init.find(local_name);
   return it == _resolved_init.end() ? nullptr : &it->second;
+}
+
+std::vector<Module*> Module::child_modules() {
+  std::vector<Module*> out;
+  for (auto& c : _children) out.push_back(c.second.get());
+  return out;
 }
 
 std::vector<std::pair<std::string, Module const*>> Module::children() const {

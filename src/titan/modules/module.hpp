@@ -61,6 +61,8 @@ class Module {
   //! Every buffer of the subtree, in registration order (own, then each child's).
   std::vector<BufferPtr> buffers() const;
   std::vector<std::pair<std::string, Module const*>> children() const;
+  //! The children, mutable (for the passes that change module state: training).
+  std::vector<Module*> child_modules();
 
  protected:
   Module(ModuleConfig const& config, BuildContext const& ctx);

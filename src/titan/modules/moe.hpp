@@ -1,54 +1,100 @@
 // Mixture of experts (spec 3.5, with titan_app's classic names): children
-// in registration order `experts` (w1 [E, Fm, D], w2 [E, D, Fm],
-// w3 [E, Fm, D], 3-D parameters), `router` (gate: Linear D -> E, optional
-// bias), optional `shared_experts` (a SwiGLU FeedForward of hidden S*Fm);
-// buffers expert_bias (when load balancing is on) and tokens_per_expert,
-// [E] float32 zeros, replicated.
+// in registration order `experts` (an experts module: GroupedExperts, the
+// SwiGLU experts w1/w2/w3, or GptOssExperts, gpt-oss's clamped experts with
+// biases), `router` (gate: Linear D -> E, optional bias), optional
+// `shared_experts` (a SwiGLU FeedForward of hidden S*Fm); buffers
+// expert_bias (when load balancing is on) and tokens_per_expert, [E] float32
+// zeros, replicated. The router, the dispatch of tokens to experts and the
+// combination of their outputs are the MoE's, shared by every expert kind.
 #pragma once
 
+#include "titan/compute/moe_kernels.hpp"
 #include "titan/modules/block_part.hpp"
 #include "titan/modules/feed_forward.hpp"
 #include "titan/modules/linear.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace titan {
 
-//! The routed experts' weights, one [out, in] matrix per expert. Two layouts:
-//!  * w1_w2_w3 (SwiGLU): w1 [E, Fm, D], w2 [E, D, Fm], w3 [E, Fm, D];
-//!  * mlp1_mlp2 (GPT-OSS, classic names of torchtitan's mlp1_weight_EGD...):
-//!    mlp1_weight [E, 2 Fm, D] (gate and up interleaved: even rows gate, odd
-//!    rows up), mlp1_bias [E, 2 Fm], mlp2_weight [E, D, Fm], mlp2_bias [E, D];
-//!    the clamped SwiGLU's limit and alpha are stored for the forward pass.
-enum class ExpertsLayout { w1_w2_w3, mlp1_mlp2 };
-
-class GroupedExperts final : public Module {
+//! What the MoE asks of its experts: compute on the tokens routed to them,
+//! grouped by expert (rows [offset[e], offset[e+1]) of xs belong to expert e).
+class ExpertsLayer {
  public:
-  struct Config : ModuleConfig {
-    ExpertsLayout layout = ExpertsLayout::w1_w2_w3;
-    double swiglu_limit = 7.0;   // mlp1_mlp2 only
-    double swiglu_alpha = 1.702;  // mlp1_mlp2 only
-    //! Build arguments: dim, num_experts, hidden_dim.
-    std::unique_ptr<GroupedExperts> build(BuildContext const& ctx, BuildArgs args) const;
-  };
+  virtual ~ExpertsLayer() = default;
+  virtual Act forward(StepContext& ctx, Act const& xs, std::vector<std::int64_t> const& offset) = 0;
+  virtual Act backward(StepContext& ctx, Act const& dys) = 0;
+};
 
+//! The config of an experts module (GroupedExperts or GptOssExperts).
+struct ExpertsConfig : ModuleConfig {
+  virtual ~ExpertsConfig() = default;
+  //! Builds the experts of a layer of width `dim`: `num_experts` experts of `hidden_dim`.
+  virtual std::unique_ptr<Module> build_experts(BuildContext const& ctx, std::int64_t dim, std::int64_t num_experts,
+                                                std::int64_t hidden_dim) const = 0;
+};
+
+//! SwiGLU experts, one [out, in] matrix per expert: w1 [E, Fm, D], w2 [E, D, Fm],
+//! w3 [E, Fm, D]; expert e computes w2[e](silu(w1[e] x) * w3[e] x).
+class GroupedExperts final : public Module, public ExpertsLayer {
+ public:
+  struct Config : ExpertsConfig {
+    std::unique_ptr<Module> build_experts(BuildContext const& ctx, std::int64_t dim, std::int64_t num_experts,
+                                          std::int64_t hidden_dim) const override;
+  };
   char const* type_name() const override { return "GroupedExperts"; }
   std::int64_t num_experts() const { return _experts; }
   std::int64_t hidden_dim() const { return _hidden; }
-  ExpertsLayout layout() const { return _layout; }
+  Act forward(StepContext& ctx, Act const& xs, std::vector<std::int64_t> const& offset) override;
+  Act backward(StepContext& ctx, Act const& dys) override;
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
 
  private:
-  ExpertsLayout _layout = ExpertsLayout::w1_w2_w3;
-  GroupedExperts(Config const& config, BuildContext const& ctx, BuildArgs& args);
-  std::int64_t _experts = 0, _hidden = 0;
+  GroupedExperts(Config const& config, BuildContext const& ctx, std::int64_t dim, std::int64_t experts,
+                 std::int64_t hidden);
+  std::int64_t _experts = 0, _hidden = 0, _dim = 0;
+  ParameterPtr _w1, _w2, _w3;
+  Act _xs, _h1, _h3, _a;  // kept for backward
+  std::vector<std::int64_t> _offset;
 };
 
-//! Token-choice top-k router: gate [E, D]; the routing settings are stored
-//! for the forward pass.
+//! gpt-oss's experts (classic names of torchtitan's mlp1_weight_EGD...):
+//! mlp1_weight [E, 2 Fm, D] (gate and up interleaved: even rows gate, odd
+//! rows up), mlp1_bias [E, 2 Fm], mlp2_weight [E, D, Fm], mlp2_bias [E, D];
+//! expert e: h = mlp1 x + b1, a = clamped SwiGLU(h), y = mlp2 a + b2.
+class GptOssExperts final : public Module, public ExpertsLayer {
+ public:
+  struct Config : ExpertsConfig {
+    double swiglu_limit = 7.0;
+    double swiglu_alpha = 1.702;
+    std::unique_ptr<Module> build_experts(BuildContext const& ctx, std::int64_t dim, std::int64_t num_experts,
+                                          std::int64_t hidden_dim) const override;
+  };
+  char const* type_name() const override { return "GptOssExperts"; }
+  std::int64_t num_experts() const { return _experts; }
+  std::int64_t hidden_dim() const { return _hidden; }
+  Act forward(StepContext& ctx, Act const& xs, std::vector<std::int64_t> const& offset) override;
+  Act backward(StepContext& ctx, Act const& dys) override;
+
+ protected:
+  void init_own_buffers(InitContext&) override {}  // no buffers
+
+ private:
+  GptOssExperts(Config const& config, BuildContext const& ctx, std::int64_t dim, std::int64_t experts,
+                std::int64_t hidden);
+  std::int64_t _experts = 0, _hidden = 0, _dim = 0;
+  float _limit = 7.0f, _alpha = 1.702f;
+  ParameterPtr _mlp1, _mlp1_bias, _mlp2, _mlp2_bias;
+  Act _xs, _h, _a;  // kept for backward
+  std::vector<std::int64_t> _offset;
+};
+
+//! Token-choice top-k router: gate [E, D] (a Linear, with a bias for gpt-oss).
 class Router final : public Module {
  public:
   struct Config : ModuleConfig {
@@ -62,9 +108,13 @@ class Router final : public Module {
     //! Build arguments: dim, num_experts.
     std::unique_ptr<Router> build(BuildContext const& ctx, BuildArgs args) const;
   };
-
   char const* type_name() const override { return "Router"; }
   Config const& settings() const { return _settings; }
+
+  //! Scores, the top-k on scores + expert_bias (empty: none), the gates.
+  Routing forward(StepContext& ctx, Act const& x, FVec expert_bias);
+  //! dx += the gradient through the gate values dgates [N, K] (and the gate's own).
+  void backward(StepContext& ctx, Routing const& r, Act const& dgates, FMat dx);
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
@@ -72,19 +122,27 @@ class Router final : public Module {
  private:
   Router(Config const& config, BuildContext const& ctx, BuildArgs& args);
   Config _settings;
+  RouterSettings _route;
+  Linear* _gate = nullptr;
+  Act _scores;  // the probabilities, kept for backward
 };
 
-class MoE final : public Module {
+class MoE final : public Module, public Layer {
  public:
   struct Config : ModuleConfig, BlockPart {
     std::int64_t num_experts = 0;  // E
     std::int64_t hidden_dim = 0;   // Fm, per expert
-    GroupedExperts::Config experts;
+    //! The experts' kind and its config (GroupedExperts::Config, GptOssExperts::Config).
+    std::shared_ptr<ExpertsConfig const> experts;
     Router::Config router;
     std::optional<FeedForward::Config> shared_experts;  // its hidden_dim set by the family (S * Fm)
     //! Load balancing (torchtitan's load_balance_coeff): when set, the
     //! expert_bias buffer exists.
     std::optional<double> load_balance_coeff = 1e-3;
+    //! Where the gate multiplies: false = the experts' outputs (in combine,
+    //! Qwen3, DeepSeek-V3, gpt-oss); true = the experts' input, expert(gate * x)
+    //! (torchtitan's score_before_experts, Llama4). SwiGLU is not linear, so they differ.
+    bool score_before_experts = false;
     //! Build argument: dim.
     std::unique_ptr<MoE> build(BuildContext const& ctx, BuildArgs args) const;
     std::unique_ptr<Module> build_part(BuildContext const& ctx, std::int64_t dim) const override;
@@ -93,6 +151,13 @@ class MoE final : public Module {
   char const* type_name() const override { return "MoE"; }
   std::int64_t num_experts() const { return _experts; }
   std::int64_t top_k() const { return _top_k; }
+  std::optional<double> load_balance_coeff() const { return _load_balance_coeff; }
+  BufferPtr const& expert_bias() const { return _expert_bias; }            // null without load balancing
+  BufferPtr const& tokens_per_expert() const { return _tokens_per_expert; }
+
+  //! out = sum_k gate_k expert_k(x) (+ shared(x)); torchtitan's MoE.
+  Act forward(StepContext& ctx, Act const& x) override;
+  Act backward(StepContext& ctx, Act const& dy) override;
 
  protected:
   void init_own_buffers(InitContext& ctx) override;  // zeros
@@ -100,7 +165,14 @@ class MoE final : public Module {
  private:
   MoE(Config const& config, BuildContext const& ctx, BuildArgs& args);
   std::int64_t _experts = 0, _top_k = 0;
+  std::optional<double> _load_balance_coeff;
+  bool _score_before_experts = false;
   BufferPtr _expert_bias, _tokens_per_expert;  // [E] each; expert_bias may be null
+  ExpertsLayer* _experts_layer = nullptr;
+  Router* _router = nullptr;
+  FeedForward* _shared = nullptr;
+  Act _x, _ys;        // kept for backward
+  Routing _routing;   // kept for backward
 };
 
 }  // namespace titan

@@ -1,6 +1,7 @@
 // RMSNorm: y = x / sqrt(mean(x^2) + eps) * weight; weight [normalized_shape].
 #pragma once
 
+#include "titan/compute/layer.hpp"
 #include "titan/modules/block_part.hpp"
 #include "titan/modules/module.hpp"
 
@@ -8,7 +9,7 @@
 
 namespace titan {
 
-class RMSNorm final : public Module {
+class RMSNorm final : public Module, public Layer {
  public:
   struct Config : ModuleConfig, BlockPart {
     std::optional<std::int64_t> normalized_shape;  // usually passed by the parent
@@ -22,6 +23,11 @@ class RMSNorm final : public Module {
   double eps() const { return _eps; }
   ParameterPtr const& weight() const { return _weight; }
 
+  //! Normalizes each group of normalized_shape consecutive features of x
+  //! [N, G * normalized_shape] (G = 1 for the model width; the heads for q/k norms).
+  Act forward(StepContext& ctx, Act const& x) override;
+  Act backward(StepContext& ctx, Act const& dy) override;
+
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
 
@@ -29,6 +35,7 @@ class RMSNorm final : public Module {
   RMSNorm(Config const& config, BuildContext const& ctx, BuildArgs& args);
   double _eps;
   ParameterPtr _weight;  // [normalized_shape]
+  Act _x;                // the input, kept for backward
 };
 
 }  // namespace titan

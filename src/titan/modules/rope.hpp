@@ -25,6 +25,11 @@ struct RoPEConfig {
   double beta_slow = 1.0;
   std::int64_t original_seq_len = 4096;
   bool truncate = true;            // floor/ceil the correction range (DeepSeek); false: fractional (gpt-oss)
+  //! How attention pairs a head's features with the table's frequencies:
+  //! false = adjacent pairs (x[2j], x[2j+1]) as one complex number (Llama3,
+  //! Llama4, DeepSeek-V3: torchtitan's ComplexRoPE); true = (x[j], x[j+hd/2])
+  //! (Qwen3, gpt-oss: CosSinRoPE).
+  bool rotate_half = false;
 
   //! Throws InputError when a value is out of range.
   void validate(std::string const& where) const;

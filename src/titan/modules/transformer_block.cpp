@@ -14,7 +14,12 @@ TransformerBlock::TransformerBlock(Config const& config, BuildContext const& ctx
   require(!config.parts.empty(), where + ": a block needs at least one part");
   for (auto const& [name, part] : config.parts) {
     require(part != nullptr, where + ": part '" + name + "' has no config");
-    add_child(name, part->build_part(ctx.child(name), dim));
+    Module& m = add_child(name, part->build_part(ctx.child(name), dim));
+    auto* layer = dynamic_cast<Layer*>(&m);
+    if (name == "attention") _attention = layer;
+    if (name == "attention_norm") _attention_norm = layer;
+    if (name == "ffn_norm") _ffn_norm = layer;
+    if (name == "feed_forward" || name == "moe") _ffn = layer;
   }
 }
 

@@ -3,6 +3,7 @@
 // also the init order. Each part is built with the model width.
 #pragma once
 
+#include "titan/compute/layer.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/modules/block_part.hpp"
 #include "titan/modules/module.hpp"
@@ -14,7 +15,7 @@
 
 namespace titan {
 
-class TransformerBlock final : public Module {
+class TransformerBlock final : public Module, public Layer {
  public:
   struct Config : ModuleConfig {
     //! (child name, its config), in registration order.
@@ -51,11 +52,19 @@ class TransformerBlock final : public Module {
     throw InputError("TransformerBlock '" + fqn() + "': no part '" + name + "' of the requested type");
   }
 
+  //! torchtitan's pre-norm block: h = x + attention(attention_norm(x)),
+  //! out = h + ffn(ffn_norm(h)), the FFN being the part named feed_forward or moe.
+  Act forward(StepContext& ctx, Act const& x) override;
+  Act backward(StepContext& ctx, Act const& dy) override;
+  //! True when the block has the four parts forward() runs.
+  bool computes() const { return _attention && _attention_norm && _ffn && _ffn_norm; }
+
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
 
  private:
   TransformerBlock(Config const& config, BuildContext const& ctx, BuildArgs& args);
+  Layer *_attention = nullptr, *_attention_norm = nullptr, *_ffn = nullptr, *_ffn_norm = nullptr;
 };
 
 }  // namespace titan

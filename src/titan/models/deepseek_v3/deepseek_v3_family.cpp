@@ -4,7 +4,6 @@
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/common/moe_rules.hpp"
 #include "titan/models/common/placements.hpp"
-#include "titan/models/deepseek_v3/deepseek_v3_spec.hpp"
 
 #include <cmath>
 
@@ -77,10 +76,12 @@ Decoder::Config deepseek_v3_config(DeepSeekV3Args const& a, Mesh const& mesh) {
       moe.num_experts = a.num_experts;
       moe.hidden_dim = a.moe_hidden_dim;
       moe.load_balance_coeff = a.load_balance_coeff;
-      moe.experts.param_init = {{"w1", tn002}, {"w2", depth}, {"w3", depth}};
-      moe.experts.sharding = {{"w1", expert_placements(mesh, a.num_experts, 1)},
-                              {"w2", expert_placements(mesh, a.num_experts, 2)},
-                              {"w3", expert_placements(mesh, a.num_experts, 1)}};
+      GroupedExperts::Config experts;
+      experts.param_init = {{"w1", tn002}, {"w2", depth}, {"w3", depth}};
+      experts.sharding = {{"w1", expert_placements(mesh, a.num_experts, 1)},
+                           {"w2", expert_placements(mesh, a.num_experts, 2)},
+                           {"w3", expert_placements(mesh, a.num_experts, 1)}};
+      moe.experts = std::make_shared<GroupedExperts::Config const>(std::move(experts));
       set_linear(moe.router.gate, depth, whole);
       moe.router.top_k = a.top_k;
       moe.router.score_func = a.score_func;
@@ -133,12 +134,8 @@ std::int64_t activated_params(ModelArgs const& args, std::int64_t total) {
   return deepseek_v3_activated_params(dynamic_cast<DeepSeekV3Args const&>(args), total);
 }
 
-DecoderSpec decoder_spec(ModelArgs const& args) {
-  return deepseek_v3_decoder_spec(dynamic_cast<DeepSeekV3Args const&>(args));
-}
-
 }  // namespace
 
-Family deepseek_v3_family() { return {deepseek_v3_deck_family(), model_config, activated_params, decoder_spec}; }
+Family deepseek_v3_family() { return {deepseek_v3_deck_family(), model_config, activated_params, true}; }
 
 }  // namespace titan

@@ -4,7 +4,6 @@
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/common/moe_rules.hpp"
 #include "titan/models/common/placements.hpp"
-#include "titan/models/gpt_oss/gpt_oss_spec.hpp"
 
 #include <cmath>
 
@@ -61,19 +60,23 @@ Decoder::Config gpt_oss_config(GptOssArgs const& a, Mesh const& mesh) {
     attention.param_init["sinks"] = depth;
     attention.sharding["sinks"] = fsdp_with_tp(colwise);  // heads
     attention.sliding_window = a.is_sliding_layer(i) ? a.sliding_window : 0;
+    // torchtitan keeps the rope a pure rotation and folds YaRN's mscale^2
+    // into the softmax scale (Attention.__init__).
+    attention.softmax_scale = a.softmax_scale();
 
     MoE::Config moe;
     moe.num_experts = a.num_experts;
     moe.hidden_dim = a.moe_hidden_dim;
     moe.load_balance_coeff = a.load_balance_coeff;
-    moe.experts.layout = ExpertsLayout::mlp1_mlp2;
-    moe.experts.swiglu_limit = a.swiglu_limit;
-    moe.experts.swiglu_alpha = a.swiglu_alpha;
-    moe.experts.param_init = {{"mlp1_weight", depth}, {"mlp1_bias", depth}, {"mlp2_weight", depth}, {"mlp2_bias", depth}};
-    moe.experts.sharding = {{"mlp1_weight", expert_placements(mesh, a.num_experts, 1)},
-                            {"mlp1_bias", expert_placements(mesh, a.num_experts, 1)},
-                            {"mlp2_weight", expert_placements(mesh, a.num_experts, 2)},
-                            {"mlp2_bias", mlp2_bias}};
+    GptOssExperts::Config experts;
+    experts.swiglu_limit = a.swiglu_limit;
+    experts.swiglu_alpha = a.swiglu_alpha;
+    experts.param_init = {{"mlp1_weight", depth}, {"mlp1_bias", depth}, {"mlp2_weight", depth}, {"mlp2_bias", depth}};
+    experts.sharding = {{"mlp1_weight", expert_placements(mesh, a.num_experts, 1)},
+                        {"mlp1_bias", expert_placements(mesh, a.num_experts, 1)},
+                        {"mlp2_weight", expert_placements(mesh, a.num_experts, 2)},
+                        {"mlp2_bias", mlp2_bias}};
+    moe.experts = std::make_shared<GptOssExperts::Config const>(std::move(experts));
     set_biased_linear(moe.router.gate, depth, rep, rep);
     moe.router.top_k = a.top_k;
     moe.router.score_func = a.score_func;
@@ -103,6 +106,7 @@ Decoder::Config gpt_oss_config(GptOssArgs const& a, Mesh const& mesh) {
   c.rope.beta_slow = a.rope_beta_slow;
   c.rope.original_seq_len = a.rope_original_seq_len;
   c.rope.truncate = a.rope_truncate;
+  c.rope.rotate_half = true;  // CosSinRoPE: pairs (x[j], x[j + hd/2])
   return c;
 }
 
@@ -131,10 +135,8 @@ std::int64_t activated_params(ModelArgs const& args, std::int64_t total) {
   return gpt_oss_activated_params(dynamic_cast<GptOssArgs const&>(args), total);
 }
 
-DecoderSpec decoder_spec(ModelArgs const& args) { return gpt_oss_decoder_spec(dynamic_cast<GptOssArgs const&>(args)); }
-
 }  // namespace
 
-Family gpt_oss_family() { return {gpt_oss_deck_family(), model_config, activated_params, decoder_spec}; }
+Family gpt_oss_family() { return {gpt_oss_deck_family(), model_config, activated_params, true}; }
 
 }  // namespace titan

@@ -3,7 +3,6 @@
 #include "titan/core/errors.hpp"
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/llama3/llama3_hf.hpp"
-#include "titan/models/llama3/llama3_spec.hpp"
 
 #include <cmath>
 
@@ -99,11 +98,9 @@ std::unique_ptr<ModelConfig> model_config(ModelArgs const& args, Mesh const& mes
 
 std::int64_t activated_params(ModelArgs const&, std::int64_t total) { return total; }  // dense: every parameter
 
-DecoderSpec decoder_spec(ModelArgs const& args) { return llama3_decoder_spec(dynamic_cast<Llama3Args const&>(args)); }
-
 }  // namespace
 
 Family llama3_family() { return {llama3_deck_family(), model_config,           activated_params,
-          decoder_spec,         llama3_attention_heads, llama3_hf_config_json}; }
+          true,                 llama3_attention_heads, llama3_hf_config_json}; }
 
 }  // namespace titan

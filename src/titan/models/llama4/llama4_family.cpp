@@ -4,7 +4,6 @@
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/common/moe_rules.hpp"
 #include "titan/models/common/placements.hpp"
-#include "titan/models/llama4/llama4_spec.hpp"
 
 #include <cmath>
 
@@ -51,6 +50,9 @@ Decoder::Config llama4_config(Llama4Args const& a, Mesh const& mesh) {
     attention.n_heads = a.n_heads;
     attention.n_kv_heads = a.n_kv_heads;
     attention.use_rope = !a.is_nope_layer(i);
+    // iRoPE: torchtitan's get_attention_masks gives the RoPE layers the
+    // causal AND fixed-block mask, the NoPE layers the causal mask only.
+    attention.chunk_size = attention.use_rope ? a.fixed_attn_block_size : 0;
     set_linear(attention.wq, tn002, colwise);
     set_linear(attention.wk, tn002, colwise);
     set_linear(attention.wv, tn002, colwise);
@@ -62,10 +64,13 @@ Decoder::Config llama4_config(Llama4Args const& a, Mesh const& mesh) {
       moe.num_experts = a.num_experts;
       moe.hidden_dim = fm;
       moe.load_balance_coeff = a.load_balance_coeff;
-      moe.experts.param_init = {{"w1", tn002}, {"w2", depth}, {"w3", depth}};
-      moe.experts.sharding = {{"w1", expert_placements(mesh, a.num_experts, 1)},
-                              {"w2", expert_placements(mesh, a.num_experts, 2)},
-                              {"w3", expert_placements(mesh, a.num_experts, 1)}};
+      GroupedExperts::Config experts;
+      experts.param_init = {{"w1", tn002}, {"w2", depth}, {"w3", depth}};
+      experts.sharding = {{"w1", expert_placements(mesh, a.num_experts, 1)},
+                           {"w2", expert_placements(mesh, a.num_experts, 2)},
+                           {"w3", expert_placements(mesh, a.num_experts, 1)}};
+      moe.experts = std::make_shared<GroupedExperts::Config const>(std::move(experts));
+      moe.score_before_experts = true;  // Llama4 keeps make_experts_config's default (Qwen3 and DeepSeek set False)
       set_linear(moe.router.gate, depth, Placement::replicate());
       moe.router.top_k = a.top_k;
       moe.router.score_func = a.score_func;
@@ -118,10 +123,8 @@ std::int64_t activated_params(ModelArgs const& args, std::int64_t total) {
   return llama4_activated_params(dynamic_cast<Llama4Args const&>(args), total);
 }
 
-DecoderSpec decoder_spec(ModelArgs const& args) { return llama4_decoder_spec(dynamic_cast<Llama4Args const&>(args)); }
-
 }  // namespace
 
-Family llama4_family() { return {llama4_deck_family(), model_config, activated_params, decoder_spec}; }
+Family llama4_family() { return {llama4_deck_family(), model_config, activated_params, true}; }
 
 }  // namespace titan

@@ -3,7 +3,6 @@
 #include "titan/core/errors.hpp"
 #include "titan/models/common/moe_rules.hpp"
 #include "titan/models/common/placements.hpp"
-#include "titan/models/qwen3/qwen3_spec.hpp"
 
 #include <cmath>
 
@@ -57,10 +56,12 @@ Decoder::Config qwen3_config(Qwen3Args const& a, Mesh const& mesh) {
     moe.num_experts = a.num_experts;
     moe.hidden_dim = a.moe_hidden_dim;
     moe.load_balance_coeff = a.load_balance_coeff;
-    moe.experts.param_init = {{"w1", n002}, {"w2", residual}, {"w3", n002}};
-    moe.experts.sharding = {{"w1", expert_placements(mesh, a.num_experts, 1)},
-                            {"w2", expert_placements(mesh, a.num_experts, 2)},
-                            {"w3", expert_placements(mesh, a.num_experts, 1)}};
+    GroupedExperts::Config experts;
+    experts.param_init = {{"w1", n002}, {"w2", residual}, {"w3", n002}};
+    experts.sharding = {{"w1", expert_placements(mesh, a.num_experts, 1)},
+                         {"w2", expert_placements(mesh, a.num_experts, 2)},
+                         {"w3", expert_placements(mesh, a.num_experts, 1)}};
+    moe.experts = std::make_shared<GroupedExperts::Config const>(std::move(experts));
     set_linear(moe.router.gate, n002, Placement::replicate());
     moe.router.top_k = a.top_k;
     moe.router.score_func = a.score_func;
@@ -86,6 +87,7 @@ Decoder::Config qwen3_config(Qwen3Args const& a, Mesh const& mesh) {
   c.rope.max_seq_len = a.max_seq_len;
   c.rope.theta = a.rope_theta;
   c.rope.scaling = "none";
+  c.rope.rotate_half = true;  // CosSinRoPE: pairs (x[j], x[j + hd/2])
   return c;
 }
 
@@ -111,10 +113,8 @@ std::int64_t activated_params(ModelArgs const& args, std::int64_t total) {
   return qwen3_activated_params(dynamic_cast<Qwen3Args const&>(args), total);
 }
 
-DecoderSpec decoder_spec(ModelArgs const& args) { return qwen3_decoder_spec(dynamic_cast<Qwen3Args const&>(args)); }
-
 }  // namespace
 
-Family qwen3_family() { return {qwen3_deck_family(), model_config, activated_params, decoder_spec}; }
+Family qwen3_family() { return {qwen3_deck_family(), model_config, activated_params, true}; }
 
 }  // namespace titan

@@ -1,0 +1,136 @@
+#include "titan/compute/param_gather.hpp"
+
+#include "titan/core/bf16.hpp"
+#include "titan/core/errors.hpp"
+#include "titan/parallel/collective.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+namespace titan {
+
+namespace {
+
+// The part of `box` inside rows [r0, r1) of dim 0 (extent 0 when none).
+Box clip_rows(Box b, std::int64_t r0, std::int64_t r1) {
+  std::int64_t const lo = std::max(b.offset[0], r0), hi = std::min(b.offset[0] + b.extent[0], r1);
+  b.offset[0] = lo;
+  b.extent[0] = std::max<std::int64_t>(0, hi - lo);
+  return b;
+}
+
+// Calls fn(global coordinates of the segment start) for every contiguous
+// last-dimension segment of `sub` (extent sub.extent.back()).
+template <class F>
+void for_each_segment(Box const& sub, F&& fn) {
+  std::size_t const rank = sub.offset.size();
+  if (sub.numel() == 0) return;
+  std::vector<std::int64_t> idx(sub.offset);
+  while (true) {
+    fn(idx);
+    if (rank == 1) return;
+    std::size_t d = rank - 1;  // advance the multi-index over dims 0..rank-2
+    while (d-- > 0) {
+      if (++idx[d] < sub.offset[d] + sub.extent[d]) break;
+      idx[d] = sub.offset[d];
+      if (d == 0) return;
+    }
+  }
+}
+
+// Row-major linear index of `g` in a block at `offset` with `extent`.
+std::int64_t linear_in(std::vector<std::int64_t> const& g, Shape const& offset, Shape const& extent) {
+  std::int64_t i = 0;
+  for (std::size_t d = 0; d < g.size(); ++d) i = i * extent[d] + (g[d] - offset[d]);
+  return i;
+}
+
+float widen(float v) { return v; }
+float widen(bf16_bits v) { return bf16_to_float(v); }
+
+}  // namespace
+
+ParamGather::ParamGather(Mesh const& mesh, MPI_Comm comm) : _mesh(mesh), _comm(comm) {
+  MPI_Comm_rank(comm, &_rank);
+  MPI_Comm_size(comm, &_size);
+}
+
+bool ParamGather::fully_local(ShardedTensor const& p) const {
+  if (p.dtype() != DType::float32) return false;
+  for (int r = 0; r < _size; ++r) {
+    Box const b = local_box(p.shape(), p.placements(), _mesh, _mesh.coords(r));
+    if (b.numel() != p.numel()) return false;
+  }
+  return true;
+}
+
+std::int64_t ParamGather::staging_bytes() const {
+  return static_cast<std::int64_t>((_send.capacity() + _recv.capacity() + _host_out.capacity()) * sizeof(float));
+}
+
+void ParamGather::rows(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, float* out) {
+  Shape const& shape = p.shape();
+  std::int64_t row_numel = 1;
+  for (std::size_t d = 1; d < shape.size(); ++d) row_numel *= shape[d];
+  // What every rank contributes: its primary-replica box, clipped to the rows.
+  std::vector<int> counts(static_cast<std::size_t>(_size)), displs(static_cast<std::size_t>(_size));
+  std::vector<Box> boxes(static_cast<std::size_t>(_size));
+  std::int64_t total = 0;
+  for (int r = 0; r < _size; ++r) {
+    auto const c = _mesh.coords(r);
+    Box b = clip_rows(local_box(shape, p.placements(), _mesh, c), r0, r1);
+    if (!is_primary_replica(p.placements(), _mesh, c)) b.extent.assign(b.extent.size(), 0);
+    std::int64_t const n = b.numel();
+    if (n > INT_MAX || total > INT_MAX) throw RunError("gathering " + p.fqn() + " needs smaller chunks (MPI int counts)");
+    counts[r] = static_cast<int>(n);
+    displs[r] = static_cast<int>(total);
+    total += n;
+    boxes[r] = std::move(b);
+  }
+  // Pack this rank's part (widened to float32).
+  Box const& mine = boxes[_rank];
+  Box const& shard = p.local_box();
+  _send.resize(static_cast<std::size_t>(mine.numel()));
+  if (mine.numel() > 0) {
+    std::int64_t const seg = mine.extent.back();
+    std::size_t k = 0;
+    p.visit([&](auto const& view) {
+      auto host = Kokkos::create_mirror_view_and_copy(HostSpace(), view);
+      for_each_segment(mine, [&](std::vector<std::int64_t> const& g) {
+        auto const* src = host.data() + linear_in(g, shard.offset, shard.extent);
+        for (std::int64_t j = 0; j < seg; ++j) _send[k++] = widen(src[j]);
+      });
+    });
+  }
+  _recv.resize(static_cast<std::size_t>(total));
+  TITAN_MPI_CHECK(MPI_Allgatherv(_send.data(), counts[_rank], MPI_FLOAT, _recv.data(), counts.data(), displs.data(),
+                                 MPI_FLOAT, _comm));
+  // Unpack every rank's box into the full rows.
+  constexpr bool host_out = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;
+  float* dst = out;
+  if (!host_out) {
+    _host_out.resize(static_cast<std::size_t>((r1 - r0) * row_numel));
+    dst = _host_out.data();
+  }
+  Shape full_offset(shape.size(), 0), full_extent = shape;
+  full_offset[0] = r0;
+  full_extent[0] = r1 - r0;
+  for (int r = 0; r < _size; ++r) {
+    Box const& b = boxes[r];
+    if (b.numel() == 0) continue;
+    std::int64_t const seg = b.extent.back();
+    float const* src = _recv.data() + displs[r];
+    for_each_segment(b, [&](std::vector<std::int64_t> const& g) {
+      std::memcpy(dst + linear_in(g, full_offset, full_extent), src, static_cast<std::size_t>(seg) * sizeof(float));
+      src += seg;
+    });
+  }
+  if (!host_out) {
+    Kokkos::View<float*, HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(_host_out.data(), _host_out.size());
+    Kokkos::View<float*, MemSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> d(out, _host_out.size());
+    Kokkos::deep_copy(d, h);
+  }
+}
+
+}  // namespace titan

@@ -1,0 +1,92 @@
+// What a module's forward and backward read their weights from and write
+// their gradients to. FSDP-style: a group of parameters (one block, or a
+// norm) is gathered whole, widened to float32, into a reused pool just
+// before it computes and dropped after; the embedding and output head, too
+// large for that, are gathered in row chunks. A parameter every rank holds
+// whole in float32 is read in place. In a training step each gathered group
+// gets zeroed full-size float32 gradient buffers; reduce_grads() sums them
+// over the ranks (each rank computed its own sequences) and adds each rank's
+// box into its gradient shard (GradientSet).
+#pragma once
+
+#include "titan/compute/compute_types.hpp"
+#include "titan/compute/gradients.hpp"
+#include "titan/compute/param_gather.hpp"
+
+#include <mpi.h>
+
+#include <unordered_map>
+#include <vector>
+
+namespace titan {
+
+//! Communication of the WeightStore by collective kind: calls, bytes this
+//! rank put into them (its send buffers), seconds spent in them (staging
+//! included).
+struct CommCounter {
+  std::int64_t calls = 0;
+  double bytes = 0, seconds = 0;
+};
+struct CommStats {
+  CommCounter all_gather, all_reduce;
+  double seconds() const { return all_gather.seconds + all_reduce.seconds; }
+};
+
+class WeightStore {
+ public:
+  //! `grads` null: no gradients (a forward pass only).
+  WeightStore(Mesh const& mesh, MPI_Comm comm, GradientSet* grads);
+
+  //! Collective: the full float32 values of `params` until release().
+  void gather(std::vector<Parameter const*> const& params);
+  void release();
+  //! Views of a gathered parameter of rank 1, 2 or 3 (InternalError otherwise).
+  FVec vec(Parameter const& p) const;
+  FMat mat(Parameter const& p) const;
+  F3 t3(Parameter const& p) const;
+
+  //! Collective: rows [r0, r1) of dim 0 of p as float32 [r1 - r0, row], valid
+  //! until the next rows() call.
+  FMat rows(Parameter const& p, std::int64_t r0, std::int64_t r1);
+
+  bool training() const { return _grads != nullptr; }
+  //! Zeroed full float32 gradients of the gathered group.
+  void begin_grads();
+  FVec grad_vec(Parameter const& p) const;
+  FMat grad_mat(Parameter const& p) const;
+  F3 grad_t3(Parameter const& p) const;
+  //! Collective: sums the group's gradients over the ranks and adds each
+  //! rank's box into its gradient shard.
+  void reduce_grads();
+  //! A zeroed gradient buffer for rows [r0, r1) of p ([r1 - r0, row]) ...
+  FMat grad_rows(Parameter const& p, std::int64_t r0, std::int64_t r1);
+  //! ... and, collective, its sum over the ranks added into p's gradient shard.
+  void reduce_grad_rows(Parameter const& p, std::int64_t r0, std::int64_t r1);
+
+  //! Bytes of scratch held (pools, row buffers, host staging).
+  std::int64_t scratch_bytes() const;
+  //! Communication so far (reset with reset_comm()).
+  CommStats const& comm() const { return _comm_stats; }
+  void reset_comm() { _comm_stats = CommStats{}; }
+
+ private:
+  float* weight_data(Parameter const& p) const;
+  float* grad_data(Parameter const& p) const;
+  void sum_over_ranks(float* data, std::int64_t n);
+
+  Mesh _mesh;
+  MPI_Comm _comm;
+  int _world = 1;
+  GradientSet* _grads = nullptr;
+  ParamGather _gather;
+  std::vector<Parameter const*> _group;
+  std::unordered_map<Parameter const*, float*> _at, _grad_at;
+  std::vector<std::int64_t> _grad_offset;  // offset of each group member in the gradient pool
+  View1<float> _pool, _grad_pool, _rows_buf, _grad_rows_buf;
+  std::vector<float> _host_stage;
+  CommStats _comm_stats;
+  //! Rows [r0, r1) of p gathered into `out`, counted as an all-gather.
+  void gather_rows(Parameter const& p, std::int64_t r0, std::int64_t r1, float* out);
+};
+
+}  // namespace titan

@@ -1,0 +1,86 @@
+// Grouped-query attention's forward and backward: projections (with biases
+// where the Linears have them), per-head q/k norms, RoPE into head-major
+// buffers, the attention core (causal, chunked or windowed, with sinks), the
+// output projection.
+#include "titan/compute/attention_core.hpp"
+#include "titan/compute/rope_kernels.hpp"
+#include "titan/modules/attention.hpp"
+
+namespace titan {
+
+namespace {
+AttentionMask mask_of(std::int64_t chunk, std::int64_t window) {
+  AttentionMask m;
+  m.chunk = chunk;
+  m.window = window;
+  return m;
+}
+}  // namespace
+
+Act Attention::forward(StepContext& ctx, Act const& x) {
+  std::int64_t const hd = _head_dim, T = ctx.T, B = ctx.n_seq, N = x.extent(0);
+  Act q = _wq->forward(ctx, x);
+  Act k = _wk->forward(ctx, x);
+  Act v = _wv->forward(ctx, x);
+  bool const keep = ctx.keep_for_backward;
+  if (_qk_norm) {  // per head, before RoPE (Qwen3); the norms keep their inputs
+    q = _q_norm->forward(ctx, q);
+    k = _k_norm->forward(ctx, k);
+  }
+  Act4 qh = new_act4(fqn() + ".qh", B, _n_heads, T, hd);
+  Act4 kh = new_act4(fqn() + ".kh", B, _n_kv_heads, T, hd);
+  Act4 vh = new_act4(fqn() + ".vh", B, _n_kv_heads, T, hd);
+  rope_to_heads(q, _n_heads, hd, T, ctx.freqs, ctx.rope_style, _use_rope, qh);
+  rope_to_heads(k, _n_kv_heads, hd, T, ctx.freqs, ctx.rope_style, _use_rope, kh);
+  rope_to_heads(v, _n_kv_heads, hd, T, ctx.freqs, ctx.rope_style, false, vh);
+  q = Act();
+  k = Act();
+  v = Act();
+  FVec const sinks = _sinks ? ctx.weights.vec(*_sinks) : FVec();
+  Act4 oh = new_act4(fqn() + ".oh", B, _n_heads, T, hd);
+  attention_forward(qh, kh, vh, static_cast<float>(_softmax_scale), mask_of(_chunk_size, _sliding_window), sinks, oh,
+                    ctx.fc);
+  Act o = new_act(fqn() + ".o", N, _n_heads * hd);
+  heads_to_rows(oh, o);
+  if (keep) {
+    _qh = qh;
+    _kh = kh;
+    _vh = vh;
+  }
+  return _wo->forward(ctx, o);
+}
+
+Act Attention::backward(StepContext& ctx, Act const& dy) {
+  require_internal(_qh.extent(0) * ctx.T == dy.extent(0), fqn() + ": backward without its forward's activations");
+  std::int64_t const hd = _head_dim, T = ctx.T, B = ctx.n_seq, N = dy.extent(0);
+  Act d_o = _wo->backward(ctx, dy);
+  Act4 doh = new_act4(fqn() + ".doh", B, _n_heads, T, hd);
+  rows_to_heads(d_o, doh);
+  d_o = Act();
+  Act4 dqh = new_act4(fqn() + ".dqh", B, _n_heads, T, hd);
+  Act4 dkh = zero_act4(fqn() + ".dkh", B, _n_kv_heads, T, hd);
+  Act4 dvh = zero_act4(fqn() + ".dvh", B, _n_kv_heads, T, hd);
+  FVec const sinks = _sinks ? ctx.weights.vec(*_sinks) : FVec();
+  FVec const dsinks = _sinks ? ctx.weights.grad_vec(*_sinks) : FVec();
+  attention_backward(_qh, _kh, _vh, static_cast<float>(_softmax_scale), mask_of(_chunk_size, _sliding_window), sinks,
+                     doh, dqh, dkh, dvh, dsinks, ctx.fc);
+  _qh = Act4();
+  _kh = Act4();
+  _vh = Act4();
+  Act dq = new_act(fqn() + ".dq", N, _n_heads * hd);
+  Act dk = new_act(fqn() + ".dk", N, _n_kv_heads * hd);
+  Act dv = new_act(fqn() + ".dv", N, _n_kv_heads * hd);
+  rope_from_heads_grad(dqh, T, ctx.freqs, ctx.rope_style, _use_rope, dq);
+  rope_from_heads_grad(dkh, T, ctx.freqs, ctx.rope_style, _use_rope, dk);
+  rope_from_heads_grad(dvh, T, ctx.freqs, ctx.rope_style, false, dv);
+  if (_qk_norm) {
+    dq = _q_norm->backward(ctx, dq);
+    dk = _k_norm->backward(ctx, dk);
+  }
+  Act dx = _wq->backward(ctx, dq);
+  _wk->backward_into(ctx, dk, dx, 1.0f);
+  _wv->backward_into(ctx, dv, dx, 1.0f);
+  return dx;
+}
+
+}  // namespace titan

@@ -1,0 +1,26 @@
+// The embedding lookup and its gradient, over vocabulary chunks.
+#include "titan/compute/token_kernels.hpp"
+#include "titan/modules/embedding.hpp"
+
+namespace titan {
+
+Act Embedding::forward(StepContext& ctx, std::int64_t chunk_rows) {
+  std::int64_t const V = _num_embeddings;
+  Act x("tok_embeddings.x", ctx.rows(), _embedding_dim);  // zeros: a row is written by the chunk holding its token
+  for (std::int64_t v0 = 0; v0 < V; v0 += chunk_rows) {
+    std::int64_t const v1 = std::min(V, v0 + chunk_rows);
+    embed_chunk(ctx.tokens, ctx.weights.rows(*_weight, v0, v1), v0, x);
+  }
+  return x;
+}
+
+void Embedding::backward(StepContext& ctx, Act const& dx, std::int64_t chunk_rows) {
+  std::int64_t const V = _num_embeddings;
+  for (std::int64_t v0 = 0; v0 < V; v0 += chunk_rows) {
+    std::int64_t const v1 = std::min(V, v0 + chunk_rows);
+    embed_chunk_grad(ctx.token_groups, dx, v0, ctx.weights.grad_rows(*_weight, v0, v1));
+    ctx.weights.reduce_grad_rows(*_weight, v0, v1);
+  }
+}
+
+}  // namespace titan

@@ -1,0 +1,32 @@
+// The dense SwiGLU feed-forward's forward and backward.
+#include "titan/compute/activation_kernels.hpp"
+#include "titan/modules/feed_forward.hpp"
+
+namespace titan {
+
+Act FeedForward::forward(StepContext& ctx, Act const& x) {
+  Act h1 = _w1->forward(ctx, x);
+  Act h3 = _w3->forward(ctx, x);
+  bool const keep = ctx.keep_for_backward;
+  Act a = keep ? new_act(fqn() + ".a", h1.extent(0), h1.extent(1)) : h1;  // in place when nothing is kept
+  silu_mul(h1, h3, a);
+  if (keep) {
+    _h1 = h1;
+    _h3 = h3;
+  }
+  return _w2->forward(ctx, a);
+}
+
+Act FeedForward::backward(StepContext& ctx, Act const& dy) {
+  require_internal(_h1.extent(0) == dy.extent(0), fqn() + ": backward without its forward's activations");
+  Act da = _w2->backward(ctx, dy);
+  silu_mul_backward(_h1, _h3, da, _h1, _h3);  // the gradients overwrite the pre-activations
+  Act dh1 = _h1, dh3 = _h3;
+  _h1 = Act();
+  _h3 = Act();
+  Act dx = _w1->backward(ctx, dh1);
+  _w3->backward_into(ctx, dh3, dx, 1.0f);
+  return dx;
+}
+
+}  // namespace titan

@@ -1,0 +1,64 @@
+// Linear's forward and backward (y = x W^T + b).
+#include "titan/compute/gemm.hpp"
+#include "titan/compute/token_kernels.hpp"
+#include "titan/modules/linear.hpp"
+
+namespace titan {
+
+Act Linear::forward(StepContext& ctx, Act const& x) {
+  Act y = new_act(fqn(), x.extent(0), _out);
+  linear(x, ctx.weights.mat(*_weight), y, ctx.fc);
+  if (_bias) add_bias(y, ctx.weights.vec(*_bias));
+  if (ctx.keep_for_backward) _x = x;
+  return y;
+}
+
+void Linear::backward_into(StepContext& ctx, Act const& dy, FMat dx, float beta) {
+  require_internal(_x.extent(0) == dy.extent(0), fqn() + ": backward without its forward's input");
+  linear_input_grad(dy, ctx.weights.mat(*_weight), beta, dx, ctx.fc);
+  linear_weight_grad(dy, _x, ctx.weights.grad_mat(*_weight), ctx.fc);
+  if (_bias) bias_grad(dy, ctx.weights.grad_vec(*_bias));
+  _x = Act();
+}
+
+Act Linear::backward(StepContext& ctx, Act const& dy) {
+  Act dx = new_act(fqn() + ".dx", dy.extent(0), _in);
+  backward_into(ctx, dy, dx, 0.0f);
+  return dx;
+}
+
+Act Linear::forward_chunked(StepContext& ctx, Act const& x, std::int64_t chunk_rows) {
+  std::int64_t const N = x.extent(0);
+  Act y = new_act(fqn(), N, _out);
+  Act part = new_act(fqn() + ".chunk", N, std::min(chunk_rows, _out));
+  for (std::int64_t v0 = 0; v0 < _out; v0 += chunk_rows) {
+    std::int64_t const v1 = std::min(_out, v0 + chunk_rows);
+    FMat w = ctx.weights.rows(*_weight, v0, v1);
+    FMat yc(part.data(), N, v1 - v0);
+    linear(x, w, yc, ctx.fc);
+    copy_columns(yc, y, v0);
+  }
+  if (ctx.keep_for_backward) _x = x;
+  return y;
+}
+
+Act Linear::backward_chunked(StepContext& ctx, Act const& dy, std::int64_t chunk_rows) {
+  require_internal(_x.extent(0) == dy.extent(0), fqn() + ": backward without its forward's input");
+  std::int64_t const N = dy.extent(0);
+  Act dx = new_act(fqn() + ".dx", N, _in);
+  Act part = new_act(fqn() + ".dchunk", N, std::min(chunk_rows, _out));
+  for (std::int64_t v0 = 0; v0 < _out; v0 += chunk_rows) {
+    std::int64_t const v1 = std::min(_out, v0 + chunk_rows);
+    FMat dyc(part.data(), N, v1 - v0);
+    slice_columns(dy, v0, dyc);
+    FMat w = ctx.weights.rows(*_weight, v0, v1);
+    linear_input_grad(dyc, w, v0 == 0 ? 0.0f : 1.0f, dx, ctx.fc);
+    FMat gw = ctx.weights.grad_rows(*_weight, v0, v1);
+    linear_weight_grad(dyc, _x, gw, ctx.fc);
+    ctx.weights.reduce_grad_rows(*_weight, v0, v1);
+  }
+  _x = Act();
+  return dx;
+}
+
+}  // namespace titan

@@ -1,0 +1,72 @@
+// Multi-head latent attention's forward and backward.
+#include "titan/compute/attention_core.hpp"
+#include "titan/compute/mla_kernels.hpp"
+#include "titan/compute/rope_kernels.hpp"
+#include "titan/compute/token_kernels.hpp"
+#include "titan/modules/mla.hpp"
+
+namespace titan {
+
+Act MLAttention::forward(StepContext& ctx, Act const& x) {
+  std::int64_t const H = _n_heads, T = ctx.T, B = ctx.n_seq, N = x.extent(0);
+  // Query: directly, or through the low-rank path with its RMSNorm (236B, 671B).
+  Act q = _q_lora_rank == 0 ? _wq->forward(ctx, x) : _wq_b->forward(ctx, _q_norm->forward(ctx, _wq_a->forward(ctx, x)));
+  // Keys and values from the compressed kv; k_pe stays in kv_a's last columns.
+  Act kv_a = _wkv_a->forward(ctx, x);
+  Act ckv = new_act(fqn() + ".ckv", N, _kv_lora_rank);
+  slice_columns(kv_a, 0, ckv);
+  Act kv = _wkv_b->forward(ctx, _kv_norm->forward(ctx, ckv));
+  Act4 qh = new_act4(fqn() + ".qh", B, H, T, _qk_head_dim);
+  Act4 kh = new_act4(fqn() + ".kh", B, H, T, _qk_head_dim);
+  Act4 vh = new_act4(fqn() + ".vh", B, H, T, _v_head_dim);
+  mla_q_to_heads(q, _nope, _rope, T, ctx.freqs, qh);
+  mla_kv_to_heads(kv, kv_a, _kv_lora_rank, _nope, T, ctx.freqs, kh, vh);
+  // Every head has its own k and v (no GQA); v may be narrower than q.k.
+  Act4 oh = new_act4(fqn() + ".oh", B, H, T, _v_head_dim);
+  attention_forward(qh, kh, vh, static_cast<float>(_softmax_scale), AttentionMask{}, FVec(), oh, ctx.fc);
+  Act o = new_act(fqn() + ".o", N, H * _v_head_dim);
+  heads_to_rows(oh, o);
+  if (ctx.keep_for_backward) {
+    _qh = qh;
+    _kh = kh;
+    _vh = vh;
+  }
+  return _wo->forward(ctx, o);
+}
+
+Act MLAttention::backward(StepContext& ctx, Act const& dy) {
+  require_internal(_qh.extent(0) * ctx.T == dy.extent(0), fqn() + ": backward without its forward's activations");
+  std::int64_t const H = _n_heads, T = ctx.T, B = ctx.n_seq, N = dy.extent(0);
+  Act d_o = _wo->backward(ctx, dy);
+  Act4 doh = new_act4(fqn() + ".doh", B, H, T, _v_head_dim);
+  rows_to_heads(d_o, doh);
+  d_o = Act();
+  Act4 dqh = new_act4(fqn() + ".dqh", B, H, T, _qk_head_dim);
+  Act4 dkh = zero_act4(fqn() + ".dkh", B, H, T, _qk_head_dim);
+  Act4 dvh = zero_act4(fqn() + ".dvh", B, H, T, _v_head_dim);
+  attention_backward(_qh, _kh, _vh, static_cast<float>(_softmax_scale), AttentionMask{}, FVec(), doh, dqh, dkh, dvh,
+                     FVec(), ctx.fc);
+  _qh = Act4();
+  _kh = Act4();
+  _vh = Act4();
+  // Keys and values back to the compressed kv and k_pe.
+  Act dkv = new_act(fqn() + ".dkv", N, H * (_nope + _v_head_dim));
+  Act dk_pe = new_act(fqn() + ".dk_pe", N, _rope);
+  mla_kv_from_heads_grad(dkh, dvh, _nope, T, ctx.freqs, dkv, dk_pe);
+  Act dckv = _kv_norm->backward(ctx, _wkv_b->backward(ctx, dkv));
+  Act dkv_a = new_act(fqn() + ".dkv_a", N, _kv_lora_rank + _rope);
+  copy_columns(dckv, dkv_a, 0);
+  copy_columns(dk_pe, dkv_a, _kv_lora_rank);
+  Act dx = _wkv_a->backward(ctx, dkv_a);
+  // The query path.
+  Act dq = new_act(fqn() + ".dq", N, H * _qk_head_dim);
+  mla_q_from_heads_grad(dqh, _nope, T, ctx.freqs, dq);
+  if (_q_lora_rank == 0) {
+    _wq->backward_into(ctx, dq, dx, 1.0f);
+  } else {
+    _wq_a->backward_into(ctx, _q_norm->backward(ctx, _wq_b->backward(ctx, dq)), dx, 1.0f);
+  }
+  return dx;
+}
+
+}  // namespace titan

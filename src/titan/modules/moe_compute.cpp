@@ -1,0 +1,184 @@
+// The mixture of experts' forward and backward: the router (scores, top-k,
+// gates), the dispatch of each token to its K experts, the experts on their
+// rows, the gate-weighted combination, the shared experts. The top-k choice
+// is not differentiated; the gates are (torch's semantics).
+#include "titan/compute/activation_kernels.hpp"
+#include "titan/compute/gemm.hpp"
+#include "titan/modules/moe.hpp"
+
+namespace titan {
+
+namespace {
+
+// Rows [offset[e], offset[e+1]) of m (a view of expert e's rows).
+FMat expert_rows(Act const& m, std::vector<std::int64_t> const& offset, std::int64_t e) {
+  std::int64_t const r0 = offset[e], rows = offset[e + 1] - r0, w = m.extent(1);
+  return FMat(m.data() + r0 * w, rows, w);
+}
+FMat slice(F3 t, std::int64_t e) { return FMat(t.data() + e * t.extent(1) * t.extent(2), t.extent(1), t.extent(2)); }
+FVec row(FMat m, std::int64_t e) { return FVec(m.data() + e * m.extent(1), m.extent(1)); }
+
+}  // namespace
+
+// ---- Router
+
+Routing Router::forward(StepContext& ctx, Act const& x, FVec expert_bias) {
+  Act scores = _gate->forward(ctx, x);  // logits [N, E] (with gpt-oss's bias)
+  Routing r = route_tokens(scores, expert_bias, _route);
+  if (ctx.keep_for_backward) _scores = scores;
+  return r;
+}
+
+void Router::backward(StepContext& ctx, Routing const& r, Act const& dgates, FMat dx) {
+  require_internal(_scores.extent(0) == dgates.extent(0), fqn() + ": backward without its forward's scores");
+  Act dlogits = new_act(fqn() + ".dlogits", _scores.extent(0), _scores.extent(1));
+  route_backward(_scores, r, dgates, _route, dlogits);
+  _scores = Act();
+  _gate->backward_into(ctx, dlogits, dx, 1.0f);
+}
+
+// ---- SwiGLU experts
+
+Act GroupedExperts::forward(StepContext& ctx, Act const& xs, std::vector<std::int64_t> const& offset) {
+  std::int64_t const NK = xs.extent(0);
+  F3 const w1 = ctx.weights.t3(*_w1), w2 = ctx.weights.t3(*_w2), w3 = ctx.weights.t3(*_w3);
+  Act ys = new_act(fqn() + ".y", NK, _dim);
+  Act h1 = new_act(fqn() + ".h1", NK, _hidden), h3 = new_act(fqn() + ".h3", NK, _hidden);
+  bool const keep = ctx.keep_for_backward;
+  Act a = keep ? new_act(fqn() + ".a", NK, _hidden) : h1;
+  for (std::int64_t e = 0; e < _experts; ++e) {
+    if (offset[e + 1] == offset[e]) continue;
+    FMat xe = expert_rows(xs, offset, e), h1e = expert_rows(h1, offset, e), h3e = expert_rows(h3, offset, e);
+    FMat ae = expert_rows(a, offset, e);
+    linear(xe, slice(w1, e), h1e, ctx.fc);
+    linear(xe, slice(w3, e), h3e, ctx.fc);
+    silu_mul(h1e, h3e, ae);
+    linear(ae, slice(w2, e), expert_rows(ys, offset, e), ctx.fc);
+  }
+  if (keep) {
+    _xs = xs;
+    _h1 = h1;
+    _h3 = h3;
+    _a = a;
+    _offset = offset;
+  }
+  return ys;
+}
+
+Act GroupedExperts::backward(StepContext& ctx, Act const& dys) {
+  require_internal(_xs.extent(0) == dys.extent(0), fqn() + ": backward without its forward's activations");
+  std::int64_t const NK = dys.extent(0);
+  F3 const w1 = ctx.weights.t3(*_w1), w2 = ctx.weights.t3(*_w2), w3 = ctx.weights.t3(*_w3);
+  F3 const g1 = ctx.weights.grad_t3(*_w1), g2 = ctx.weights.grad_t3(*_w2), g3 = ctx.weights.grad_t3(*_w3);
+  Act dxs = new_act(fqn() + ".dx", NK, _dim);
+  Act da = new_act(fqn() + ".da", NK, _hidden);
+  for (std::int64_t e = 0; e < _experts; ++e) {
+    if (_offset[e + 1] == _offset[e]) continue;
+    FMat dye = expert_rows(dys, _offset, e), dae = expert_rows(da, _offset, e);
+    FMat h1e = expert_rows(_h1, _offset, e), h3e = expert_rows(_h3, _offset, e), xe = expert_rows(_xs, _offset, e);
+    linear_input_grad(dye, slice(w2, e), 0.0f, dae, ctx.fc);
+    linear_weight_grad(dye, expert_rows(_a, _offset, e), slice(g2, e), ctx.fc);
+    silu_mul_backward(h1e, h3e, dae, h1e, h3e);  // h1, h3 <- their gradients
+    FMat dxe = expert_rows(dxs, _offset, e);
+    linear_input_grad(h1e, slice(w1, e), 0.0f, dxe, ctx.fc);
+    linear_input_grad(h3e, slice(w3, e), 1.0f, dxe, ctx.fc);
+    linear_weight_grad(h1e, xe, slice(g1, e), ctx.fc);
+    linear_weight_grad(h3e, xe, slice(g3, e), ctx.fc);
+  }
+  _xs = _h1 = _h3 = _a = Act();
+  return dxs;
+}
+
+// ---- gpt-oss experts
+
+Act GptOssExperts::forward(StepContext& ctx, Act const& xs, std::vector<std::int64_t> const& offset) {
+  std::int64_t const NK = xs.extent(0);
+  F3 const w1 = ctx.weights.t3(*_mlp1), w2 = ctx.weights.t3(*_mlp2);
+  FMat const b1 = ctx.weights.mat(*_mlp1_bias), b2 = ctx.weights.mat(*_mlp2_bias);
+  Act ys = new_act(fqn() + ".y", NK, _dim);
+  Act h = new_act(fqn() + ".h", NK, 2 * _hidden), a = new_act(fqn() + ".a", NK, _hidden);
+  for (std::int64_t e = 0; e < _experts; ++e) {
+    if (offset[e + 1] == offset[e]) continue;
+    FMat xe = expert_rows(xs, offset, e), he = expert_rows(h, offset, e), ae = expert_rows(a, offset, e);
+    FMat ye = expert_rows(ys, offset, e);
+    linear(xe, slice(w1, e), he, ctx.fc);
+    add_bias(he, row(b1, e));
+    clamped_swiglu(he, ae, _limit, _alpha);
+    linear(ae, slice(w2, e), ye, ctx.fc);
+    add_bias(ye, row(b2, e));
+  }
+  if (ctx.keep_for_backward) {
+    _xs = xs;
+    _h = h;
+    _a = a;
+    _offset = offset;
+  }
+  return ys;
+}
+
+Act GptOssExperts::backward(StepContext& ctx, Act const& dys) {
+  require_internal(_xs.extent(0) == dys.extent(0), fqn() + ": backward without its forward's activations");
+  std::int64_t const NK = dys.extent(0);
+  F3 const w1 = ctx.weights.t3(*_mlp1), w2 = ctx.weights.t3(*_mlp2);
+  F3 const g1 = ctx.weights.grad_t3(*_mlp1), g2 = ctx.weights.grad_t3(*_mlp2);
+  FMat const gb1 = ctx.weights.grad_mat(*_mlp1_bias), gb2 = ctx.weights.grad_mat(*_mlp2_bias);
+  Act dxs = new_act(fqn() + ".dx", NK, _dim);
+  Act da = new_act(fqn() + ".da", NK, _hidden);
+  for (std::int64_t e = 0; e < _experts; ++e) {
+    if (_offset[e + 1] == _offset[e]) continue;
+    FMat dye = expert_rows(dys, _offset, e), dae = expert_rows(da, _offset, e), he = expert_rows(_h, _offset, e);
+    linear_input_grad(dye, slice(w2, e), 0.0f, dae, ctx.fc);
+    linear_weight_grad(dye, expert_rows(_a, _offset, e), slice(g2, e), ctx.fc);
+    bias_grad(dye, row(gb2, e));
+    clamped_swiglu_backward(he, dae, he, _limit, _alpha);  // h <- its gradient
+    linear_input_grad(he, slice(w1, e), 0.0f, expert_rows(dxs, _offset, e), ctx.fc);
+    linear_weight_grad(he, expert_rows(_xs, _offset, e), slice(g1, e), ctx.fc);
+    bias_grad(he, row(gb1, e));
+  }
+  _xs = _h = _a = Act();
+  return dxs;
+}
+
+// ---- MoE
+
+Act MoE::forward(StepContext& ctx, Act const& x) {
+  std::int64_t const N = x.extent(0), D = x.extent(1);
+  FVec const bias = _expert_bias ? FVec(_expert_bias->data().data(), _experts) : FVec();
+  Routing r = _router->forward(ctx, x, bias);
+  Act xs = new_act(fqn() + ".xs", N * _top_k, D);
+  dispatch_rows(x, r, _score_before_experts, xs);
+  Act ys = _experts_layer->forward(ctx, xs, r.offset);
+  Act out = new_act(fqn() + ".out", N, D);
+  combine_rows(ys, r, _score_before_experts, out);
+  if (_shared) add_into(out, _shared->forward(ctx, x));
+  if (ctx.count_routing && !ctx.recomputing) {  // tokens per expert, for load balancing
+    std::vector<double> const c = titan::tokens_per_expert(r);
+    auto h = Kokkos::create_mirror_view_and_copy(HostSpace(), _tokens_per_expert->data());
+    for (std::int64_t e = 0; e < _experts; ++e) h(e) += static_cast<float>(c[static_cast<std::size_t>(e)]);
+    Kokkos::deep_copy(_tokens_per_expert->data(), h);
+  }
+  if (ctx.keep_for_backward) {
+    _x = x;
+    _ys = ys;
+    _routing = std::move(r);
+  }
+  return out;
+}
+
+Act MoE::backward(StepContext& ctx, Act const& dy) {
+  require_internal(_x.extent(0) == dy.extent(0), fqn() + ": backward without its forward's activations");
+  std::int64_t const N = dy.extent(0), D = dy.extent(1);
+  Act dx = _shared ? _shared->backward(ctx, dy) : new_act(fqn() + ".dx", N, D);
+  Act dys = new_act(fqn() + ".dys", N * _top_k, D);
+  Act dgates = new_act(fqn() + ".dgates", N, _top_k);
+  combine_rows_backward(dy, _ys, _routing, _score_before_experts, dys, dgates);
+  _ys = Act();
+  Act dxs = _experts_layer->backward(ctx, dys);
+  dispatch_rows_backward(dxs, _x, _routing, _score_before_experts, _shared ? 1.0f : 0.0f, dx, dgates);
+  _router->backward(ctx, _routing, dgates, dx);
+  _x = Act();
+  _routing = Routing();
+  return dx;
+}
+
+}  // namespace titan
