@@ -34,6 +34,15 @@ options:
                       fingerprint (docs/forward.md)
   --dump-logits FILE  with the forward pass (implied): write logits F32 [B, T, V]
                       and tokens I64 [B, T] to FILE as safetensors (rank 0, atomically)
+  --train             after init (or --load), run training steps ([train] table:
+                      steps, batch, seq_len, tokens_seed or tokens_file, lr,
+                      beta1, beta2, eps, weight_decay, max_norm, warmup_steps,
+                      decay, decay_ratio, min_lr_factor, total_steps,
+                      activation_checkpointing; torchtitan's defaults): forward,
+                      backward, global gradient clipping, AdamW; a progress line
+                      per step, loss, grad norm, lr and tokens/s in the report;
+                      --save then also writes the optimizer state, --load resumes
+                      from it (docs/training.md). [train] steps > 0 trains too.
   --force             run even when the memory guard finds that the planned
                       allocations exceed the memory available on a node
   --save DIR          after init, write the model as sharded safetensors into DIR
@@ -65,7 +74,7 @@ Options parse_command_line(int argc, char** argv) {
   Options o;
   std::vector<std::string> const flags = {"--set", "--dry-run", "--ranks", "--report-json", "--print-config",
                                           "--quiet", "--profile", "--version", "--help", "-h", "--verify-layout", "--force",
-                                          "--forward", "--dump-logits", "--save", "--load", "--overwrite",
+                                          "--forward", "--dump-logits", "--train", "--save", "--load", "--overwrite",
                                           "--checkpoint-names", "--load-convert-dtype"};
   // Every flag that takes a value accepts both "--flag VALUE" and
   // "--flag=VALUE" (issue 12); a flag without a value refuses "=...".
@@ -116,6 +125,7 @@ Options parse_command_line(int argc, char** argv) {
     else if (a == "--verify-layout") o.verify_layout = true;
     else if (a == "--forward") o.forward = true;
     else if (a == "--dump-logits") o.dump_logits = value_of(a);
+    else if (a == "--train") o.train = true;
     else if (a == "--save") o.save_dir = value_of(a);
     else if (a == "--load") o.load_dir = value_of(a);
     else if (a == "--overwrite") o.overwrite = true;

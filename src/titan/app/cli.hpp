@@ -21,6 +21,7 @@ struct Options {
   bool verify_layout = false;     // --verify-layout: check that the local shards tile every tensor
   bool forward = false;           // --forward: run the model on a batch after init (docs/forward.md)
   std::string dump_logits;        // --dump-logits FILE.safetensors (implies --forward)
+  bool train = false;             // --train: optimizer steps after init or load (docs/training.md)
   std::string save_dir;           // --save DIR: write a checkpoint after init (overrides [checkpoint] save)
   std::string load_dir;           // --load DIR: fill the parameters from a checkpoint (overrides [checkpoint] load)
   bool overwrite = false;         // --overwrite: replace an existing --save directory

@@ -19,6 +19,7 @@
 #include "titan/core/memory_usage.hpp"
 #include "titan/core/profile_region.hpp"
 #include "titan/forward/forward_phase.hpp"
+#include "titan/train/train_phase.hpp"
 #include "titan/init/fingerprint.hpp"
 #include "titan/models/registry.hpp"
 #include "titan/modules/module.hpp"
@@ -175,6 +176,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
       deck = read_deck_text(deck_text, opt.deck_path, opt.sets, deck_families());
       check_fault_injection(deck.debug, w.size, opt.dry_run);
       if (opt.forward || !opt.dump_logits.empty()) deck.forward.enabled = true;
+      if (opt.train) deck.train.enabled = true;
       deck.forward.dump_logits = opt.dump_logits;
       inject_fault(deck.debug, w.rank, "parse");
     }
@@ -200,18 +202,27 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
   std::unique_ptr<AtomicFile> json_out;
   RankPlan rank_plan;  // what this rank will allocate (real runs)
   bool const forward_on = deck.forward.enabled;
+  bool const train_on = deck.train.enabled;
+  std::unique_ptr<TrainTokens> train_tokens;
   ForwardTokens forward_tokens;
   std::unique_ptr<AtomicFile> logits_out;
   collective(w.comm, [&] {
-    if (forward_on) {  // the forward pass's input, checked before any heavy work
-      require(!opt.dry_run, "--forward needs a real run (not --dry-run)");
+    for (auto const& [on, flag, what] : {std::make_tuple(forward_on, "--forward", "a forward pass"),
+                                          std::make_tuple(train_on, "--train", "training")}) {
+      if (!on) continue;  // the forward pass's and training's input, checked before any heavy work
+      require(!opt.dry_run, std::string(flag) + " needs a real run (not --dry-run)");
       if (!find_family(deck.family).language_model) {  // name the families that have one (from the registry)
         std::string with;
         for (auto const& f : families())
           if (f.language_model) with += (with.empty() ? "" : ", ") + f.deck.name;
-        throw InputError("--forward: family '" + deck.family + "' has no forward pass yet (families with one: " + with +
-                         ")");
+        throw InputError(std::string(flag) + ": family '" + deck.family + "' has no " + what + " yet (families with one: " +
+                         with + ")");
       }
+    }
+    require(!train_on || ckpt.save.empty(),
+            "--save with --train: saving the trained model and its optimizer state is not implemented yet; "
+            "save without --train");
+    if (forward_on) {
       if (!deck.forward.dump_logits.empty() && w.root()) {
         try {
           logits_out = std::make_unique<AtomicFile>(deck.forward.dump_logits);
@@ -223,10 +234,13 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     }
     mesh = Mesh::resolve(deck.mesh, ranks);
     model_config = find_family(deck.family).model_config(*deck.model, mesh);
-    if (forward_on) {
+    if (forward_on || train_on) {
       auto const shape = model_config->token_shape();
       require_internal(shape.has_value(), "family '" + deck.family + "' is a language model without a token shape");
-      forward_tokens = make_forward_tokens(deck.forward, shape->vocab_size, shape->max_seq_len);
+      if (forward_on) forward_tokens = make_forward_tokens(deck.forward, shape->vocab_size, shape->max_seq_len);
+      if (train_on)
+        train_tokens = std::make_unique<TrainTokens>(deck.train, shape->vocab_size, shape->max_seq_len,
+                                                     last_train_step(deck.train, 0));
     }
     if (!opt.report_json.empty() && w.root()) {
       json_out = std::make_unique<AtomicFile>(opt.report_json);
@@ -451,6 +465,20 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
       report.forward = forward_phase(*model, mesh, w.comm, forward_tokens, deck.forward.repetitions,
                                      !deck.forward.dump_logits.empty(), logits_out.get(), forward_local);
       report.phases.push_back(reduce_phase(w, "forward", forward_local));
+    }
+    // ---- Step 6b: training (--train or [train] steps > 0)
+    if (train_on) {
+      std::unique_ptr<AdamW> optimizer;
+      double train_local = 0;
+      collective(w.comm, [&] {
+        optimizer = std::make_unique<AdamW>(params, mesh, w.rank);
+        TrainPhaseInput in;
+        in.settings = deck.train;
+        in.progress = progress_on;
+        report.train = train_phase(*model, mesh, w.comm, *train_tokens, *optimizer, in, train_local);
+        inject_fault(deck.debug, w.rank, "train");
+      });
+      report.phases.push_back(reduce_phase(w, "train", train_local));
     }
     double const fill_max = report.phases[2].max_s, init_max = report.phases[3].max_s;
     if (init_max > 0 && !loading) {

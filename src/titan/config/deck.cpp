@@ -3,6 +3,7 @@
 #include "titan/config/debug_settings_reader.hpp"
 #include "titan/config/deck_source.hpp"
 #include "titan/forward/forward_deck.hpp"
+#include "titan/train/train_deck.hpp"
 
 #include "titan/config/table_reader.hpp"
 #include "titan/core/echo.hpp"
@@ -417,6 +418,8 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
   read_overrides(init, sharding, deck.overrides);
   TableReader forward = top.sub("forward");
   read_forward_settings(forward, deck.forward);
+  TableReader train = top.sub("train");
+  read_train_settings(train, deck.train);
   for (auto const& ov : deck.overrides.init)  // finite in the storage type (run.dtype is read by now)
     check_init_range(ov.spec, deck.run.dtype, ov.where + " '" + echo(ov.pattern) + "'");
   TableReader debug = top.sub("debug");
@@ -503,6 +506,7 @@ std::string resolved_deck_toml(Deck const& deck) {
   if (deck.forward.enabled || deck.forward.batch != ForwardSettings{}.batch ||
       deck.forward.seq_len != ForwardSettings{}.seq_len || deck.forward.tokens_seed != 0 || !deck.forward.tokens_file.empty())
     o << "\n[forward]\n" << forward_settings_table(deck.forward) << "\n";
+  if (deck.train.enabled) o << "\n[train]\n" << train_settings_table(deck.train) << "\n";
   if (deck.checkpoint.any()) {
     CheckpointSettings const& c = deck.checkpoint;
     toml::table t;

@@ -10,6 +10,7 @@
 #include "titan/core/dtype.hpp"
 #include "titan/forward/forward_settings.hpp"
 #include "titan/parallel/mesh.hpp"
+#include "titan/train/train_settings.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -34,6 +35,7 @@ struct Deck {
   std::shared_ptr<ModelArgs const> model;  // the flavor preset with the deck's [model] keys applied
   ParamOverrides overrides;
   ForwardSettings forward;  // [forward]: the forward pass (run with --forward or enabled = true)
+  TrainSettings train;      // [train]: training steps (run with --train or steps > 0)
   DebugSettings debug;  // [debug]: fault injection and memory guard test switches
   CheckpointSettings checkpoint;  // [checkpoint]: save/load directories, names, file size limit
 

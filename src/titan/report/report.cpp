@@ -104,6 +104,26 @@ void RunReport::print_summary(std::ostream& out) const {
         << " tokens_per_s=" << f.tokens_per_s << " gflops=" << f.gflops << " logits_fingerprint=" << hex64(f.logits_fingerprint)
         << "\n";
   }
+  if (train && !train->steps.empty()) {
+    TrainReport const& t = *train;
+    TrainStepRecord const &first = t.steps.front(), &last = t.steps.back();
+    double const total = t.forward_s + t.backward_s + t.optimizer_s;
+    auto share = [&](double v) { return total > 0 ? 100.0 * v / total : 0.0; };
+    out << "\ntrain: steps " << first.step << ".." << last.step << ", batch " << t.batch << " x seq_len " << t.seq_len
+        << " (tokens: " << t.tokens << "), activation checkpointing " << t.activation_checkpointing << "\n"
+        << std::setprecision(6) << "  loss " << first.loss << " -> " << last.loss << ", grad norm " << first.grad_norm
+        << " -> " << last.grad_norm << ", lr " << first.lr << " -> " << last.lr << "\n"
+        << std::setprecision(4) << "  " << t.tokens_per_s << " tokens/s; " << total << " s in all: forward "
+        << share(t.forward_s) << " %, backward " << share(t.backward_s) << " %, optimizer " << share(t.optimizer_s)
+        << " %, communication inside them " << share(t.communication_s) << " %\n"
+        << "  peak RSS per rank " << human_bytes(static_cast<double>(t.peak_rss_min)) << " .. "
+        << human_bytes(static_cast<double>(t.peak_rss_max)) << ", optimizer state "
+        << human_bytes(static_cast<double>(t.optimizer_state_bytes_max)) << " (max rank)";
+    if (t.planned_peak_bytes > 0) out << ", planned " << human_bytes(static_cast<double>(t.planned_peak_bytes));
+    out << "\n";
+    out << "TITAN_TRAIN steps=" << t.steps.size() << std::setprecision(8) << " loss_first=" << first.loss
+        << " loss_last=" << last.loss << std::setprecision(4) << " tokens_per_s=" << t.tokens_per_s << "\n";
+  }
   for (auto const& c : checkpoints) {
     out << "\ncheckpoint " << c.kind << ": " << c.dir << " (" << c.names << " names, " << c.tensors << " tensors, "
         << c.files << " file" << (c.files == 1 ? "" : "s") << ", " << human_bytes(static_cast<double>(c.bytes)) << ")\n";
@@ -217,6 +237,31 @@ std::string RunReport::json() const {
       << ", \"planned_bytes\": " << f.planned_bytes_max;
     if (!f.dump_logits.empty()) o << ", \"dump_logits\": ", json_string(o, f.dump_logits);
     o << "},\n";
+  }
+  if (train) {
+    TrainReport const& t = *train;
+    key("train"), o << "{\"batch\": " << t.batch << ", \"seq_len\": " << t.seq_len << ", \"tokens\": ", json_string(o, t.tokens);
+    o << ", \"activation_checkpointing\": ", json_string(o, t.activation_checkpointing);
+    o << ", \"steps\": [";
+    for (std::size_t i = 0; i < t.steps.size(); ++i) {
+      TrainStepRecord const& r = t.steps[i];
+      o << (i ? ", " : "") << "{\"step\": " << r.step << ", \"loss\": ", json_number(o, r.loss);
+      o << ", \"grad_norm\": ", json_number(o, r.grad_norm), o << ", \"lr\": ", json_number(o, r.lr);
+      o << ", \"seconds\": ", json_number(o, r.seconds), o << "}";
+    }
+    o << "], \"tokens_per_s\": ", json_number(o, t.tokens_per_s);
+    o << ", \"seconds\": {\"forward\": ", json_number(o, t.forward_s), o << ", \"backward\": ", json_number(o, t.backward_s);
+    o << ", \"optimizer\": ", json_number(o, t.optimizer_s), o << ", \"communication\": ", json_number(o, t.communication_s);
+    o << "}, \"flops_per_step\": ", json_number(o, t.flops_per_step);
+    o << ", \"peak_rss\": " << t.peak_rss_max << ", \"peak_rss_min\": " << t.peak_rss_min
+      << ", \"planned_peak_bytes\": " << t.planned_peak_bytes << ", \"optimizer_state_bytes\": " << t.optimizer_state_bytes_max;
+    o << ", \"tokens_per_expert\": [";
+    for (std::size_t l = 0; l < t.tokens_per_expert.size(); ++l) {
+      o << (l ? ", " : "") << "[";
+      for (std::size_t e = 0; e < t.tokens_per_expert[l].size(); ++e) o << (e ? ", " : "") << t.tokens_per_expert[l][e];
+      o << "]";
+    }
+    o << "]},\n";
   }
   key("phases"), o << "{";
   for (std::size_t i = 0; i < phases.size(); ++i) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "titan/forward/forward_report.hpp"
+#include "titan/train/train_report.hpp"
 #include "titan/init/init_spec.hpp"
 
 #include <cstdint>
@@ -90,6 +91,7 @@ struct RunReport {
   bool print_profile = false;               // --profile: the whole table in the summary
   std::vector<BufferReport> buffers;
   std::optional<ForwardReport> forward;     // --forward
+  std::optional<TrainReport> train;         // --train
   std::vector<CheckpointReport> checkpoints;  // load and/or save, in run order
   bool loaded = false;                       // parameters came from a checkpoint
 

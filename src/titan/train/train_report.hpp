@@ -1,0 +1,36 @@
+// Training's part of the report (plain values; no Kokkos, no TOML).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace titan {
+
+struct TrainStepRecord {
+  std::int64_t step = 0;   // optimizer step, from 1 (continues after --load)
+  double loss = 0;         // mean next-token cross-entropy over the step's B*(T-1) predictions
+  double grad_norm = 0;    // global L2 norm before clipping
+  double lr = 0;           // the learning rate this step used
+  double seconds = 0;      // slowest rank, the whole step
+};
+
+struct TrainReport {
+  std::int64_t batch = 0, seq_len = 0;
+  std::string tokens;                     // where the tokens came from
+  std::string activation_checkpointing;   // none | full
+  std::vector<TrainStepRecord> steps;
+  double tokens_per_s = 0;                // B*T per step over the mean step time (steps after the first when > 1)
+  // Seconds over all steps (slowest rank of each part): forward (to the
+  // loss), backward, optimizer (norm, clipping, load balancing, AdamW), and
+  // the communication inside them (gathers and gradient reductions).
+  double forward_s = 0, backward_s = 0, optimizer_s = 0, communication_s = 0;
+  double flops_per_step = 0;              // all ranks, products of one step (forward, backward, recomputation)
+  std::int64_t peak_rss_min = 0, peak_rss_max = 0;
+  std::int64_t planned_peak_bytes = 0;    // the memory plan of the largest rank
+  std::int64_t optimizer_state_bytes_max = 0;  // moments and masters, largest rank
+  //! Tokens routed to each expert in the last step, per MoE layer (summed over ranks).
+  std::vector<std::vector<float>> tokens_per_expert;
+};
+
+}  // namespace titan
