@@ -299,6 +299,8 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     double fill_local = 0;
     collective(w.comm, [&] {
       fill_zeros(params);
+      for (BufferPtr const& b : model->buffers())  // first touch of the buffers too (a RoPE table can be GBs)
+        if (b->allocated()) Kokkos::deep_copy(b->data(), 0.0f);
       fill_local = timed("fill", [&] { fill_zeros(params); });
     });
 
@@ -331,9 +333,13 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
         init_local = timed(loading ? "load" : "init_states", [&] {
           model->init_states(ictx);
           if (loading) {
+            // The statistics of what is read, slab by slab from the staging buffer (no second pass).
+            SlabHook const slab_stats = [&](Parameter const& p, void const* v, std::int64_t begin, std::int64_t n) {
+              statistics.add_part(p, host_values_stats(p, v, begin, n));
+            };
             report.checkpoints.push_back(load_checkpoint(w.comm, ckpt.load, ckpt_tensors, ckpt.convert,
                                                          static_cast<std::uint64_t>(ckpt.deck.buffer_bytes),
-                                                         &loaded_metadata));
+                                                         &loaded_metadata, slab_stats));
             report.checkpoints.back().names = checkpoint_names_name(ckpt.names);
           }
         });

@@ -11,11 +11,23 @@ RunStatistics::RunStatistics(std::vector<ParameterPtr> params)
   for (std::size_t i = 0; i < _params.size(); ++i) _index[_params[i].get()] = i;
 }
 
-void RunStatistics::record(Parameter const& p, ValueStats const& local) {
+std::size_t RunStatistics::index_of(Parameter const& p) const {
   auto const it = _index.find(&p);
   if (it == _index.end()) throw RunError(p.fqn() + ": statistics recorded for a parameter the model does not list");
-  _local[it->second] = local;
-  _recorded[it->second] = true;
+  return it->second;
+}
+
+void RunStatistics::record(Parameter const& p, ValueStats const& local) {
+  std::size_t const i = index_of(p);
+  _local[i] = local;
+  _recorded[i] = true;
+}
+
+void RunStatistics::add_part(Parameter const& p, ValueStats const& part) {
+  std::size_t const i = index_of(p);
+  if (!_recorded[i]) _local[i] = ValueStats::empty();
+  _local[i].merge(part);
+  _recorded[i] = true;
 }
 
 void RunStatistics::gather_local(std::function<void(double)> const& progress) {

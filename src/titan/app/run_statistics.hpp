@@ -25,6 +25,9 @@ class RunStatistics {
   //! The local statistics of `p` as its values were stored (the latest
   //! record wins: a repeated init records the same values again).
   void record(Parameter const& p, ValueStats const& local);
+  //! Adds the statistics of a part of p's local values (a checkpoint load
+  //! reports them slab by slab as it reads); the first part starts a record.
+  void add_part(Parameter const& p, ValueStats const& part);
 
   //! Local statistics of every parameter (re-reading those never recorded,
   //! `progress` called with the elements read), counted only on the primary
@@ -49,6 +52,7 @@ class RunStatistics {
   std::vector<ValueStats> _local;
   std::vector<bool> _recorded;
   std::size_t _reread = 0;
+  std::size_t index_of(Parameter const& p) const;
 };
 
 }  // namespace titan

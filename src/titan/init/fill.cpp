@@ -156,8 +156,10 @@ FillResult fill_parameter_with_stats(Parameter& param, InitSpec const& spec, std
   if (!param.allocated()) throw RunError(param.fqn() + ": init_states on a parameter that was never allocated");
   float lo, hi;
   storage_bounds(spec, param.dtype(), lo, hi);
-  if (param.dtype() == DType::float32) return fill_kind(param, spec, seed, param.f32(), StoreF32{lo, hi}, path);
-  return fill_kind(param, spec, seed, param.bf16(), StoreBF16{lo, hi}, path);
+  FillResult r = param.dtype() == DType::float32 ? fill_kind(param, spec, seed, param.f32(), StoreF32{lo, hi}, path)
+                                                 : fill_kind(param, spec, seed, param.bf16(), StoreBF16{lo, hi}, path);
+  r.stats.fold();
+  return r;
 }
 
 double reference_value(InitSpec const& spec, std::uint64_t seed, std::string const& fqn, DType dtype,

@@ -4,9 +4,11 @@
 #include "titan/core/types.hpp"
 #include "titan/init/box_rows.hpp"
 #include "titan/init/counter_rng.hpp"
+#include "titan/init/philox_chunk.hpp"
 #include "titan/init/span_map.hpp"
 #include "titan/init/stats_accumulate.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -85,6 +87,39 @@ std::uint64_t local_fingerprint(Parameter const& param, KernelPath path, LaunchS
   if (!param.allocated()) return 0;
   if (param.dtype() == DType::float32) return reduce_hash(param, param.f32(), path, launched);
   return reduce_hash(param, param.bf16(), path, launched);
+}
+
+namespace {
+
+// The host loop of host_values_stats: runs of one row (consecutive global
+// indices) in 128-element chunks, as the fill's host path takes them.
+template <class T>
+ValueStats stats_of_run(Parameter const& p, T const* values, std::int64_t local_begin, std::int64_t count) {
+  BoxRows const rows = make_box_rows(p.shape(), p.local_box());
+  ValueStats acc = ValueStats::empty();
+  std::int64_t l = local_begin, done = 0;
+  while (done < count && rows.row_len > 0) {
+    std::int64_t const r = l / rows.row_len, o = l - r * rows.row_len;
+    std::int64_t const run = std::min(rows.row_len - o, count - done);
+    std::uint64_t const g = rows.row_start(r) + static_cast<std::uint64_t>(o);
+    T const* v = values + done;
+    std::int64_t i = 0;
+    for (; i + philox_chunk_words <= run; i += philox_chunk_words)
+      stats_add_chunk<philox_chunk_words>(acc, g + static_cast<std::uint64_t>(i), v + i);
+    for (; i < run; ++i) stats_add(acc, g + static_cast<std::uint64_t>(i), v[i]);
+    l += run;
+    done += run;
+  }
+  acc.fold();
+  return acc;
+}
+
+}  // namespace
+
+ValueStats host_values_stats(Parameter const& param, void const* values, std::int64_t local_begin, std::int64_t count) {
+  if (param.dtype() == DType::float32)
+    return stats_of_run(param, static_cast<float const*>(values), local_begin, count);
+  return stats_of_run(param, static_cast<std::uint16_t const*>(values), local_begin, count);
 }
 
 std::uint64_t values_fingerprint(View1<float> const& values) {

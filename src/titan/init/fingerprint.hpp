@@ -22,6 +22,12 @@ ValueStats local_stats(Parameter const& param);
 //! shape (tests run the device path on the host with it).
 ValueStats local_stats(Parameter const& param, KernelPath path, LaunchShape* launched = nullptr);
 
+//! Statistics of `count` values of p's dtype in host memory that hold p's
+//! local elements local_begin .. local_begin + count - 1 (row-major over the
+//! local box): a checkpoint load takes them from its staging buffer as it
+//! reads, so loaded parameters need no second pass either. Not collective.
+ValueStats host_values_stats(Parameter const& param, void const* values, std::int64_t local_begin, std::int64_t count);
+
 //! local_stats(param).fingerprint alone, by a lighter reduction (one 64-bit
 //! sum): the value hash that --verify-layout compares between replicas.
 std::uint64_t local_fingerprint(Parameter const& param, KernelPath path = default_kernel_path,

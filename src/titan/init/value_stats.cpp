@@ -21,6 +21,14 @@ void ValueStats::merge(ValueStats const& o) {
   sum_sq += o.sum_sq;
   min = std::min(min, o.min);
   max = std::max(max, o.max);
+  sum_c += o.sum_c;
+  sum_sq_c += o.sum_sq_c;
+}
+
+void ValueStats::fold() {
+  sum += sum_c;
+  sum_sq += sum_sq_c;
+  sum_c = sum_sq_c = 0.0;
 }
 
 double ValueStats::std() const {

@@ -17,9 +17,15 @@ struct ValueStats {
   double sum_sq = 0.0;
   double min = 0.0;  // +inf when count == 0
   double max = 0.0;  // -inf when count == 0
+  // The rounding errors of adding partial sums into sum and sum_sq (the init
+  // kernels' host path compensates them, Neumaier); fold() adds them in.
+  double sum_c = 0.0;
+  double sum_sq_c = 0.0;
 
   static ValueStats empty();
   void merge(ValueStats const& other);
+  //! sum += sum_c, sum_sq += sum_sq_c, and the compensations cleared.
+  void fold();
   double mean() const { return count > 0 ? sum / count : 0.0; }
   //! Population standard deviation.
   double std() const;
