@@ -2,16 +2,22 @@
 // reductions, on one rank, side by side with a Kokkos fill and a Kokkos copy
 // of the same array measured in the same run, with each kernel's work items
 // per launch (launch_shape.hpp: on a device at least one per Philox block).
+// Every initializer row is the fused kernel (values and their statistics in
+// one pass, issue 20); "normal(0, 1) then a stats pass" is the way before it.
+// The RoPE rows: the freqs_cis table (dim 128) by the kernel and by the host
+// reference (libm, one element at a time: the way before issue 20).
 //
-//   init_bench [--elements N] [--reps R]
+//   init_bench [--elements N] [--reps R] [--json FILE]
 //
-// Each figure is the best of R fenced repetitions after one warm-up.
+// Each figure is the best of R fenced repetitions after one warm-up (the
+// RoPE reference: one run, on at most 16 Mi elements).
 #include "titan/core/dtype.hpp"
 #include "titan/core/types.hpp"
 #include "titan/init/fill.hpp"
 #include "titan/init/fingerprint.hpp"
 #include "titan/init/launch_shape.hpp"
 #include "titan/init/philox_chunk.hpp"
+#include "titan/modules/rope_table.hpp"
 
 #include <Kokkos_Core.hpp>
 
@@ -58,6 +64,20 @@ Timing best_seconds(int reps, F&& f) {
   return best;
 }
 
+// Rows for --json: {"dtype", "kernel", "elements", "seconds", "M_elem_per_s", "GBps", "over_fill", "work_items"}.
+std::vector<std::string> json_rows;
+
+std::string json_row(char const* dtype, char const* kernel, double elems, double seconds, double bytes_per_elem,
+                     double fill_s_per_elem, std::int64_t items) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "{\"dtype\": \"%s\", \"kernel\": \"%s\", \"elements\": %.0f, \"seconds\": %.6g, "
+                "\"M_elem_per_s\": %.6g, \"GBps\": %.6g, \"over_fill\": %.6g, \"work_items\": %lld}",
+                dtype, kernel, elems, seconds, elems / seconds / 1e6, elems * bytes_per_elem / seconds / 1e9,
+                fill_s_per_elem * elems / seconds, static_cast<long long>(items));
+  return buf;
+}
+
 struct Case {
   char const* name;
   InitSpec spec;
@@ -86,6 +106,7 @@ void bench_dtype(DType dtype, std::int64_t n, int reps) {
                 fill.wall / t.wall * n / elems, buf);
     if (host) std::printf(" %14.1f", elems / t.cpu / 1e6);
     std::printf("\n");
+    json_rows.push_back(json_row(dtype_name(dtype), name, elems, t.wall, sizeof(T), fill.wall / n, items));
   };
   std::printf("\n%s, %lld elements (%.0f MiB), best of %d\n", dtype_name(dtype), static_cast<long long>(n),
               bytes / (1 << 20), reps);
@@ -131,12 +152,40 @@ void bench_dtype(DType dtype, std::int64_t n, int reps) {
     Timing const t = best_seconds(reps, [&] { shape = fill_parameter(param, c.spec, 1234, default_kernel_path); });
     row(c.name, n, t, shape.work_items);
   }
+  // Before issue 20: the values, then a second pass over memory for their statistics.
+  {
+    LaunchShape shape;
+    Timing const t = best_seconds(reps, [&] {
+      shape = fill_parameter(param, cases[0].spec, 1234, default_kernel_path);
+      local_stats(param);
+    });
+    row("normal(0, 1) then a stats pass", n, t, shape.work_items);
+  }
   // The reductions after init (on the values of the last case).
   LaunchShape stats_shape, hash_shape;
   Timing const stats = best_seconds(reps, [&] { local_stats(param, default_kernel_path, &stats_shape); });
   Timing const hash = best_seconds(reps, [&] { local_fingerprint(param, default_kernel_path, &hash_shape); });
   row("stats (sums, min, max, fingerprint)", n, stats, stats_shape.work_items);
   row("hash (fingerprint only)", n, hash, hash_shape.work_items);
+  if (dtype == DType::float32) {  // the RoPE table is float32
+    RoPEConfig c;
+    c.dim = 128;
+    c.max_seq_len = std::max<std::int64_t>(1, n / c.dim);
+    View1<float> table(Kokkos::view_alloc(Kokkos::WithoutInitializing, "freqs_cis"),
+                       static_cast<std::size_t>(c.max_seq_len * c.dim));
+    RopeTableFill info;
+    Timing const t = best_seconds(reps, [&] { info = fill_rope_buffer(c, table); });
+    row("RoPE table (kernel)", static_cast<double>(info.elements), t, info.shape.work_items);
+    c.max_seq_len = std::min<std::int64_t>(c.max_seq_len, (std::int64_t(1) << 24) / c.dim);
+    std::vector<float> host(static_cast<std::size_t>(c.max_seq_len * c.dim));
+    Timing ref;
+    double const c0 = cpu_seconds();
+    Kokkos::Timer timer;
+    fill_rope_table(c, host.data());
+    ref.wall = timer.seconds();
+    ref.cpu = cpu_seconds() - c0;
+    row("RoPE table (host reference, libm)", static_cast<double>(host.size()), ref, 0);
+  }
 }
 
 }  // namespace
@@ -145,11 +194,13 @@ int main(int argc, char** argv) {
   Kokkos::ScopeGuard kokkos(argc, argv);
   std::int64_t n = 64ll << 20;
   int reps = 5;
+  char const* json = nullptr;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--elements") && i + 1 < argc) n = std::atoll(argv[++i]);
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
     else {
-      std::fprintf(stderr, "usage: init_bench [--elements N] [--reps R]\n");
+      std::fprintf(stderr, "usage: init_bench [--elements N] [--reps R] [--json FILE]\n");
       return 2;
     }
   }
@@ -161,5 +212,17 @@ int main(int argc, char** argv) {
               kernel_path_name(default_kernel_path));
   bench_dtype<float>(DType::float32, n, reps);
   bench_dtype<bf16_bits>(DType::bfloat16, n, reps);
+  if (json) {
+    FILE* f = std::fopen(json, "w");
+    if (!f) {
+      std::fprintf(stderr, "init_bench: cannot write %s\n", json);
+      return 1;
+    }
+    std::fprintf(f, "{\"program\": \"init_bench\", \"exec_space\": \"%s\", \"kernel_path\": \"%s\", \"rows\": [\n  ",
+                 ExecSpace::name(), kernel_path_name(default_kernel_path));
+    for (std::size_t i = 0; i < json_rows.size(); ++i) std::fprintf(f, "%s%s", i ? ",\n  " : "", json_rows[i].c_str());
+    std::fprintf(f, "\n]}\n");
+    std::fclose(f);
+  }
   return 0;
 }

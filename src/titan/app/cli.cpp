@@ -28,6 +28,10 @@ options:
                       every tensor exactly once per replica group and that
                       replicas hold identical values (with --dry-run: the
                       planned tiling); a failure exits with status 1
+  --verify            after init (or --load), read every local shard back from
+                      memory and check it against the statistics and
+                      fingerprint the init kernels computed as they stored it
+                      (phase "verify"); a difference exits with status 1
   --forward           after init, run the model on a batch ([forward] table:
                       batch, seq_len, tokens_seed or tokens_file) and report
                       the next-token loss, tokens/s, GFLOP/s and a logits
@@ -73,7 +77,7 @@ Keys of the deck: docs/input_deck.md.
 Options parse_command_line(int argc, char** argv) {
   Options o;
   std::vector<std::string> const flags = {"--set", "--dry-run", "--ranks", "--report-json", "--print-config",
-                                          "--quiet", "--profile", "--version", "--help", "-h", "--verify-layout", "--force",
+                                          "--quiet", "--profile", "--version", "--help", "-h", "--verify-layout", "--verify", "--force",
                                           "--forward", "--dump-logits", "--train", "--save", "--load", "--overwrite",
                                           "--checkpoint-names", "--load-convert-dtype"};
   // Every flag that takes a value accepts both "--flag VALUE" and
@@ -123,6 +127,7 @@ Options parse_command_line(int argc, char** argv) {
     else if (a == "--profile") o.profile = true;
     else if (a == "--force") o.force = true;
     else if (a == "--verify-layout") o.verify_layout = true;
+    else if (a == "--verify") o.verify = true;
     else if (a == "--forward") o.forward = true;
     else if (a == "--dump-logits") o.dump_logits = value_of(a);
     else if (a == "--train") o.train = true;
@@ -148,6 +153,7 @@ Options parse_command_line(int argc, char** argv) {
     }
   }
   require(o.plan_ranks == 0 || o.dry_run, "--ranks plans for another world size and needs --dry-run");
+  require(!o.verify || !o.dry_run, "--verify reads the initialized parameters back; --dry-run initializes nothing");
   require(o.help || o.version || !o.deck_path.empty(), "no input deck given; usage: titan_app [options] DECK.toml (see --help)");
   return o;
 }

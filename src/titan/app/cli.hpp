@@ -19,6 +19,7 @@ struct Options {
   bool quiet = false;             // no progress lines
   bool force = false;             // --force: run even when the memory guard refuses
   bool verify_layout = false;     // --verify-layout: check that the local shards tile every tensor
+  bool verify = false;            // --verify: re-read the parameters and check the init pass's statistics
   bool forward = false;           // --forward: run the model on a batch after init (docs/forward.md)
   std::string dump_logits;        // --dump-logits FILE.safetensors (implies --forward)
   bool train = false;             // --train: optimizer steps after init or load (docs/training.md)

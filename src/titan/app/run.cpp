@@ -11,6 +11,7 @@
 #include "titan/app/memory_plan.hpp"
 #include "titan/app/plan.hpp"
 #include "titan/app/progress.hpp"
+#include "titan/app/run_statistics.hpp"
 #include "titan/checkpoint/checkpoint_driver.hpp"
 #include "titan/config/deck.hpp"
 #include "titan/config/deck_source.hpp"
@@ -95,13 +96,6 @@ ParameterReport describe_parameter(Parameter const& p, InitSpec const* init) {
   r.init = init ? init->describe() : "none";
   if (init) r.init_spec = *init;
   return r;
-}
-
-std::uint64_t buffer_fingerprint(Buffer const& b) {
-  auto host = Kokkos::create_mirror_view_and_copy(HostSpace(), b.data());
-  std::uint64_t fp = 0;
-  for (std::size_t i = 0; i < host.span(); ++i) fp += element_hash(i, float_bits(host.data()[i]));
-  return fp;
 }
 
 // A plain Kokkos fill of every local shard with zeros: the same bytes and
@@ -318,36 +312,47 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     double fill_local = 0;
     collective(w.comm, [&] {
       fill_zeros(params);
+      for (BufferPtr const& b : model->buffers())  // first touch of the buffers too (a RoPE table can be GBs)
+        if (b->allocated()) Kokkos::deep_copy(b->data(), 0.0f);
       fill_local = timed("fill", [&] { fill_zeros(params); });
     });
 
     // ---- Step 4: init_states, run.repeat times (one warm-up first when repeating) ----
     std::int64_t const my_elems = local_params(params);
+    double buffer_elems = 0;  // buffers are initialized in init_states too (the RoPE table can be GBs)
+    for (BufferPtr const& b : model->buffers()) buffer_elems += b->allocated() ? static_cast<double>(b->numel()) : 0.0;
     int const reps = loading ? 1 : deck.run.repeat > 1 ? deck.run.repeat + 1 : 1;
     double init_best = 1e300;
     InitProfile profile(opt.profile);  // a fence per parameter only when the profile is asked for
     Metadata loaded_metadata;  // --load: the checkpoint's __metadata__
+    RunStatistics statistics(params);  // filled by the init kernels as they store
     report.loaded = loading;
     for (int rep = 0; rep < reps; ++rep) {
       double init_local = 0;
       collective(w.comm, [&] {
         Progress progress(reps > 1 ? "init_states (repetition " + std::to_string(rep + 1) + "/" + std::to_string(reps) + ")"
                                    : std::string("init_states"),
-                          static_cast<double>(my_elems), progress_on);
+                          static_cast<double>(my_elems) + buffer_elems, progress_on);
         InitContext ictx;
+        ictx.buffer_progress = [&](double elements) { progress.advance(elements); };
         ictx.seed = deck.run.seed;
         ictx.after_parameter = [&](Parameter const& p) {
           profile.record(p);
           progress.advance(static_cast<double>(p.local_numel()));
         };
+        ictx.parameter_stats = [&](Parameter const& p, ValueStats const& s) { statistics.record(p, s); };
         ictx.fill_parameters = !loading;  // --load: buffers only; the checkpoint fills the parameters
         profile.start();  // the profile keeps the last repetition
         init_local = timed(loading ? "load" : "init_states", [&] {
           model->init_states(ictx);
           if (loading) {
+            // The statistics of what is read, slab by slab from the staging buffer (no second pass).
+            SlabHook const slab_stats = [&](Parameter const& p, void const* v, std::int64_t begin, std::int64_t n) {
+              statistics.add_part(p, host_values_stats(p, v, begin, n));
+            };
             report.checkpoints.push_back(load_checkpoint(w.comm, ckpt.load, ckpt_tensors, ckpt.convert,
                                                          static_cast<std::uint64_t>(ckpt.deck.buffer_bytes),
-                                                         &loaded_metadata));
+                                                         &loaded_metadata, slab_stats));
             report.checkpoints.back().names = checkpoint_names_name(ckpt.names);
           }
         });
@@ -357,38 +362,33 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
       if (reps == 1 || rep > 0) init_best = std::min(init_best, init_local);
     }
 
-    // ---- Step 5: statistics and fingerprint (local sums, then one reduction) ----
+    // ---- Step 5: statistics and fingerprint. The init kernels computed each
+    // parameter's local statistics as they stored it; this phase reads back
+    // only what nothing filled, then reduces over the ranks. ----
     std::size_t const n = params.size();
-    std::vector<std::uint64_t> fp(n, 0);
-    std::vector<double> sums(3 * n, 0.0), mins(n), maxs(n);
     double stats_local = 0;
     std::vector<BufferPtr> const buffers = model->buffers();
     std::vector<std::uint64_t> buffer_fp(buffers.size(), 0);
+    std::vector<ValueStats> totals;
     collective(w.comm, [&] {
-      for (std::size_t i = 0; i < buffers.size(); ++i)  // a host copy on a device build: may fail
-        buffer_fp[i] = buffer_fingerprint(*buffers[i]);
+      for (std::size_t i = 0; i < buffers.size(); ++i)
+        if (buffers[i]->allocated()) buffer_fp[i] = values_fingerprint(buffers[i]->data());
       Progress progress("stats", static_cast<double>(my_elems), progress_on);
-      stats_local = timed("stats", [&] {
-        for (std::size_t i = 0; i < n; ++i) {
-          ValueStats s = params[i]->primary_replica() ? local_stats(*params[i]) : ValueStats::empty();
-          fp[i] = s.fingerprint;
-          sums[3 * i] = s.count;
-          sums[3 * i + 1] = s.sum;
-          sums[3 * i + 2] = s.sum_sq;
-          mins[i] = s.min;
-          maxs[i] = s.max;
-          progress.advance(static_cast<double>(params[i]->local_numel()));
-        }
-      });
+      stats_local = timed("stats", [&] { statistics.gather_local([&](double e) { progress.advance(e); }); });
       progress.finish();
       inject_fault(deck.debug, w.rank, "stats");
     });
     double const t0 = MPI_Wtime();
-    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, fp.data(), static_cast<int>(n), MPI_UINT64_T, MPI_SUM, w.comm));
-    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(3 * n), MPI_DOUBLE, MPI_SUM, w.comm));
-    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, mins.data(), static_cast<int>(n), MPI_DOUBLE, MPI_MIN, w.comm));
-    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, maxs.data(), static_cast<int>(n), MPI_DOUBLE, MPI_MAX, w.comm));
+    totals = statistics.reduce(w.comm);
     stats_local += MPI_Wtime() - t0;
+    // --verify: read every local shard back and check it against the statistics the init kernels computed.
+    double verify_local = -1;
+    if (opt.verify)
+      collective(w.comm, [&] {
+        Progress progress("verify", static_cast<double>(my_elems), progress_on);
+        verify_local = timed("verify", [&] { progress.advance(statistics.verify_local()); });
+        progress.finish();
+      });
 
     std::uint64_t model_fp = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -397,17 +397,13 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
         r.init = "loaded";
         r.init_spec.reset();
       }
-      ValueStats s;
-      s.fingerprint = fp[i];
-      s.count = sums[3 * i];
-      s.sum = sums[3 * i + 1];
-      s.sum_sq = sums[3 * i + 2];
+      ValueStats const& s = totals[i];
       r.mean = s.mean();
       r.std = s.std();
-      r.min = mins[i];
-      r.max = maxs[i];
-      r.fingerprint = fp[i];
-      model_fp = combine_fingerprint(model_fp, params[i]->fqn(), fp[i]);
+      r.min = s.min;
+      r.max = s.max;
+      r.fingerprint = s.fingerprint;
+      model_fp = combine_fingerprint(model_fp, params[i]->fqn(), s.fingerprint);
       report.parameters.push_back(std::move(r));
     }
     report.fingerprint = model_fp;
@@ -459,6 +455,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
                      reduce_phase(w, "fill", fill_local), reduce_phase(w, loading ? "load" : "init_states", init_best),
                      reduce_phase(w, "stats", stats_local)};
     if (save_local >= 0) report.phases.push_back(reduce_phase(w, "save", save_local));
+    if (verify_local >= 0) report.phases.push_back(reduce_phase(w, "verify", verify_local));
     // ---- Step 6a: the forward pass (--forward) ----
     if (forward_on) {
       double forward_local = 0;

@@ -113,7 +113,8 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
 }
 
 CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vector<CheckpointTensor> const& tensors,
-                                 bool convert_dtype, std::uint64_t buffer_bytes, Metadata* metadata) {
+                                 bool convert_dtype, std::uint64_t buffer_bytes, Metadata* metadata,
+                                 SlabHook const& on_slab) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   // Rank 0 reads and checks; the others learn the result: the file names,
@@ -165,7 +166,7 @@ CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vec
   r.bytes = bytes;
   TITAN_MPI_CHECK(MPI_Barrier(comm));
   double const t0 = MPI_Wtime();
-  read_checkpoint_files(comm, dir, file_names, tensors, locs, buffer_bytes);
+  read_checkpoint_files(comm, dir, file_names, tensors, locs, buffer_bytes, on_slab);
   Kokkos::fence();
   double const seconds = MPI_Wtime() - t0;
   TITAN_MPI_CHECK(MPI_Allreduce(&seconds, &r.seconds, 1, MPI_DOUBLE, MPI_MAX, comm));

@@ -47,8 +47,9 @@ class CheckpointSaver {
 //! Collective. Rank 0 reads and checks the index and every header, matches
 //! them against `tensors` (names, shapes, dtypes) and broadcasts where each
 //! tensor lies; every rank then reads its own boxes. `metadata` receives the
-//! checkpoint's __metadata__ (of its first file).
+//! checkpoint's __metadata__ (of its first file). `on_slab`: read_checkpoint_files'.
 CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vector<CheckpointTensor> const& tensors,
-                                 bool convert_dtype, std::uint64_t buffer_bytes, Metadata* metadata);
+                                 bool convert_dtype, std::uint64_t buffer_bytes, Metadata* metadata,
+                                 SlabHook const& on_slab = {});
 
 }  // namespace titan

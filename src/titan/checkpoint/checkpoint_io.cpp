@@ -247,7 +247,7 @@ void write_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<F
 
 void read_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<std::string> const& file_names,
                            std::vector<CheckpointTensor> const& tensors, std::vector<TensorLocation> const& locations,
-                           std::uint64_t buffer_bytes) {
+                           std::uint64_t buffer_bytes, SlabHook const& on_slab) {
   ElementTypes const et;
   if (locations.size() != tensors.size()) throw RunError("internal: checkpoint locations and tensors disagree");
   std::vector<BoxPlan> plans;
@@ -299,6 +299,7 @@ void read_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<st
         }
         if (p.dtype() == DType::float32) host_to_view(src, p.f32(), begin, n);
         else host_to_view(src, p.bf16(), begin, n);
+        if (on_slab) on_slab(p, src, begin, n);
       }
     }
     errors.check(MPI_File_close(&fh), path + ": MPI_File_close");

@@ -11,6 +11,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,12 @@ void write_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<F
 //! `locations` (match_checkpoint's, broadcast to every rank) in the files
 //! `file_names` under `dir`, converting the dtype where the stored one
 //! differs from the parameter's. CollectiveError on a failure.
+//! `on_slab(param, values, local_begin, count)`, if set, sees each slab of
+//! values (the parameter's dtype, host memory) as it is stored (issue 20:
+//! the statistics are taken from what is read, in the same pass).
+using SlabHook = std::function<void(Parameter const&, void const*, std::int64_t, std::int64_t)>;
 void read_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<std::string> const& file_names,
                            std::vector<CheckpointTensor> const& tensors, std::vector<TensorLocation> const& locations,
-                           std::uint64_t buffer_bytes);
+                           std::uint64_t buffer_bytes, SlabHook const& on_slab = {});
 
 }  // namespace titan

@@ -97,55 +97,69 @@ UniformSampler make_uniform_sampler(InitSpec const& spec) {
 namespace {
 
 template <class Sampler, class Store, class View>
-LaunchShape fill_random(std::string const& fqn, BoxRows const& rows, PhiloxKey key, View const& view,
-                        Sampler sample, Store store, KernelPath path) {
+FillResult fill_random(std::string const& fqn, BoxRows const& rows, PhiloxKey key, View const& view, Sampler sample,
+                       Store store, KernelPath path) {
   SpanMap const map = make_span_map(KernelKind::fill, rows, path);
-  if (map.shape.work_items == 0) return map.shape;
+  FillResult r{map.shape, ValueStats::empty(), true};
+  if (map.shape.work_items == 0) return r;
   Kokkos::RangePolicy<ExecSpace> const policy(0, map.shape.work_items);
   if (path == KernelPath::generic)
-    Kokkos::parallel_for("init:" + fqn, policy, FillBlocks<Sampler, Store>{map, key, view.data(), sample, store});
+    Kokkos::parallel_reduce("init:" + fqn, policy, FillBlocks<Sampler, Store>{map, key, view.data(), sample, store},
+                            r.stats);
   else
-    Kokkos::parallel_for("init:" + fqn, policy, FillChunks<Sampler, Store>{map, key, view.data(), sample, store});
-  return map.shape;
+    Kokkos::parallel_reduce("init:" + fqn, policy, FillChunks<Sampler, Store>{map, key, view.data(), sample, store},
+                            r.stats);
+  return r;
 }
 
-// Constant kinds: Kokkos' own fill, which launches one work item per element.
-template <class View, class T>
-LaunchShape fill_constant(View const& view, T value) {
-  Kokkos::deep_copy(view, value);
-  return LaunchShape{static_cast<std::int64_t>(view.extent(0)), 1, static_cast<std::int64_t>(view.extent(0))};
+// Constant kinds: a store of one value per element, in spans of the stats
+// kernel's shape (one element per work item on a device).
+template <class T>
+FillResult fill_constant(std::string const& fqn, BoxRows const& rows, T* out, T value, KernelPath path) {
+  SpanMap const map = make_span_map(KernelKind::stats, rows, path);
+  FillResult r{map.shape, ValueStats::empty(), true};
+  if (map.shape.work_items == 0) return r;
+  Kokkos::parallel_reduce("init:" + fqn, Kokkos::RangePolicy<ExecSpace>(0, map.shape.work_items),
+                          FillConstant<T>{map, out, value}, r.stats);
+  return r;
 }
 
 template <class Store, class Out>
-LaunchShape fill_kind(Parameter& p, InitSpec const& spec, std::uint64_t seed, Out const& out, Store store,
-                      KernelPath path) {
+FillResult fill_kind(Parameter& p, InitSpec const& spec, std::uint64_t seed, Out const& out, Store store,
+                     KernelPath path) {
   BoxRows const rows = make_box_rows(p.shape(), p.local_box());
   PhiloxKey const key = philox_key(seed, p.fqn());
   switch (spec.kind) {
     case InitKind::normal:
     case InitKind::trunc_normal: return fill_random(p.fqn(), rows, key, out, make_normal_sampler(spec), store, path);
     case InitKind::uniform: return fill_random(p.fqn(), rows, key, out, make_uniform_sampler(spec), store, path);
-    case InitKind::ones: return fill_constant(out, store(1.0f));
-    case InitKind::zeros: return fill_constant(out, store(0.0f));
-    case InitKind::constant: return fill_constant(out, store(static_cast<float>(spec.value)));
+    case InitKind::ones: return fill_constant(p.fqn(), rows, out.data(), store(1.0f), path);
+    case InitKind::zeros: return fill_constant(p.fqn(), rows, out.data(), store(0.0f), path);
+    case InitKind::constant: return fill_constant(p.fqn(), rows, out.data(), store(static_cast<float>(spec.value)), path);
     case InitKind::skip: break;
   }
-  return LaunchShape{};
+  return FillResult{};
 }
 
 }  // namespace
 
 void fill_parameter(Parameter& param, InitSpec const& spec, std::uint64_t seed) {
-  fill_parameter(param, spec, seed, default_kernel_path);
+  fill_parameter_with_stats(param, spec, seed, default_kernel_path);
 }
 
 LaunchShape fill_parameter(Parameter& param, InitSpec const& spec, std::uint64_t seed, KernelPath path) {
-  if (spec.kind == InitKind::skip) return LaunchShape{};
+  return fill_parameter_with_stats(param, spec, seed, path).shape;
+}
+
+FillResult fill_parameter_with_stats(Parameter& param, InitSpec const& spec, std::uint64_t seed, KernelPath path) {
+  if (spec.kind == InitKind::skip) return FillResult{};
   if (!param.allocated()) throw RunError(param.fqn() + ": init_states on a parameter that was never allocated");
   float lo, hi;
   storage_bounds(spec, param.dtype(), lo, hi);
-  if (param.dtype() == DType::float32) return fill_kind(param, spec, seed, param.f32(), StoreF32{lo, hi}, path);
-  return fill_kind(param, spec, seed, param.bf16(), StoreBF16{lo, hi}, path);
+  FillResult r = param.dtype() == DType::float32 ? fill_kind(param, spec, seed, param.f32(), StoreF32{lo, hi}, path)
+                                                 : fill_kind(param, spec, seed, param.bf16(), StoreBF16{lo, hi}, path);
+  r.stats.fold();
+  return r;
 }
 
 double reference_value(InitSpec const& spec, std::uint64_t seed, std::string const& fqn, DType dtype,

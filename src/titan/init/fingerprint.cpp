@@ -4,35 +4,15 @@
 #include "titan/core/types.hpp"
 #include "titan/init/box_rows.hpp"
 #include "titan/init/counter_rng.hpp"
+#include "titan/init/philox_chunk.hpp"
 #include "titan/init/span_map.hpp"
+#include "titan/init/stats_accumulate.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace titan {
-
-ValueStats ValueStats::empty() {
-  ValueStats s;
-  s.min = std::numeric_limits<double>::infinity();
-  s.max = -std::numeric_limits<double>::infinity();
-  return s;
-}
-
-void ValueStats::merge(ValueStats const& o) {
-  fingerprint += o.fingerprint;
-  count += o.count;
-  sum += o.sum;
-  sum_sq += o.sum_sq;
-  min = std::min(min, o.min);
-  max = std::max(max, o.max);
-}
-
-double ValueStats::std() const {
-  if (count <= 0) return 0.0;
-  double const m = mean();
-  double const var = sum_sq / count - m * m;
-  return var > 0 ? std::sqrt(var) : 0.0;
-}
 
 std::uint64_t combine_fingerprint(std::uint64_t model_so_far, std::string const& fqn, std::uint64_t param_fp) {
   return model_so_far + mix64(param_fp ^ fnv1a64(fqn));
@@ -40,14 +20,9 @@ std::uint64_t combine_fingerprint(std::uint64_t model_so_far, std::string const&
 
 namespace {
 
-KOKKOS_INLINE_FUNCTION float to_float(float v) { return v; }
-KOKKOS_INLINE_FUNCTION float to_float(std::uint16_t v) { return bf16_to_float(v); }
-KOKKOS_INLINE_FUNCTION std::uint32_t to_bits(float v) { return float_bits(v); }
-KOKKOS_INLINE_FUNCTION std::uint32_t to_bits(std::uint16_t v) { return v; }
-
 // Kokkos reduction over the elements of a box, one span of span_map.hpp per
-// work item (one element on the generic path). A functor (not a lambda)
-// because Kokkos 3.4 reduces a struct only through init/join members.
+// work item (one element on the generic path): the re-reading pass (the
+// init kernels accumulate the same statistics as they store, fill_kernels.hpp).
 template <class T>
 struct StatsFunctor {
   using value_type = ValueStats;
@@ -56,38 +31,9 @@ struct StatsFunctor {
 
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t item, value_type& acc) const {
     Span const s = map.span(item);
-    for (std::uint64_t g = s.lo; g < s.hi; ++g) {
-      T const raw = data(s.local_of(g));
-      double const v = to_float(raw);
-      acc.fingerprint += element_hash(g, to_bits(raw));
-      acc.count += 1.0;
-      acc.sum += v;
-      acc.sum_sq += v * v;
-      acc.min = v < acc.min ? v : acc.min;
-      acc.max = v > acc.max ? v : acc.max;
-    }
+    for (std::uint64_t g = s.lo; g < s.hi; ++g) stats_add(acc, g, data(s.local_of(g)));
   }
-  KOKKOS_INLINE_FUNCTION void init(value_type& v) const {
-    v.fingerprint = 0;
-    v.count = v.sum = v.sum_sq = 0.0;
-    v.min = 1.0 / 0.0;
-    v.max = -1.0 / 0.0;
-  }
-  KOKKOS_INLINE_FUNCTION void join(value_type& dst, value_type const& src) const { join_impl(dst, src); }
-#if KOKKOS_VERSION < 40000
-  KOKKOS_INLINE_FUNCTION void join(volatile value_type& dst, volatile value_type const& src) const {
-    join_impl(dst, src);
-  }
-#endif
-  template <class D, class S>
-  KOKKOS_INLINE_FUNCTION static void join_impl(D& dst, S& src) {
-    dst.fingerprint += src.fingerprint;
-    dst.count += src.count;
-    dst.sum += src.sum;
-    dst.sum_sq += src.sum_sq;
-    dst.min = src.min < dst.min ? src.min : dst.min;
-    dst.max = src.max > dst.max ? src.max : dst.max;
-  }
+  TITAN_VALUE_STATS_REDUCTION
 };
 
 // The fingerprint alone (what --verify-layout compares): a plain wrapping
@@ -99,7 +45,7 @@ struct HashFunctor {
 
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t item, std::uint64_t& acc) const {
     Span const s = map.span(item);
-    for (std::uint64_t g = s.lo; g < s.hi; ++g) acc += element_hash(g, to_bits(data(s.local_of(g))));
+    for (std::uint64_t g = s.lo; g < s.hi; ++g) acc += element_hash(g, stored_bits(data(s.local_of(g))));
   }
 };
 
@@ -141,6 +87,51 @@ std::uint64_t local_fingerprint(Parameter const& param, KernelPath path, LaunchS
   if (!param.allocated()) return 0;
   if (param.dtype() == DType::float32) return reduce_hash(param, param.f32(), path, launched);
   return reduce_hash(param, param.bf16(), path, launched);
+}
+
+namespace {
+
+// The host loop of host_values_stats: runs of one row (consecutive global
+// indices) in 128-element chunks, as the fill's host path takes them.
+template <class T>
+ValueStats stats_of_run(Parameter const& p, T const* values, std::int64_t local_begin, std::int64_t count) {
+  BoxRows const rows = make_box_rows(p.shape(), p.local_box());
+  ValueStats acc = ValueStats::empty();
+  std::int64_t l = local_begin, done = 0;
+  while (done < count && rows.row_len > 0) {
+    std::int64_t const r = l / rows.row_len, o = l - r * rows.row_len;
+    std::int64_t const run = std::min(rows.row_len - o, count - done);
+    std::uint64_t const g = rows.row_start(r) + static_cast<std::uint64_t>(o);
+    T const* v = values + done;
+    std::int64_t i = 0;
+    for (; i + philox_chunk_words <= run; i += philox_chunk_words)
+      stats_add_chunk<philox_chunk_words>(acc, g + static_cast<std::uint64_t>(i), v + i);
+    for (; i < run; ++i) stats_add(acc, g + static_cast<std::uint64_t>(i), v[i]);
+    l += run;
+    done += run;
+  }
+  acc.fold();
+  return acc;
+}
+
+}  // namespace
+
+ValueStats host_values_stats(Parameter const& param, void const* values, std::int64_t local_begin, std::int64_t count) {
+  if (param.dtype() == DType::float32)
+    return stats_of_run(param, static_cast<float const*>(values), local_begin, count);
+  return stats_of_run(param, static_cast<std::uint16_t const*>(values), local_begin, count);
+}
+
+std::uint64_t values_fingerprint(View1<float> const& values) {
+  std::uint64_t result = 0;
+  Kokkos::View<float const*, Layout, MemSpace> const data = values;
+  Kokkos::parallel_reduce(
+      "hash:buffer", Kokkos::RangePolicy<ExecSpace>(0, static_cast<std::int64_t>(data.extent(0))),
+      KOKKOS_LAMBDA(std::int64_t i, std::uint64_t& acc) {
+        acc += element_hash(static_cast<std::uint64_t>(i), float_bits(data(i)));
+      },
+      result);
+  return result;
 }
 
 }  // namespace titan

@@ -3,28 +3,12 @@
 
 #include "titan/init/counter_rng.hpp"
 #include "titan/init/launch_shape.hpp"
+#include "titan/init/value_stats.hpp"
 #include "titan/modules/parameter.hpp"
 
 #include <cstdint>
 
 namespace titan {
-
-//! Sums over a set of elements; combining two sets is element-wise (+, min, max),
-//! so the totals do not depend on how the tensor is split.
-struct ValueStats {
-  std::uint64_t fingerprint = 0;  // wrapping sum of element_hash(global index, value bits)
-  double count = 0.0;
-  double sum = 0.0;
-  double sum_sq = 0.0;
-  double min = 0.0;  // +inf when count == 0
-  double max = 0.0;  // -inf when count == 0
-
-  static ValueStats empty();
-  void merge(ValueStats const& other);
-  double mean() const { return count > 0 ? sum / count : 0.0; }
-  //! Population standard deviation.
-  double std() const;
-};
 
 //! The hash of one element: a 64-bit mix of its global index and value bits
 //! (float32: 32 bits; bfloat16: 16 bits).
@@ -38,10 +22,20 @@ ValueStats local_stats(Parameter const& param);
 //! shape (tests run the device path on the host with it).
 ValueStats local_stats(Parameter const& param, KernelPath path, LaunchShape* launched = nullptr);
 
+//! Statistics of `count` values of p's dtype in host memory that hold p's
+//! local elements local_begin .. local_begin + count - 1 (row-major over the
+//! local box): a checkpoint load takes them from its staging buffer as it
+//! reads, so loaded parameters need no second pass either. Not collective.
+ValueStats host_values_stats(Parameter const& param, void const* values, std::int64_t local_begin, std::int64_t count);
+
 //! local_stats(param).fingerprint alone, by a lighter reduction (one 64-bit
 //! sum): the value hash that --verify-layout compares between replicas.
 std::uint64_t local_fingerprint(Parameter const& param, KernelPath path = default_kernel_path,
                                 LaunchShape* launched = nullptr);
+
+//! The fingerprint of a float32 array whose global index is its position (a
+//! buffer: replicated, never sharded), by a Kokkos reduction.
+std::uint64_t values_fingerprint(View1<float> const& values);
 
 //! Combines per-parameter fingerprints into the model's: order-independent
 //! wrapping sum of mix64(fingerprint ^ fnv1a64(fqn)).

@@ -1,6 +1,7 @@
 #include "titan/modules/buffer.hpp"
 
 #include "titan/core/errors.hpp"
+#include "titan/core/huge_pages.hpp"
 
 namespace titan {
 
@@ -28,6 +29,11 @@ void Buffer::allocate() {
   if (_data.size() != static_cast<std::size_t>(_numel))
     throw RunError("allocating buffer " + _fqn + ": got " + std::to_string(_data.size()) + " elements, planned " +
                    std::to_string(_numel));
+  // Host memory, not yet touched: huge pages before the first touch, as for
+  // parameters (a 2^27-position RoPE table is 8.6 GB; with 4 KiB pages its
+  // first touch took 60 s of page faults here, issue 20).
+  if (Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible)
+    advise_huge_pages(_data.data(), static_cast<std::size_t>(bytes()));
 }
 
 }  // namespace titan

@@ -2,6 +2,7 @@
 
 #include "titan/core/checked_size.hpp"
 #include "titan/core/errors.hpp"
+#include "titan/modules/rope_table.hpp"
 
 namespace titan {
 
@@ -44,11 +45,8 @@ Decoder::Decoder(Config const& config, BuildContext const& ctx) : Module(config,
   _freqs_cis = add_buffer("freqs_cis", {_rope.max_seq_len, _rope.dim / 2, 2});
 }
 
-void Decoder::init_own_buffers(InitContext&) {
-  if (!_freqs_cis->allocated()) return;
-  auto host = Kokkos::create_mirror_view(_freqs_cis->data());
-  fill_rope_table(_rope, host.data());
-  Kokkos::deep_copy(_freqs_cis->data(), host);
+void Decoder::init_own_buffers(InitContext& ctx) {
+  if (_freqs_cis->allocated()) fill_rope_buffer(_rope, _freqs_cis->data(), ctx.buffer_progress);
 }
 
 }  // namespace titan

@@ -78,7 +78,8 @@ void Module::init_states(InitContext& ctx) {
                        "); there is no default");
     }
     if (it->second.kind == InitKind::skip || !ctx.fill_parameters) continue;
-    fill_parameter(*param, it->second, ctx.seed);
+    FillResult const filled = fill_parameter_with_stats(*param, it->second, ctx.seed);
+    if (ctx.parameter_stats) ctx.parameter_stats(*param, filled.stats);
     if (ctx.after_parameter) ctx.after_parameter(*param);
   }
   init_own_buffers(ctx);

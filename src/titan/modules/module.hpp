@@ -3,6 +3,7 @@
 #pragma once
 
 #include "titan/init/init_spec.hpp"
+#include "titan/init/value_stats.hpp"
 #include "titan/modules/buffer.hpp"
 #include "titan/modules/build_context.hpp"
 #include "titan/modules/parameter.hpp"
@@ -31,6 +32,11 @@ struct ModuleConfig {
 struct InitContext {
   std::uint64_t seed = 0;
   std::function<void(Parameter const&)> after_parameter;
+  //! Receives each filled parameter's local statistics, computed by the fill
+  //! kernel from the values it stored (no second pass over memory).
+  std::function<void(Parameter const&, ValueStats const&)> parameter_stats;
+  //! Buffer init progress: elements of a buffer done since the last call.
+  std::function<void(double elements)> buffer_progress;
   //! false: leave the parameters alone and initialize the buffers only (a
   //! checkpoint fills the parameters).
   bool fill_parameters = true;

@@ -81,16 +81,19 @@ std::vector<float> rope_frequencies(RoPEConfig const& c) {
   return f;
 }
 
+float rope_table_value(std::vector<float> const& freqs, std::int64_t element) {
+  std::int64_t const half = static_cast<std::int64_t>(freqs.size());
+  std::int64_t const pair = element / 2;
+  std::int64_t const p = pair / half, j = pair - p * half;
+  float const angle = static_cast<float>(p) * freqs[static_cast<std::size_t>(j)];
+  double const a = static_cast<double>(angle);
+  return static_cast<float>(element % 2 == 0 ? std::cos(a) : std::sin(a));
+}
+
 void fill_rope_table(RoPEConfig const& c, float* out) {
   std::vector<float> const f = rope_frequencies(c);
-  std::int64_t const half = c.dim / 2;
-  for (std::int64_t p = 0; p < c.max_seq_len; ++p) {
-    for (std::int64_t j = 0; j < half; ++j) {
-      float const angle = static_cast<float>(p) * f[static_cast<std::size_t>(j)];
-      out[2 * (p * half + j)] = static_cast<float>(std::cos(static_cast<double>(angle)));
-      out[2 * (p * half + j) + 1] = static_cast<float>(std::sin(static_cast<double>(angle)));
-    }
-  }
+  std::int64_t const n = c.max_seq_len * (c.dim / 2) * 2;
+  for (std::int64_t e = 0; e < n; ++e) out[e] = rope_table_value(f, e);
 }
 
 }  // namespace titan

@@ -47,8 +47,15 @@ std::pair<double, double> yarn_correction_range(RoPEConfig const& c);
 //! ramp_j = clamp((j - lo) / (hi - lo), 0, 1)).
 std::vector<float> rope_frequencies(RoPEConfig const& c);
 
-//! Fills host memory `out` ([max_seq_len, dim/2, 2]) with cos/sin of
-//! angle = float32(p * f_j), as torch.polar(ones, outer(t, freqs)) does.
+//! Element `element` of the table [max_seq_len, dim/2, 2] of base
+//! frequencies `freqs` (dim/2 of them): cos (element even) or sin (odd) of
+//! angle = float32(p * f_j), evaluated in double by libm and rounded to
+//! float, as torch.polar(ones, outer(t, freqs)) does. The definition of the
+//! table's values: the reference the kernel (rope_table.hpp) must match.
+float rope_table_value(std::vector<float> const& freqs, std::int64_t element);
+
+//! Fills host memory `out` ([max_seq_len, dim/2, 2]) with rope_table_value()
+//! one element at a time (single-threaded: the reference and the fallback).
 void fill_rope_table(RoPEConfig const& c, float* out);
 
 }  // namespace titan

@@ -1,0 +1,36 @@
+# cmake -DEXE=<catch binary> -DLIST=<names file> -P check_catch_list.cmake
+# Compares the binary's --list-test-names-only with the names that
+# titan_catch_tests() registered from the sources (TitanCatchTests.cmake).
+execute_process(COMMAND ${EXE} --list-test-names-only OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+# Catch2 v2 exits with the number of tests listed. A device build on a
+# machine without the device's driver cannot start at all: skipped, not failed.
+if(NOT rc MATCHES "^[0-9]+$" OR err MATCHES "error while loading shared libraries")
+  if(err MATCHES "error while loading shared libraries")
+    message("catch test list: cannot run ${EXE} here (${err})")
+    return()
+  endif()
+  message(FATAL_ERROR "${EXE} --list-test-names-only failed: ${rc} ${err}")
+endif()
+file(READ "${LIST}" registered)
+# Compare as sorted lines; semicolons in names are masked so CMake lists keep them whole.
+function(sorted_lines text out)
+  string(REPLACE ";" "<semicolon>" text "${text}")
+  string(REPLACE "\r" "" text "${text}")
+  string(REPLACE "\n" ";" lines "${text}")
+  list(FILTER lines EXCLUDE REGEX "^$")
+  list(SORT lines)
+  set(${out} "${lines}" PARENT_SCOPE)
+endfunction()
+sorted_lines("${out}" listed)
+sorted_lines("${registered}" scanned)
+set(missing ${listed})
+list(REMOVE_ITEM missing ${scanned})
+set(extra ${scanned})
+list(REMOVE_ITEM extra ${listed})
+list(LENGTH listed n)
+if(missing OR extra)
+  string(REPLACE ";" "\n  " missing "${missing}")
+  string(REPLACE ";" "\n  " extra "${extra}")
+  message(FATAL_ERROR "the binary lists tests the scan missed:\n  ${missing}\nthe scan registered tests the binary lacks:\n  ${extra}")
+endif()
+message("catch test list matches: ${n} tests")
