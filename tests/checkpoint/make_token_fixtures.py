@@ -11,6 +11,10 @@ codec):
   batch_over_cap.safetensors 'tokens' I64 [2097152, 2], all 32 MiB present:
                          more sequences than [forward] batch allows
   header_huge.safetensors a header length prefix of 2^62
+  sparse_16g.safetensors 'tokens' I64 [1048576, 2048], 16 GiB of data that
+                         are really there (a sparse file: zeros, no disk):
+                         within every cap, but more than a node can hold on
+                         each rank; must be refused before it is read
   fifo.safetensors       a FIFO: refused, never opened for a blocking read
 
 Usage: make_token_fixtures.py DIR"""
@@ -42,6 +46,12 @@ def main(out):
     write(f"{out}/batch_over_cap.safetensors", tokens([b, 2], b * 2 * 8), bytes(b * 2 * 8))
     with open(f"{out}/header_huge.safetensors", "wb") as f:
         f.write(struct.pack("<Q", 2**62) + b"{}      ")
+    b, t = 1048576, 2048
+    path = f"{out}/sparse_16g.safetensors"
+    write(path, tokens([b, t], b * t * 8))
+    with open(path, "r+b") as f:
+        f.seek(0, 2)
+        f.truncate(f.tell() + b * t * 8)
     fifo = f"{out}/fifo.safetensors"
     if os.path.exists(fifo):
         os.remove(fifo)

@@ -217,7 +217,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
                          ")");
       }
       forward_spec = family.decoder_spec(*deck.model);
-      forward_tokens = read_forward_tokens(w.comm, deck.forward, forward_spec);  // a file: rank 0 reads, broadcasts
+      forward_tokens = read_forward_tokens(w.comm, deck.forward, forward_spec, deck.debug.memory_available);  // a file: rank 0 reads, broadcasts
       if (!deck.forward.dump_logits.empty() && w.root()) {
         try {
           logits_out = std::make_unique<AtomicFile>(deck.forward.dump_logits);

@@ -38,7 +38,12 @@ ForwardTokens make_forward_tokens(ForwardSettings const& settings, DecoderSpec c
 
 //! Collective over `comm`: the same batch on every rank. A tokens file is
 //! read and checked by rank 0 alone and broadcast (a failure there is every
-//! rank's CollectiveError); generated tokens are made on each rank.
-ForwardTokens read_forward_tokens(MPI_Comm comm, ForwardSettings const& settings, DecoderSpec const& spec);
+//! rank's CollectiveError): first its header (shape and caps), then a check
+//! that every rank of a node can hold the ids in at most half the memory
+//! available (`memory_available` > 0: that many bytes per node, as
+//! [debug] memory_available; else measured), then the data. Generated
+//! tokens are made on each rank.
+ForwardTokens read_forward_tokens(MPI_Comm comm, ForwardSettings const& settings, DecoderSpec const& spec,
+                                  std::int64_t memory_available = 0);
 
 }  // namespace titan
