@@ -231,7 +231,8 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     if (forward_on || train_on) {
       auto const shape = model_config->token_shape();
       require_internal(shape.has_value(), "family '" + deck.family + "' is a language model without a token shape");
-      if (forward_on) forward_tokens = make_forward_tokens(deck.forward, shape->vocab_size, shape->max_seq_len);
+      if (forward_on)  // a file: rank 0 reads, broadcasts
+        forward_tokens = read_forward_tokens(w.comm, deck.forward, *shape, deck.debug.memory_available);
       if (train_on)
         train_tokens = std::make_unique<TrainTokens>(deck.train, shape->vocab_size, shape->max_seq_len,
                                                      last_train_step(deck.train, 0));

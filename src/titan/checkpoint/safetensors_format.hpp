@@ -1,8 +1,10 @@
-// The on-disk format of a titan_app checkpoint (design §10, docs/checkpoint.md):
-// Hugging Face-style sharded safetensors plus model.safetensors.index.json.
+// The on-disk layout of a titan_app checkpoint directory (design §10,
+// docs/checkpoint.md): Hugging Face-style sharded safetensors files (encoded
+// and parsed by safetensors_codec.hpp) plus model.safetensors.index.json.
 // Host-only: plain structs, JSON text in and out; no Kokkos, no MPI.
 #pragma once
 
+#include "titan/checkpoint/safetensors_codec.hpp"
 #include "titan/core/dtype.hpp"
 
 #include <cstdint>
@@ -11,24 +13,6 @@
 #include <vector>
 
 namespace titan {
-
-//! "F32" / "BF16": the safetensors dtype strings.
-char const* safetensors_dtype(DType t);
-//! Parses a safetensors dtype string; false for any other dtype (F16, I64, ...).
-bool parse_safetensors_dtype(std::string const& s, DType& out);
-
-//! Ordered string pairs: the "__metadata__" table, written in this order.
-using Metadata = std::vector<std::pair<std::string, std::string>>;
-
-//! A tensor as stored: its name, dtype, shape, and [begin, end) byte offsets
-//! relative to the first byte after the header.
-struct TensorRecord {
-  std::string name;
-  DType dtype = DType::float32;
-  std::vector<std::int64_t> shape;
-  std::uint64_t begin = 0, end = 0;
-  std::uint64_t nbytes() const { return end - begin; }
-};
 
 //! One .safetensors file: its name, its tensors in file order, and the padded
 //! header text (a multiple of 8 bytes). The file is
@@ -62,33 +46,14 @@ std::string shard_file_name(int index, int count);
 std::vector<FileRecord> plan_checkpoint_files(std::vector<TensorSpec> const& tensors, std::uint64_t max_file_bytes,
                                               Metadata const& metadata);
 
-//! The 8-byte little-endian length prefix of a header.
-std::string header_length_prefix(std::uint64_t n);
-
 //! model.safetensors.index.json: {"metadata": {"total_size": N}, "weight_map":
 //! {name: file}} with the names sorted (as HF writes it), indent 2.
 std::string encode_index(std::vector<FileRecord> const& files);
 
 // ---- reading ---------------------------------------------------------------
 
-//! Largest header accepted (the safetensors library's limit).
-constexpr std::uint64_t max_header_bytes = 100000000;
-
-//! Parses and checks one header. `file` names the file in messages,
-//! `file_size` is its size in bytes, `header_size` the length prefix. Throws
-//! InputError "FILE: corrupt header: ..." for invalid JSON, a missing or
-//! malformed field, an unknown dtype, offsets that do not match
-//! shape x dtype size, overlap, leave a gap, or run past the end of the file
-//! ("truncated").
-struct ParsedFile {
-  std::string name;
-  std::uint64_t header_size = 0, file_size = 0;
-  Metadata metadata;
-  std::vector<TensorRecord> tensors;  // sorted by begin
-  std::uint64_t data_start() const { return 8 + header_size; }
-};
-ParsedFile parse_header(std::string const& header_text, std::string const& file, std::uint64_t header_size,
-                        std::uint64_t file_size);
+//! Largest index file accepted.
+constexpr std::uint64_t max_index_bytes = std::uint64_t(256) << 20;
 
 //! Parses model.safetensors.index.json; the weight map in name order.
 struct ParsedIndex {

@@ -1,8 +1,9 @@
-// A minimal single-file safetensors writer and reader (host-only).
-// Format: 8-byte little-endian header length n, n bytes of JSON
-// {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...}
-// padded with spaces to a multiple of 8, then the raw little-endian data.
+// Single-file safetensors output and tensor reads for the forward pass
+// (--dump-logits, [forward] tokens_file) and test tools, on top of the one
+// codec in checkpoint/safetensors_codec.hpp. Host-only.
 #pragma once
+
+#include "titan/checkpoint/safetensors_codec.hpp"
 
 #include <cstdint>
 #include <string>
@@ -12,13 +13,14 @@ namespace titan {
 
 struct SafeTensor {
   std::string name;
-  std::string dtype;                  // "F32", "I64", ...
+  std::string dtype;                  // "F32", "I64", ... (a safetensors dtype name)
   std::vector<std::int64_t> shape;
   void const* data = nullptr;         // writer: bytes to write
   std::int64_t bytes = 0;             // writer: their size (= numel * dtype size)
 };
 
 //! The serialized file (header + data) in memory; tensors in the given order.
+//! Throws RunError when a tensor's bytes do not match its shape and dtype.
 std::string safetensors_bytes(std::vector<SafeTensor> const& tensors);
 //! Writes `path` atomically (a temporary beside it, then rename). Throws
 //! RunError on an I/O error.
@@ -30,9 +32,11 @@ struct LoadedTensor {
   std::vector<std::int64_t> shape;
   std::vector<char> bytes;
 };
-//! Reads tensor `name` of the safetensors file `path`. Throws InputError
-//! (prefixed with `where`) when the file is missing, malformed, or has no
-//! such tensor.
-LoadedTensor read_safetensor(std::string const& path, std::string const& name, std::string const& where);
+//! Reads tensor `name` of the safetensors file `path` (a regular file whose
+//! whole header checks out). Throws InputError (prefixed with `where`) when
+//! the file is missing, not a regular file, malformed, has no such tensor,
+//! or the tensor holds more than `max_bytes`.
+LoadedTensor read_safetensor(std::string const& path, std::string const& name, std::string const& where,
+                             std::uint64_t max_bytes = std::uint64_t(1) << 40);
 
 }  // namespace titan
