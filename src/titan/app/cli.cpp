@@ -38,9 +38,12 @@ options:
                       allocations exceed the memory available on a node
   --save DIR          after init, write the model as sharded safetensors into DIR
                       (model-0000i-of-0000N.safetensors + model.safetensors.index.json;
-                      written into DIR.tmp.<pid>, renamed when complete);
+                      written into a temporary sibling, renamed when complete);
                       docs/checkpoint.md
-  --overwrite         with --save: replace an existing DIR (after the new one is complete)
+  --overwrite         with --save: replace an existing DIR (after the new one is
+                      complete) when it is a titan_app checkpoint and nothing
+                      else; never /, the current directory or a parent of it,
+                      a home directory, or a folder holding an input
   --load DIR          fill the parameters from the checkpoint in DIR instead of the
                       initializers (any mesh; the init phase becomes 'load')
   --checkpoint-names titan|hf

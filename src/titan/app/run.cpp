@@ -245,7 +245,10 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
   // --save: the destination is checked and its temporary directory made now,
   // before any heavy work; the saver removes it again unless the save completes.
   CheckpointSaver saver;
-  if (!ckpt.save.empty()) saver.prepare(w.comm, ckpt.save, ckpt.overwrite);
+  if (!ckpt.save.empty())  // --overwrite never replaces a folder the run reads from
+    saver.prepare(w.comm, ckpt.save, ckpt.overwrite,
+                  {{"the input deck", opt.deck_path}, {"the --load checkpoint", ckpt.load},
+                   {"the tokens file", deck.forward.tokens_file}});
   // Memory guard (collective): refuse now rather than be OOM-killed while allocating.
   if (!opt.dry_run)
     guard_memory(w.comm, rank_plan.local_bytes, {rank_plan.model_params, deck.run.dtype, w.size, rank_plan.buffer_bytes},

@@ -49,11 +49,12 @@ std::vector<CheckpointTensor> checkpoint_tensors(std::vector<ParameterPtr> const
   return out;
 }
 
-void CheckpointSaver::prepare(MPI_Comm comm, std::string const& dir, bool overwrite) {
+void CheckpointSaver::prepare(MPI_Comm comm, std::string const& dir, bool overwrite,
+                              std::vector<NamedPath> const& inputs) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   collective(comm, [&] {
-    if (rank == 0) _staging.prepare(dir, overwrite);
+    if (rank == 0) _staging.prepare(dir, overwrite, inputs);
   });
   _dir = bcast_string(comm, rank == 0 ? _staging.dir() : std::string());
   _tmp = bcast_string(comm, rank == 0 ? _staging.tmp() : std::string());

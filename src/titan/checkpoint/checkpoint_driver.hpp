@@ -25,9 +25,11 @@ std::vector<CheckpointTensor> checkpoint_tensors(std::vector<ParameterPtr> const
 
 class CheckpointSaver {
  public:
-  //! Collective. Rank 0 refuses an existing `dir` (unless overwrite) or an
-  //! unwritable parent and creates the temporary directory.
-  void prepare(MPI_Comm comm, std::string const& dir, bool overwrite);
+  //! Collective. Rank 0 refuses an existing `dir` (unless overwrite, and
+  //! then anything but a titan_app checkpoint that none of `inputs` is in:
+  //! checkpoint_overwrite.hpp) or an unwritable parent and creates the
+  //! temporary directory.
+  void prepare(MPI_Comm comm, std::string const& dir, bool overwrite, std::vector<NamedPath> const& inputs = {});
   //! Collective. Refuses when the destination has less free space than `bytes`.
   void check_space(MPI_Comm comm, std::uint64_t bytes);
   //! Collective. Writes the checkpoint, its index and `extra_files` (name,
