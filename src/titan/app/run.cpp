@@ -11,10 +11,12 @@
 #include "titan/app/memory_plan.hpp"
 #include "titan/app/plan.hpp"
 #include "titan/app/progress.hpp"
+#include "titan/app/run_memory.hpp"
 #include "titan/checkpoint/checkpoint_driver.hpp"
 #include "titan/config/deck.hpp"
 #include "titan/config/deck_source.hpp"
 #include "titan/core/bf16.hpp"
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/core/memory_usage.hpp"
 #include "titan/core/profile_region.hpp"
@@ -201,6 +203,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
   std::unique_ptr<ModelConfig> model_config;
   std::unique_ptr<AtomicFile> json_out;
   RankPlan rank_plan;  // what this rank will allocate (real runs)
+  RunMemory run_memory;  // the memory guard's terms: the model, the forward pass
   bool const forward_on = deck.forward.enabled;
   DecoderSpec forward_spec;
   ForwardTokens forward_tokens;
@@ -240,6 +243,9 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
       plan_ctx.dtype = deck.run.dtype;
       plan_ctx.overrides = &deck.overrides;
       rank_plan = plan_rank_memory(*model_config, plan_ctx);
+      run_memory = plan_run_memory(rank_plan, forward_on ? &forward_spec : nullptr, forward_on ? &forward_tokens : nullptr,
+                                   deck.forward.tokens_file.empty() ? "[forward]" : "the tokens file " + echo(deck.forward.tokens_file),
+                                   !deck.forward.dump_logits.empty(), w.size, w.rank);
     }
   });
   // --save: the destination is checked and its temporary directory made now,
@@ -251,8 +257,8 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
                    {"the tokens file", deck.forward.tokens_file}});
   // Memory guard (collective): refuse now rather than be OOM-killed while allocating.
   if (!opt.dry_run)
-    guard_memory(w.comm, rank_plan.local_bytes, {rank_plan.model_params, deck.run.dtype, w.size, rank_plan.buffer_bytes},
-                 {opt.force, deck.debug.memory_available, device.device_id, device_free_memory()});
+    guard_memory(w.comm, run_memory.rank, {rank_plan.model_params, deck.run.dtype, w.size, rank_plan.buffer_bytes},
+                 {opt.force, deck.debug.memory_available, device.device_id, device_free_memory(), run_memory.advice});
   report.deck = deck.path;
   report.resolved_deck = resolved_deck_toml(deck);
   report.world_size = ranks;

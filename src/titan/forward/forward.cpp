@@ -1,7 +1,9 @@
 #include "titan/forward/forward.hpp"
 
 #include "titan/core/errors.hpp"
+#include "titan/core/human_bytes.hpp"
 #include "titan/forward/block.hpp"
+#include "titan/forward/forward_memory.hpp"
 #include "titan/forward/gather.hpp"
 #include "titan/forward/mla.hpp"
 #include "titan/parallel/collective.hpp"
@@ -9,6 +11,7 @@
 #include <algorithm>
 #include <climits>
 #include <map>
+#include <memory>
 
 namespace titan {
 
@@ -53,8 +56,9 @@ Parameter const& find(ParamMap const& m, std::string const& fqn) {
   return *it->second;
 }
 
-// The FQNs (and expected shapes) a layer reads.
-std::vector<std::pair<std::string, Shape>> layer_weights(DecoderSpec const& s, LayerSpec const& l) {
+}  // namespace
+
+std::vector<std::pair<std::string, Shape>> forward_layer_weights(DecoderSpec const& s, LayerSpec const& l) {
   std::int64_t const D = s.dim, hd = s.head_dim, q = s.n_heads * hd, kv = s.n_kv_heads * hd;
   std::vector<std::pair<std::string, Shape>> w = {{l.attention_norm, {D}}, {l.ffn_norm, {D}}};
   if (s.attention == AttentionKind::mla) {
@@ -100,7 +104,6 @@ std::vector<std::pair<std::string, Shape>> layer_weights(DecoderSpec const& s, L
   return w;
 }
 
-}  // namespace
 
 void check_spec_against_model(Module const& model, DecoderSpec const& spec) {
   ParamMap const m = param_map(model);
@@ -114,7 +117,7 @@ void check_spec_against_model(Module const& model, DecoderSpec const& spec) {
   check(spec.norm, {spec.dim});
   check(spec.output, {spec.vocab_size, spec.dim});
   for (auto const& l : spec.layers) {
-    for (auto const& [fqn, shape] : layer_weights(spec, l)) check(fqn, shape);
+    for (auto const& [fqn, shape] : forward_layer_weights(spec, l)) check(fqn, shape);
     if (l.ffn == FfnKind::moe && !l.moe.expert_bias.empty())
       find_vector_buffer(model, l.moe.expert_bias, l.moe.num_experts);
   }
@@ -142,27 +145,39 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
   auto const seq = chunk_range(B, world, rank);  // this rank's sequences [b0, b0 + n_seq)
   std::int64_t const b0 = seq[0], n_seq = seq[1], N = n_seq * T;
 
-  // ---- Scratch, allocated once: one block's full parameters, a head chunk, activations.
-  std::int64_t pool_elems = D;  // the final norm at least
-  for (auto const& l : spec.layers) {
-    std::int64_t n = 0;
-    for (auto const& w : layer_weights(spec, l)) n += numel(w.second);
-    pool_elems = std::max(pool_elems, n);
-  }
-  std::int64_t const chunk_rows = std::max<std::int64_t>(1, std::min<std::int64_t>(V, (std::int64_t(16) << 20) / D));
-  View1<float> pool(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fwd:block_params"), pool_elems);
-  View1<float> head(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fwd:head_chunk"), chunk_rows * D);
-  Kokkos::View<float**, Layout, MemSpace> head_out(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fwd:head_out"), N, chunk_rows);
-  Kokkos::View<float**, Layout, MemSpace> x("fwd:x", N, D);
-  Kokkos::View<float**, Layout, MemSpace> logits(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fwd:logits"), N, V);
-  Activations act(spec, n_seq, T);
-  TokenView tok("fwd:tokens", N);
-  {
-    auto h = Kokkos::create_mirror_view(tok);
-    for (std::int64_t i = 0; i < N; ++i) h(i) = tokens.ids[static_cast<std::size_t>(b0 * T + i)];
-    Kokkos::deep_copy(tok, h);
-  }
+  // ---- Scratch, allocated once, as the memory guard planned it: one
+  // block's full parameters, a head chunk, activations, the gathers' staging.
+  constexpr bool host_memory = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;
+  ForwardMemoryPlan const plan = plan_forward_memory(spec, B, T, world, rank, gather_logits, !host_memory);
+  std::int64_t const pool_elems = plan.pool_elems, chunk_rows = plan.chunk_rows;
+  View1<float> pool, head;
+  Kokkos::View<float**, Layout, MemSpace> head_out, x, logits;
+  std::unique_ptr<Activations> act_ptr;
+  TokenView tok;
   ParamGather gather(mesh, comm);
+  collective(comm, [&] {  // an allocation failing on one rank fails the pass on all
+    try {
+      pool = View1<float>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fwd:block_params"), pool_elems);
+      head = View1<float>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fwd:head_chunk"), chunk_rows * D);
+      head_out = Kokkos::View<float**, Layout, MemSpace>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fwd:head_out"),
+                                                         N, chunk_rows);
+      x = Kokkos::View<float**, Layout, MemSpace>("fwd:x", N, D);
+      logits = Kokkos::View<float**, Layout, MemSpace>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "fwd:logits"), N, V);
+      act_ptr = std::make_unique<Activations>(spec, n_seq, T);
+      tok = TokenView("fwd:tokens", N);
+      auto h = Kokkos::create_mirror_view(tok);
+      for (std::int64_t i = 0; i < N; ++i) h(i) = tokens.ids[static_cast<std::size_t>(b0 * T + i)];
+      Kokkos::deep_copy(tok, h);
+      gather.reserve(plan.gather_elems);
+    } catch (std::exception const& e) {  // std::bad_alloc, or Kokkos' runtime_error for a failed allocation
+      throw RunError("forward: allocating the pass's " + human_bytes(static_cast<double>(plan.total())) +
+                     " of buffers failed (the memory guard counts them: was it overridden with --force?): " + e.what());
+    }
+    if (act_ptr->bytes() != plan.block_activations)  // plan_forward_memory must count what is allocated
+      throw RunError("internal: the forward's activations take " + std::to_string(act_ptr->bytes()) +
+                     " bytes but the memory plan counted " + std::to_string(plan.block_activations));
+  });
+  Activations& act = *act_ptr;
 
   ForwardOutcome out;
   FlopCounter fc;
@@ -180,19 +195,20 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
     return scratch;
   };
 
-  // ---- Embedding, gathered in vocabulary chunks.
+  // ---- Embedding, gathered in vocabulary chunks. Each step between two
+  // collectives runs inside collective(): a failure on one rank is every rank's.
   Parameter const& emb = find(pm, spec.tok_embeddings);
   for (std::int64_t v0 = 0; v0 < V; v0 += chunk_rows) {
     std::int64_t const v1 = std::min(V, v0 + chunk_rows);
     FMat w(rows_of(emb, v0, v1, head.data()), v1 - v0, D);
-    embed_chunk(tok, w, v0, x);
+    collective(comm, [&] { embed_chunk(tok, w, v0, x); });
   }
 
   // ---- Blocks: gather the block's parameters into the pool, compute, drop.
   for (auto const& l : spec.layers) {
     std::map<std::string, float*> at;
     std::int64_t used = 0;
-    for (auto const& [fqn, shape] : layer_weights(spec, l)) {
+    for (auto const& [fqn, shape] : forward_layer_weights(spec, l)) {
       Parameter const& p = find(pm, fqn);
       at[fqn] = rows_of(p, 0, shape[0], pool.data() + used);
       used += numel(shape);
@@ -247,49 +263,55 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
       }
       if (!m.expert_bias.empty()) w.moe.expert_bias = find_vector_buffer(model, m.expert_bias, m.num_experts);
     }
-    block_forward(spec, l, w, freqs, act, x, fc);
+    collective(comm, [&] { block_forward(spec, l, w, freqs, act, x, fc); });
   }
 
   // ---- Final norm and the output head, gathered in vocabulary chunks.
   FVec norm_w(rows_of(find(pm, spec.norm), 0, D, pool.data()), D);
-  rms_norm(x, norm_w, spec.norm_eps, x);
+  collective(comm, [&] { rms_norm(x, norm_w, spec.norm_eps, x); });
   Parameter const& output = find(pm, spec.output);
   for (std::int64_t v0 = 0; v0 < V; v0 += chunk_rows) {
     std::int64_t const v1 = std::min(V, v0 + chunk_rows);
     FMat w(rows_of(output, v0, v1, head.data()), v1 - v0, D);
     FMat y(head_out.data(), N, v1 - v0);
-    linear(x, w, y, fc);
-    copy_columns(y, logits, v0);
+    collective(comm, [&] {
+      linear(x, w, y, fc);
+      copy_columns(y, logits, v0);
+    });
   }
-  Kokkos::fence();
+  collective(comm, [&] { Kokkos::fence(); });
   out.seconds = MPI_Wtime() - t0;
   out.flops = fc.flops;
 
   // ---- Loss, fingerprint, logits to rank 0.
-  double loss_sum = cross_entropy_sum(logits, tok, T);
-  std::uint64_t fp = logits_fingerprint(logits, static_cast<std::uint64_t>(b0 * T * V));
+  double loss_sum = 0;
+  std::uint64_t fp = 0;
+  collective(comm, [&] {
+    loss_sum = cross_entropy_sum(logits, tok, T);
+    fp = logits_fingerprint(logits, static_cast<std::uint64_t>(b0 * T * V));
+  });
   TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &loss_sum, 1, MPI_DOUBLE, MPI_SUM, comm));
   TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &fp, 1, MPI_UINT64_T, MPI_SUM, comm));
   out.loss = loss_sum / static_cast<double>(B * (T - 1));
   out.fingerprint = fp;
-  out.planned_bytes = 0;
+  out.planned_bytes = plan.total();  // the guard's figure (shards added below)
   for (auto const& p : model.parameters()) out.planned_bytes += p->local_bytes();
-  out.planned_bytes += static_cast<std::int64_t>(sizeof(float)) *
-                           (pool_elems + chunk_rows * D + N * chunk_rows + N * D + N * V) +
-                       act.bytes() + gather.staging_bytes();
   if (gather_logits) {
     std::int64_t const mine = N * V;
-    auto host = Kokkos::create_mirror_view_and_copy(HostSpace(), logits);
+    decltype(Kokkos::create_mirror_view_and_copy(HostSpace(), logits)) host;
     std::vector<int> counts(static_cast<std::size_t>(world)), displs(static_cast<std::size_t>(world));
-    std::int64_t total = 0;
-    for (int r = 0; r < world; ++r) {
-      std::int64_t const n = chunk_range(B, world, r)[1] * T * V;
-      if (n > INT_MAX || total > INT_MAX) throw RunError("--dump-logits: the logits are too large to gather (B*T*V > 2^31)");
-      counts[r] = static_cast<int>(n);
-      displs[r] = static_cast<int>(total);
-      total += n;
-    }
-    if (rank == 0) out.logits.resize(static_cast<std::size_t>(total));
+    collective(comm, [&] {
+      host = Kokkos::create_mirror_view_and_copy(HostSpace(), logits);
+      std::int64_t total = 0;
+      for (int r = 0; r < world; ++r) {
+        std::int64_t const n = chunk_range(B, world, r)[1] * T * V;
+        if (n > INT_MAX || total > INT_MAX) throw RunError("--dump-logits: the logits are too large to gather (B*T*V > 2^31)");
+        counts[r] = static_cast<int>(n);
+        displs[r] = static_cast<int>(total);
+        total += n;
+      }
+      if (rank == 0) out.logits.resize(static_cast<std::size_t>(total));
+    });
     TITAN_MPI_CHECK(MPI_Gatherv(host.data(), static_cast<int>(mine), MPI_FLOAT, out.logits.data(), counts.data(),
                                 displs.data(), MPI_FLOAT, 0, comm));
   }

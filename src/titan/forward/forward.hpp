@@ -25,11 +25,19 @@ struct ForwardOutcome {
 
 //! Collective over `comm` (its size = mesh.world_size()). Sequence b runs on
 //! the rank r whose chunk_range(B, world, r) holds b (contiguous blocks).
+//! Everything is allocated up front, as plan_forward_memory says
+//! (forward_memory.hpp); every step that can fail on one rank (allocation,
+//! packing a gather, a block's kernels, non-finite values) ends inside
+//! collective(), so a failure ends the pass on every rank with one
+//! CollectiveError.
 ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh const& mesh, MPI_Comm comm,
                            ForwardTokens const& tokens, bool gather_logits);
 
 //! Throws InputError when a weight named by the spec is missing or has
 //! another shape than the spec implies (a spec/model mismatch).
 void check_spec_against_model(Module const& model, DecoderSpec const& spec);
+
+//! The FQNs and shapes of the weights one layer reads, in gather order.
+std::vector<std::pair<std::string, Shape>> forward_layer_weights(DecoderSpec const& s, LayerSpec const& l);
 
 }  // namespace titan

@@ -23,9 +23,14 @@ class ParamGather {
   bool fully_local(Parameter const& p) const;
   //! Collective over the communicator: writes rows [r0, r1) of dim 0 of p's
   //! global tensor (all of the other dims), row-major, as float32 to `out`
-  //! (memory of MemSpace, (r1 - r0) * row_numel floats).
+  //! (memory of MemSpace, (r1 - r0) * row_numel floats). Packing and
+  //! unpacking run inside collective(): a failure on one rank is a
+  //! CollectiveError on every rank, never a rank missing the Allgatherv.
   void rows(Parameter const& p, std::int64_t r0, std::int64_t r1, float* out);
-  //! Bytes of host staging buffers held (for the memory plan).
+  //! Allocates the staging for gathers of up to `elems` elements now, so
+  //! that rows() never allocates (plan_forward_memory's gather_elems).
+  void reserve(std::int64_t elems);
+  //! Bytes of host staging buffers held.
   std::int64_t staging_bytes() const;
 
  private:
