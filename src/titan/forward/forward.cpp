@@ -56,6 +56,13 @@ Parameter const& find(ParamMap const& m, std::string const& fqn) {
   return *it->second;
 }
 
+// "layers.3" from a layer's attention_norm FQN "layers.3.attention_norm.weight".
+std::string layer_name(LayerSpec const& l) {
+  std::string const& n = l.attention_norm;
+  std::size_t const second_dot = n.find('.', n.find('.') + 1);
+  return second_dot == std::string::npos ? n : n.substr(0, second_dot);
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, Shape>> forward_layer_weights(DecoderSpec const& s, LayerSpec const& l) {
@@ -178,6 +185,14 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
                      " bytes but the memory plan counted " + std::to_string(plan.block_activations));
   });
   Activations& act = *act_ptr;
+  // Names what held non-finite values, on every rank (after a step of this rank's).
+  auto require_finite = [&](FMat v, std::string const& where) {
+    std::int64_t const bad = count_non_finite(v);
+    if (bad > 0)
+      throw RunError("forward: " + std::to_string(bad) + " non-finite values (NaN or Inf) in " + where + " (sequences " +
+                     std::to_string(b0) + "-" + std::to_string(b0 + n_seq - 1) + " of the batch, on rank " +
+                     std::to_string(rank) + ")");
+  };
 
   ForwardOutcome out;
   FlopCounter fc;
@@ -203,6 +218,7 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
     FMat w(rows_of(emb, v0, v1, head.data()), v1 - v0, D);
     collective(comm, [&] { embed_chunk(tok, w, v0, x); });
   }
+  collective(comm, [&] { require_finite(x, "the embedding's output ('" + spec.tok_embeddings + "')"); });
 
   // ---- Blocks: gather the block's parameters into the pool, compute, drop.
   for (auto const& l : spec.layers) {
@@ -263,7 +279,10 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
       }
       if (!m.expert_bias.empty()) w.moe.expert_bias = find_vector_buffer(model, m.expert_bias, m.num_experts);
     }
-    collective(comm, [&] { block_forward(spec, l, w, freqs, act, x, fc); });
+    collective(comm, [&] {
+      block_forward(spec, l, w, freqs, act, x, fc);
+      require_finite(x, "the output of layer '" + layer_name(l) + "'");
+    });
   }
 
   // ---- Final norm and the output head, gathered in vocabulary chunks.
@@ -279,7 +298,10 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
       copy_columns(y, logits, v0);
     });
   }
-  collective(comm, [&] { Kokkos::fence(); });
+  collective(comm, [&] {
+    Kokkos::fence();
+    require_finite(logits, "the logits (after '" + spec.norm + "' and '" + spec.output + "')");
+  });
   out.seconds = MPI_Wtime() - t0;
   out.flops = fc.flops;
 

@@ -29,7 +29,8 @@ struct ForwardOutcome {
 //! (forward_memory.hpp); every step that can fail on one rank (allocation,
 //! packing a gather, a block's kernels, non-finite values) ends inside
 //! collective(), so a failure ends the pass on every rank with one
-//! CollectiveError.
+//! CollectiveError. Non-finite values after the embedding, after a layer or
+//! in the logits are a RunError naming where they appeared.
 ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh const& mesh, MPI_Comm comm,
                            ForwardTokens const& tokens, bool gather_logits);
 

@@ -43,6 +43,9 @@ ForwardReport forward_phase(Module const& model, DecoderSpec const& spec, Mesh c
       if (rep > 0 && (cur.fingerprint != o.fingerprint || cur.loss != o.loss))
         throw RunError("forward: repetition " + std::to_string(rep + 1) + " gave logits fingerprint " +
                        hex(cur.fingerprint) + ", the first " + hex(o.fingerprint) + " (the pass is not deterministic)");
+      if (!std::isfinite(cur.loss))
+        throw RunError("forward: the loss is not finite (" + std::to_string(cur.loss) + ") in repetition " +
+                       std::to_string(rep + 1));
     });
     if (rep == 0 || slowest < best_slowest) {
       best_slowest = slowest;

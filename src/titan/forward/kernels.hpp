@@ -65,6 +65,8 @@ void moe_forward(FMat x, MoEWeights const& w, MoESpec const& spec, FMat out, Flo
 //! The embedding rows of a vocabulary chunk: x[n, :] = w[tokens(n) - v0, :]
 //! for every n whose token lies in [v0, v0 + w.extent(0)).
 void embed_chunk(TokenView tokens, FMat w, std::int64_t v0, FMat x);
+//! How many elements of x are NaN or infinite.
+std::int64_t count_non_finite(FMat x);
 //! dst[:, v0 : v0 + src.extent(1)] = src.
 void copy_columns(FMat src, FMat dst, std::int64_t v0);
 //! Sum over rows n with n % T != T-1 of logsumexp(logits[n]) - logits[n, tokens(n+1)]
