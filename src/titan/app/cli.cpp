@@ -118,9 +118,12 @@ Options parse_command_line(int argc, char** argv) {
     else if (a == "--force") o.force = true;
     else if (a == "--verify-layout") o.verify_layout = true;
     else if (a == "--forward") o.forward = true;
-    else if (a == "--dump-logits") o.dump_logits = value_of(a);
-    else if (a == "--save") o.save_dir = value_of(a);
-    else if (a == "--load") o.load_dir = value_of(a);
+    else if (a == "--dump-logits" || a == "--save" || a == "--load") {
+      // An empty path would silently turn the feature off (issue 19).
+      std::string const v = value_of(a);
+      require(!v.empty(), a + ": the path is empty");
+      (a == "--dump-logits" ? o.dump_logits : a == "--save" ? o.save_dir : o.load_dir) = v;
+    }
     else if (a == "--overwrite") o.overwrite = true;
     else if (a == "--checkpoint-names") {
       o.checkpoint_names = value_of(a);

@@ -9,6 +9,7 @@
 #include "titan/app/layout_verification.hpp"
 #include "titan/app/memory_guard.hpp"
 #include "titan/app/memory_plan.hpp"
+#include "titan/app/output_paths.hpp"
 #include "titan/app/plan.hpp"
 #include "titan/app/progress.hpp"
 #include "titan/app/run_memory.hpp"
@@ -209,6 +210,9 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
   ForwardTokens forward_tokens;
   std::unique_ptr<AtomicFile> logits_out;
   collective(w.comm, [&] {
+    if (w.root())  // no output onto an input or onto another output
+      check_output_paths({opt.deck_path, deck.forward.tokens_file, ckpt.load, opt.report_json, deck.forward.dump_logits,
+                          ckpt.save});
     if (forward_on) {  // the forward pass's input, checked before any heavy work
       require(!opt.dry_run, "--forward needs a real run (not --dry-run)");
       Family const& family = find_family(deck.family);
