@@ -1,9 +1,11 @@
 #include "titan/checkpoint/checkpoint_driver.hpp"
 
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/parallel/collective.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace titan {
 
@@ -100,15 +102,27 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
   }
 
   if (sample_bytes > 0) {
+    // The checkpoint is committed: a failing reference (no room left for the
+    // scratch file, a file-size limit) must not turn a complete save into a
+    // failed run. Rank 0 warns; the report then has no reference.
     std::uint64_t const n = std::min<std::uint64_t>(sample_bytes, static_cast<std::uint64_t>(r.bytes));
-    double s = 0;
-    collective(comm, [&] {
-      if (rank == 0) s = measure_sequential_write(_staging.parent(), n);
-    });
+    double s = -1;
+    if (rank == 0) {
+      try {
+        s = measure_sequential_write(_staging.parent(), n);
+      } catch (std::exception const& e) {
+        std::fprintf(stderr, "titan_app: warning: the checkpoint %s is complete, but the write-speed reference failed: %s\n",
+                     echo(_dir, 200).c_str(), clean_message(e.what()).c_str());
+        std::fflush(stderr);
+        s = -1;
+      }
+    }
     TITAN_MPI_CHECK(MPI_Bcast(&s, 1, MPI_DOUBLE, 0, comm));
-    r.sequential_sample_bytes = static_cast<std::int64_t>(n);
-    r.sequential_write_s = s;
-    r.sequential_write_GBps = s > 0 ? static_cast<double>(n) / s / 1e9 : 0;
+    if (s >= 0) {
+      r.sequential_sample_bytes = static_cast<std::int64_t>(n);
+      r.sequential_write_s = s;
+      r.sequential_write_GBps = s > 0 ? static_cast<double>(n) / s / 1e9 : 0;
+    }
   }
   return r;
 }

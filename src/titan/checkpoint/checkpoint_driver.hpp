@@ -34,7 +34,9 @@ class CheckpointSaver {
   void check_space(MPI_Comm comm, std::uint64_t bytes);
   //! Collective. Writes the checkpoint, its index and `extra_files` (name,
   //! text) into the temporary directory, fsyncs, renames it into place; then
-  //! measures the sequential write reference (min(sample_bytes, bytes); 0 = no).
+  //! measures the sequential write reference (min(sample_bytes, bytes); 0 =
+  //! no). The save is complete before the reference runs: a failure of the
+  //! reference is a warning on stderr, and the report has no reference.
   CheckpointReport save(MPI_Comm comm, std::vector<CheckpointTensor> const& tensors, Metadata const& metadata,
                         std::uint64_t max_file_bytes, std::uint64_t buffer_bytes,
                         std::vector<std::pair<std::string, std::string>> const& extra_files,
