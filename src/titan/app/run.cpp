@@ -414,11 +414,18 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     // The report never carries a non-finite statistic (JSON null): the init
     // specs are checked to stay finite in the storage type, so one here is a fault.
     collective(w.comm, [&] {
-      for (ParameterReport const& r : report.parameters)
-        for (auto const& v : {r.mean, r.std, r.min, r.max})
+      for (std::size_t i = 0; i < report.parameters.size(); ++i)
+        for (auto const& v : {report.parameters[i].mean, report.parameters[i].std, report.parameters[i].min, report.parameters[i].max})
           if (v && !std::isfinite(*v))
-          throw RunError(r.fqn + ": non-finite values after init_states (" + r.init + ")");
+          {
+            if (loading)  // bad input: the checkpoint holds them
+              throw InputError(report.parameters[i].fqn + ": non-finite values loaded from --load " + echo(ckpt.load, 200) +
+                               " (stored as '" + ckpt_tensors[i].stored.name + "')");
+            throw RunError(report.parameters[i].fqn + ": non-finite values after init_states (" + report.parameters[i].init + ")");
+          }
     });
+    if (loading)  // a flipped bit or swapped tensors must not load silently
+      check_loaded_checkpoint(w.comm, ckpt.load, loaded_metadata, ckpt_tensors, fp, model_fp, dtype_name(deck.run.dtype));
     for (std::size_t i = 0; i < buffers.size(); ++i)
       report.buffers.push_back({buffers[i]->fqn(), buffers[i]->shape(), "float32", buffer_fp[i]});
 
@@ -442,7 +449,8 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
       report.checkpoints.push_back(saver.save(w.comm, ckpt_tensors, metadata,
                                               static_cast<std::uint64_t>(ckpt.deck.max_file_bytes),
                                               static_cast<std::uint64_t>(ckpt.deck.buffer_bytes), extra,
-                                              static_cast<std::uint64_t>(ckpt.deck.write_speed_sample_bytes)));
+                                              static_cast<std::uint64_t>(ckpt.deck.write_speed_sample_bytes),
+                                              model_fp, fp));
       report.checkpoints.back().names = checkpoint_names_name(ckpt.names);
       save_local = report.checkpoints.back().seconds;  // without the write-speed reference
     }

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 
 namespace titan {
 
@@ -74,7 +76,8 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
                                        Metadata const& metadata, std::uint64_t max_file_bytes,
                                        std::uint64_t buffer_bytes,
                                        std::vector<std::pair<std::string, std::string>> const& extra_files,
-                                       std::uint64_t sample_bytes) {
+                                       std::uint64_t sample_bytes, std::uint64_t model_fingerprint,
+                                       std::vector<std::uint64_t> const& fingerprints) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   std::vector<FileRecord> const files = plan_checkpoint_files(specs_of(tensors), max_file_bytes, metadata);
@@ -90,7 +93,10 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
   write_checkpoint_files(comm, _tmp, files, tensors, buffer_bytes);
   collective(comm, [&] {
     if (rank != 0) return;
-    _staging.write_file("model.safetensors.index.json", encode_index(files));
+    if (fingerprints.size() != tensors.size()) throw RunError("internal: checkpoint fingerprints and tensors disagree");
+    TensorFingerprints fps;
+    for (std::size_t i = 0; i < tensors.size(); ++i) fps.emplace_back(tensors[i].stored.name, fingerprints[i]);
+    _staging.write_file("model.safetensors.index.json", add_fingerprints_to_index(encode_index(files), model_fingerprint, fps));
     for (auto const& [name, text] : extra_files) _staging.write_file(name, text);
     _staging.commit();
   });
@@ -189,6 +195,28 @@ CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vec
     r.GBps_per_rank = r.GBps_total / world_size(comm);
   }
   return r;
+}
+
+void check_loaded_checkpoint(MPI_Comm comm, std::string const& dir, Metadata const& metadata,
+                             std::vector<CheckpointTensor> const& tensors, std::vector<std::uint64_t> const& fingerprints,
+                             std::uint64_t model_fingerprint, std::string const& run_dtype) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  collective(comm, [&] {
+    if (rank != 0) return;
+    std::string header_fp, stored_dtype;
+    for (auto const& [k, v] : metadata) {
+      if (k == "fingerprint") header_fp = v;
+      if (k == "dtype") stored_dtype = v;
+    }
+    if (!stored_dtype.empty() && stored_dtype != run_dtype) return;  // converted: other values by design
+    std::ifstream in(dir + "/model.safetensors.index.json", std::ios::binary);
+    std::string const index((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    TensorFingerprints loaded;
+    for (std::size_t i = 0; i < tensors.size() && i < fingerprints.size(); ++i)
+      loaded.emplace_back(tensors[i].stored.name, fingerprints[i]);
+    check_loaded_fingerprints(saved_fingerprints(header_fp, index), model_fingerprint, loaded, dir);
+  });
 }
 
 }  // namespace titan
