@@ -2,6 +2,7 @@
 
 #include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
+#include "titan/core/signal_cleanup.hpp"
 #include "titan/parallel/collective.hpp"
 
 #include <algorithm>
@@ -53,6 +54,8 @@ std::vector<CheckpointTensor> checkpoint_tensors(std::vector<ParameterPtr> const
   return out;
 }
 
+CheckpointSaver::~CheckpointSaver() { cancel_on_signal(_signal_slot); }
+
 void CheckpointSaver::prepare(MPI_Comm comm, std::string const& dir, bool overwrite,
                               std::vector<NamedPath> const& inputs) {
   int rank = 0;
@@ -62,6 +65,9 @@ void CheckpointSaver::prepare(MPI_Comm comm, std::string const& dir, bool overwr
   });
   _dir = bcast_string(comm, rank == 0 ? _staging.dir() : std::string());
   _tmp = bcast_string(comm, rank == 0 ? _staging.tmp() : std::string());
+  // Rank 0's staging removes the temporary on a signal; the others too, so
+  // that a rank stopped while rank 0 is not still leaves nothing of its own.
+  if (rank != 0) _signal_slot = remove_on_signal(_tmp, CleanupKind::flat_directory);
 }
 
 void CheckpointSaver::check_space(MPI_Comm comm, std::uint64_t bytes) {
@@ -100,6 +106,8 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
     for (auto const& [name, text] : extra_files) _staging.write_file(name, text);
     _staging.commit();
   });
+  cancel_on_signal(_signal_slot);  // committed: the temporary is now the checkpoint
+  _signal_slot = -1;
   double const seconds = MPI_Wtime() - t0;  // the collective's verdict synchronized the ranks
   TITAN_MPI_CHECK(MPI_Allreduce(&seconds, &r.seconds, 1, MPI_DOUBLE, MPI_MAX, comm));
   if (r.seconds > 0) {

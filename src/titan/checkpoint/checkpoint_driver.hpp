@@ -26,10 +26,16 @@ std::vector<CheckpointTensor> checkpoint_tensors(std::vector<ParameterPtr> const
 
 class CheckpointSaver {
  public:
+  CheckpointSaver() = default;
+  ~CheckpointSaver();
+  CheckpointSaver(CheckpointSaver const&) = delete;
+  CheckpointSaver& operator=(CheckpointSaver const&) = delete;
+
   //! Collective. Rank 0 refuses an existing `dir` (unless overwrite, and
   //! then anything but a titan_app checkpoint that none of `inputs` is in:
   //! checkpoint_overwrite.hpp) or an unwritable parent and creates the
-  //! temporary directory.
+  //! temporary directory; every rank then removes it on SIGINT/SIGTERM/SIGHUP
+  //! until the save is committed.
   void prepare(MPI_Comm comm, std::string const& dir, bool overwrite, std::vector<NamedPath> const& inputs = {});
   //! Collective. Refuses when the destination has less free space than `bytes`.
   void check_space(MPI_Comm comm, std::uint64_t bytes);
@@ -50,6 +56,7 @@ class CheckpointSaver {
  private:
   CheckpointStaging _staging;  // rank 0's; removes the temporary unless committed
   std::string _dir, _tmp;
+  int _signal_slot = -1;  // the other ranks' removal of the temporary on a signal
 };
 
 //! Collective. Rank 0 reads and checks the index and every header, matches

@@ -4,6 +4,7 @@
 #include "titan/core/errors.hpp"
 #include "titan/core/file_identity.hpp"
 #include "titan/core/human_bytes.hpp"
+#include "titan/core/signal_cleanup.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -95,6 +96,7 @@ void CheckpointStaging::prepare(std::string const& dir_in, bool overwrite, std::
   mode_t const mask = ::umask(0);  // mkdtemp makes 0700; a checkpoint is an ordinary directory
   ::umask(mask);
   ::chmod(_tmp.c_str(), 0777 & ~mask);
+  _signal_slot = remove_on_signal(_tmp, CleanupKind::flat_directory);
   _active = true;
 }
 
@@ -150,6 +152,8 @@ void CheckpointStaging::commit() {
     throw RunError("renaming " + _tmp + " to " + _dir + " failed: " + errno_text(e));
   }
   _active = false;
+  cancel_on_signal(_signal_slot);
+  _signal_slot = -1;
   fsync_directory(parent());
   if (!old.empty()) {
     // Only the old checkpoint's own files go; anything that appeared in it
@@ -169,6 +173,8 @@ void CheckpointStaging::commit() {
 void CheckpointStaging::discard() {
   if (!_active) return;
   remove_tree(_tmp);  // made by mkdtemp in prepare(): ours alone
+  cancel_on_signal(_signal_slot);
+  _signal_slot = -1;
   _active = false;
 }
 
@@ -180,6 +186,7 @@ double measure_sequential_write(std::string const& dir, std::uint64_t bytes) {
   auto const t0 = std::chrono::steady_clock::now();
   int const fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) throw RunError("the write-speed scratch file " + path + ": " + errno_text(errno));
+  int const slot = remove_on_signal(path, CleanupKind::file);
   std::uint64_t left = bytes;
   int err = 0;
   while (left > 0 && err == 0) {
@@ -193,6 +200,7 @@ double measure_sequential_write(std::string const& dir, std::uint64_t bytes) {
   ::close(fd);
   auto const t1 = std::chrono::steady_clock::now();
   ::unlink(path.c_str());
+  cancel_on_signal(slot);
   if (err != 0) throw RunError("the write-speed scratch file " + path + ": " + errno_text(err));
   return std::chrono::duration<double>(t1 - t0).count();
 }

@@ -15,7 +15,8 @@ namespace titan {
 //! The temporary directory of one save. prepare() refuses an existing
 //! destination (unless overwrite, and then only a titan_app checkpoint:
 //! checkpoint_overwrite.hpp) and an unwritable parent (InputError); the
-//! destructor removes the temporary unless commit() succeeded.
+//! destructor, and SIGINT/SIGTERM/SIGHUP (signal_cleanup.hpp), remove the
+//! temporary unless commit() succeeded.
 class CheckpointStaging {
  public:
   CheckpointStaging() = default;
@@ -49,6 +50,7 @@ class CheckpointStaging {
   std::string _dir, _tmp;
   std::vector<std::string> _old_files;  // what an overwritten checkpoint consists of
   bool _overwrite = false, _active = false;
+  int _signal_slot = -1;
 };
 
 //! fsync of a directory (so that entries created or renamed in it persist).
@@ -56,7 +58,8 @@ void fsync_directory(std::string const& dir);
 
 //! The reference: writes `bytes` to a scratch file in `dir` in 64 MiB
 //! write() calls, fsyncs it, removes it; returns the seconds taken
-//! (open to fsync). RunError on failure (the scratch file is removed).
+//! (open to fsync). RunError on failure (the scratch file is removed, also
+//! on SIGINT/SIGTERM/SIGHUP).
 double measure_sequential_write(std::string const& dir, std::uint64_t bytes);
 
 }  // namespace titan
