@@ -19,6 +19,7 @@
 #include "titan/core/bf16.hpp"
 #include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
+#include "titan/core/file_identity.hpp"
 #include "titan/core/memory_usage.hpp"
 #include "titan/core/profile_region.hpp"
 #include "titan/forward/forward_phase.hpp"
@@ -224,6 +225,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
                          ")");
       }
       forward_spec = family.decoder_spec(*deck.model);
+      require_regular_if_exists(deck.forward.tokens_file, "[forward] tokens_file");  // a FIFO would block
       forward_tokens = make_forward_tokens(deck.forward, forward_spec);
       if (!deck.forward.dump_logits.empty() && w.root()) {
         try {

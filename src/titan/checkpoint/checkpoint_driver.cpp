@@ -1,5 +1,6 @@
 #include "titan/checkpoint/checkpoint_driver.hpp"
 
+#include "titan/checkpoint/checkpoint_inputs.hpp"
 #include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/core/signal_cleanup.hpp"
@@ -152,6 +153,7 @@ CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vec
   std::int64_t bytes = 0;
   collective(comm, [&] {
     if (rank != 0) return;
+    check_checkpoint_inputs(dir);  // a FIFO would block the reader (and every rank's MPI_File_open)
     CheckpointContents const c = read_checkpoint_directory(dir);
     std::vector<TensorLocation> const locs = match_checkpoint(c, specs_of(tensors), convert_dtype);
     for (auto const& f : c.files) {

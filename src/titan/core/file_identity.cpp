@@ -1,5 +1,8 @@
 #include "titan/core/file_identity.hpp"
 
+#include "titan/core/echo.hpp"
+#include "titan/core/errors.hpp"
+
 #include <climits>
 #include <cstdlib>
 #include <sys/stat.h>
@@ -63,6 +66,23 @@ bool OutputId::same_as(OutputId const& o) const {
   if (file && o.file) return *file == *o.file;
   if (!file && !o.file) return dir && o.dir && *dir == *o.dir && name == o.name;
   return false;
+}
+
+char const* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISREG(mode)) return "a regular file";
+  return "not a regular file";
+}
+
+void require_regular_if_exists(std::string const& path, std::string const& what) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return;
+  throw InputError(what + " " + echo(path, 200) + ": not a regular file (it is " + file_kind(st.st_mode) +
+                   "); only a regular file is read");
 }
 
 }  // namespace titan

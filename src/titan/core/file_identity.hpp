@@ -42,4 +42,12 @@ struct OutputId {
 };
 OutputId output_id(std::string const& path);
 
+//! "a FIFO", "a directory", "a character device", ... for a file's mode.
+char const* file_kind(mode_t mode);
+//! Throws InputError "<what> PATH: not a regular file (it is a FIFO); ..."
+//! when `path` exists (links followed) and is not a regular file: reading
+//! a FIFO would block, a device or a directory is no input (issue 19).
+//! A missing path is left to the reader's own message.
+void require_regular_if_exists(std::string const& path, std::string const& what);
+
 }  // namespace titan
