@@ -155,7 +155,7 @@ HarnessResult check_layer(Module& module, Reference const& ref, HarnessOptions c
   // ---- titan: forward, then backward of L = sum(r * y)
   GradientSet grads(params, mesh, 0);
   WeightStore store(mesh, MPI_COMM_SELF, &grads);
-  StepContext ctx(store);
+  StepContext ctx(store, MPI_COMM_SELF);
   ctx.n_seq = o.B;
   ctx.T = o.T;
   ctx.freqs = FreqsView(freqs.data(), o.T, o.rope_dim / 2, 2);

@@ -158,3 +158,31 @@ TEST_CASE("the advice counts the replicated buffers that sharding cannot divide"
   CHECK_THAT(w.message, Catch::Contains("bfloat16 would not help"));
   CHECK_THAT(w.message, !Catch::Contains("fits on this rank"));
 }
+
+TEST_CASE("a phase's work is counted, and the advice says what of it fits (issue 19)", "[memory_guard]") {
+  // Two ranks with 1 GiB of model each and 6 GiB of forward work each, on 8 GiB.
+  NodeMemory n = node(2, 14 * GiB, 8 * GiB);
+  n.work_bytes = 12 * GiB;
+  n.terms = {{"parameters and buffers", 2 * GiB, {}},
+             {"forward pass", 12 * GiB, {{"activations", 8 * GiB}, {"logits", 4 * GiB}, {"logits dump", 0}}}};
+  double room_seen = -1;
+  MemoryVerdict const v = judge_memory(n, model(268435456, DType::float32, 2), [&](double room) {
+    room_seen = room;
+    return std::string("at most forward.batch = 7 fits");
+  });
+  REQUIRE_FALSE(v.fits);
+  // What each rank may hold for its work: (8 GiB - 2 x 256 MiB) x 16/17 - 2 GiB of model, over 2 ranks.
+  double const expected_room = ((8.0 * GiB - 512.0 * MiB) * 16 / 17 - 2.0 * GiB) / 2;
+  CHECK(room_seen == Approx(expected_room).epsilon(1e-12));
+  CHECK_THAT(v.message, Catch::Contains("14.00 GiB planned at float32: parameters and buffers 2.00 GiB, forward pass "
+                                        "12.00 GiB (activations 8.00 GiB, logits 4.00 GiB), plus"));
+  CHECK_THAT(v.message, Catch::EndsWith("the model fits, its work does not: at most forward.batch = 7 fits"));
+
+  // When the model itself does not fit, the rank advice is for the model, and says so.
+  NodeMemory big = node(2, 40 * GiB, 8 * GiB);
+  big.work_bytes = 4 * GiB;
+  big.terms = {{"parameters and buffers", 36 * GiB, {}}, {"forward pass", 4 * GiB, {}}};
+  MemoryVerdict const w = judge_memory(big, model(36 * GiB / 4, DType::float32, 2), [](double) { return std::string("x"); });
+  CHECK_THAT(w.message, Catch::Contains("(for the model alone: the forward pass comes on top)"));
+  CHECK_THAT(w.message, !Catch::Contains("its work does not"));
+}

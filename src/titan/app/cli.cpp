@@ -51,9 +51,12 @@ options:
                       allocations exceed the memory available on a node
   --save DIR          after init, write the model as sharded safetensors into DIR
                       (model-0000i-of-0000N.safetensors + model.safetensors.index.json;
-                      written into DIR.tmp.<pid>, renamed when complete);
+                      written into a temporary sibling, renamed when complete);
                       docs/checkpoint.md
-  --overwrite         with --save: replace an existing DIR (after the new one is complete)
+  --overwrite         with --save: replace an existing DIR (after the new one is
+                      complete) when it is a titan_app checkpoint and nothing
+                      else; never /, the current directory or a parent of it,
+                      a home directory, or a folder holding an input
   --load DIR          fill the parameters from the checkpoint in DIR instead of the
                       initializers (any mesh; the init phase becomes 'load')
   --checkpoint-names titan|hf
@@ -129,10 +132,13 @@ Options parse_command_line(int argc, char** argv) {
     else if (a == "--verify-layout") o.verify_layout = true;
     else if (a == "--verify") o.verify = true;
     else if (a == "--forward") o.forward = true;
-    else if (a == "--dump-logits") o.dump_logits = value_of(a);
     else if (a == "--train") o.train = true;
-    else if (a == "--save") o.save_dir = value_of(a);
-    else if (a == "--load") o.load_dir = value_of(a);
+    else if (a == "--dump-logits" || a == "--save" || a == "--load") {
+      // An empty path would silently turn the feature off (issue 19).
+      std::string const v = value_of(a);
+      require(!v.empty(), a + ": the path is empty");
+      (a == "--dump-logits" ? o.dump_logits : a == "--save" ? o.save_dir : o.load_dir) = v;
+    }
     else if (a == "--overwrite") o.overwrite = true;
     else if (a == "--checkpoint-names") {
       o.checkpoint_names = value_of(a);

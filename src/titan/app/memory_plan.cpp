@@ -12,8 +12,9 @@ RankPlan plan_rank_memory(ModelConfig const& config, BuildContext ctx) {
     ctx.overrides = &overrides;
   }
   ctx.allocate = false;
-  std::unique_ptr<Module> const model = config.build_model(ctx);
+  std::shared_ptr<Module const> const model = config.build_model(ctx);
   RankPlan plan;
+  plan.model = model;
   bool ok = true;  // checked sums: an overflowing model is refused before anything is allocated
   for (auto const& p : model->parameters()) {
     ok = ok && !__builtin_add_overflow(plan.local_bytes, p->local_bytes(), &plan.local_bytes);

@@ -9,14 +9,18 @@
 #include "titan/app/layout_verification.hpp"
 #include "titan/app/memory_guard.hpp"
 #include "titan/app/memory_plan.hpp"
+#include "titan/app/output_paths.hpp"
 #include "titan/app/plan.hpp"
 #include "titan/app/progress.hpp"
+#include "titan/app/run_memory.hpp"
 #include "titan/app/run_statistics.hpp"
 #include "titan/checkpoint/checkpoint_driver.hpp"
 #include "titan/config/deck.hpp"
 #include "titan/config/deck_source.hpp"
 #include "titan/core/bf16.hpp"
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
+#include "titan/core/file_identity.hpp"
 #include "titan/core/memory_usage.hpp"
 #include "titan/core/profile_region.hpp"
 #include "titan/forward/forward_phase.hpp"
@@ -144,6 +148,10 @@ AttentionHeads attention_heads(Deck const& deck, CheckpointNames names) {
 std::string hf_config(Deck const& deck) { return find_family(deck.family).hf_config_json(*deck.model, deck.run.dtype); }
 
 int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
+  // What the process holds before titan allocates anything (MPI, Kokkos, the
+  // libraries): the planned peak of a phase is compared with the measured
+  // peak RSS on top of it.
+  std::int64_t const baseline_rss = resident_bytes();
   RunReport report;
   report.version = TITAN_VERSION;
   report.git_hash = TITAN_GIT_HASH;
@@ -195,12 +203,16 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
   std::unique_ptr<ModelConfig> model_config;
   std::unique_ptr<AtomicFile> json_out;
   RankPlan rank_plan;  // what this rank will allocate (real runs)
+  RunMemory run_memory;  // the memory guard's terms: the model, the forward pass
   bool const forward_on = deck.forward.enabled;
   bool const train_on = deck.train.enabled;
   std::unique_ptr<TrainTokens> train_tokens;
   ForwardTokens forward_tokens;
   std::unique_ptr<AtomicFile> logits_out;
   collective(w.comm, [&] {
+    if (w.root())  // no output onto an input or onto another output
+      check_output_paths({opt.deck_path, deck.forward.tokens_file, ckpt.load, opt.report_json, deck.forward.dump_logits,
+                          ckpt.save});
     for (auto const& [on, flag, what] : {std::make_tuple(forward_on, "--forward", "a forward pass"),
                                           std::make_tuple(train_on, "--train", "training")}) {
       if (!on) continue;  // the forward pass's and training's input, checked before any heavy work
@@ -217,6 +229,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
             "--save with --train: saving the trained model and its optimizer state is not implemented yet; "
             "save without --train");
     if (forward_on) {
+      require_regular_if_exists(deck.forward.tokens_file, "[forward] tokens_file");  // a FIFO would block
       if (!deck.forward.dump_logits.empty() && w.root()) {
         try {
           logits_out = std::make_unique<AtomicFile>(deck.forward.dump_logits);
@@ -248,16 +261,32 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
       plan_ctx.dtype = deck.run.dtype;
       plan_ctx.overrides = &deck.overrides;
       rank_plan = plan_rank_memory(*model_config, plan_ctx);
+      RunWork work;
+      if (forward_on) {
+        work.forward_tokens = &forward_tokens;
+        work.forward_source =
+            deck.forward.tokens_file.empty() ? "[forward]" : "the tokens file " + echo(deck.forward.tokens_file);
+        work.dump_logits = !deck.forward.dump_logits.empty();
+      }
+      if (train_on) {
+        work.train = &deck.train;
+        work.train_batch = train_tokens->batch();
+        work.train_seq_len = train_tokens->seq_len();
+      }
+      run_memory = plan_run_memory(rank_plan, work, w.size, w.rank);
     }
   });
   // --save: the destination is checked and its temporary directory made now,
   // before any heavy work; the saver removes it again unless the save completes.
   CheckpointSaver saver;
-  if (!ckpt.save.empty()) saver.prepare(w.comm, ckpt.save, ckpt.overwrite);
+  if (!ckpt.save.empty())  // --overwrite never replaces a folder the run reads from
+    saver.prepare(w.comm, ckpt.save, ckpt.overwrite,
+                  {{"the input deck", opt.deck_path}, {"the --load checkpoint", ckpt.load},
+                   {"the tokens file", deck.forward.tokens_file}});
   // Memory guard (collective): refuse now rather than be OOM-killed while allocating.
   if (!opt.dry_run)
-    guard_memory(w.comm, rank_plan.local_bytes, {rank_plan.model_params, deck.run.dtype, w.size, rank_plan.buffer_bytes},
-                 {opt.force, deck.debug.memory_available, device.device_id, device_free_memory()});
+    guard_memory(w.comm, run_memory.rank, {rank_plan.model_params, deck.run.dtype, w.size, rank_plan.buffer_bytes},
+                 {opt.force, deck.debug.memory_available, device.device_id, device_free_memory(), run_memory.advice});
   report.deck = deck.path;
   report.resolved_deck = resolved_deck_toml(deck);
   report.world_size = ranks;
@@ -382,6 +411,8 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     double const t0 = MPI_Wtime();
     totals = statistics.reduce(w.comm);
     stats_local += MPI_Wtime() - t0;
+    std::vector<std::uint64_t> fp(n);  // per-parameter fingerprints (the checkpoint's index carries them)
+    for (std::size_t i = 0; i < n; ++i) fp[i] = totals[i].fingerprint;
     // --verify: read every local shard back and check it against the statistics the init kernels computed.
     double verify_local = -1;
     if (opt.verify)
@@ -411,11 +442,18 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     // The report never carries a non-finite statistic (JSON null): the init
     // specs are checked to stay finite in the storage type, so one here is a fault.
     collective(w.comm, [&] {
-      for (ParameterReport const& r : report.parameters)
-        for (auto const& v : {r.mean, r.std, r.min, r.max})
+      for (std::size_t i = 0; i < report.parameters.size(); ++i)
+        for (auto const& v : {report.parameters[i].mean, report.parameters[i].std, report.parameters[i].min, report.parameters[i].max})
           if (v && !std::isfinite(*v))
-          throw RunError(r.fqn + ": non-finite values after init_states (" + r.init + ")");
+          {
+            if (loading)  // bad input: the checkpoint holds them
+              throw InputError(report.parameters[i].fqn + ": non-finite values loaded from --load " + echo(ckpt.load, 200) +
+                               " (stored as '" + ckpt_tensors[i].stored.name + "')");
+            throw RunError(report.parameters[i].fqn + ": non-finite values after init_states (" + report.parameters[i].init + ")");
+          }
     });
+    if (loading)  // a flipped bit or swapped tensors must not load silently
+      check_loaded_checkpoint(w.comm, ckpt.load, loaded_metadata, ckpt_tensors, fp, model_fp, dtype_name(deck.run.dtype));
     for (std::size_t i = 0; i < buffers.size(); ++i)
       report.buffers.push_back({buffers[i]->fqn(), buffers[i]->shape(), "float32", buffer_fp[i]});
 
@@ -439,7 +477,8 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
       report.checkpoints.push_back(saver.save(w.comm, ckpt_tensors, metadata,
                                               static_cast<std::uint64_t>(ckpt.deck.max_file_bytes),
                                               static_cast<std::uint64_t>(ckpt.deck.buffer_bytes), extra,
-                                              static_cast<std::uint64_t>(ckpt.deck.write_speed_sample_bytes)));
+                                              static_cast<std::uint64_t>(ckpt.deck.write_speed_sample_bytes),
+                                              model_fp, fp));
       report.checkpoints.back().names = checkpoint_names_name(ckpt.names);
       save_local = report.checkpoints.back().seconds;  // without the write-speed reference
     }
@@ -474,6 +513,11 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
         in.settings = deck.train;
         in.progress = progress_on;
         report.train = train_phase(*model, mesh, w.comm, *train_tokens, *optimizer, in, train_local);
+        std::int64_t planned = baseline_rss;  // the process before titan allocated, then the guard's terms
+        for (MemoryTerm const& t : run_memory.rank.terms)
+          if (t.name != "forward pass") planned += t.bytes;
+        TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &planned, 1, MPI_INT64_T, MPI_MAX, w.comm));
+        report.train->planned_peak_bytes = planned;
         inject_fault(deck.debug, w.rank, "train");
       });
       report.phases.push_back(reduce_phase(w, "train", train_local));

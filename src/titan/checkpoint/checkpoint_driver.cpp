@@ -1,9 +1,15 @@
 #include "titan/checkpoint/checkpoint_driver.hpp"
 
+#include "titan/checkpoint/checkpoint_inputs.hpp"
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
+#include "titan/core/signal_cleanup.hpp"
 #include "titan/parallel/collective.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 
 namespace titan {
 
@@ -49,14 +55,20 @@ std::vector<CheckpointTensor> checkpoint_tensors(std::vector<ParameterPtr> const
   return out;
 }
 
-void CheckpointSaver::prepare(MPI_Comm comm, std::string const& dir, bool overwrite) {
+CheckpointSaver::~CheckpointSaver() { cancel_on_signal(_signal_slot); }
+
+void CheckpointSaver::prepare(MPI_Comm comm, std::string const& dir, bool overwrite,
+                              std::vector<NamedPath> const& inputs) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   collective(comm, [&] {
-    if (rank == 0) _staging.prepare(dir, overwrite);
+    if (rank == 0) _staging.prepare(dir, overwrite, inputs);
   });
   _dir = bcast_string(comm, rank == 0 ? _staging.dir() : std::string());
   _tmp = bcast_string(comm, rank == 0 ? _staging.tmp() : std::string());
+  // Rank 0's staging removes the temporary on a signal; the others too, so
+  // that a rank stopped while rank 0 is not still leaves nothing of its own.
+  if (rank != 0) _signal_slot = remove_on_signal(_tmp, CleanupKind::flat_directory);
 }
 
 void CheckpointSaver::check_space(MPI_Comm comm, std::uint64_t bytes) {
@@ -71,7 +83,8 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
                                        Metadata const& metadata, std::uint64_t max_file_bytes,
                                        std::uint64_t buffer_bytes,
                                        std::vector<std::pair<std::string, std::string>> const& extra_files,
-                                       std::uint64_t sample_bytes) {
+                                       std::uint64_t sample_bytes, std::uint64_t model_fingerprint,
+                                       std::vector<std::uint64_t> const& fingerprints) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   std::vector<FileRecord> const files = plan_checkpoint_files(specs_of(tensors), max_file_bytes, metadata);
@@ -87,10 +100,15 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
   write_checkpoint_files(comm, _tmp, files, tensors, buffer_bytes);
   collective(comm, [&] {
     if (rank != 0) return;
-    _staging.write_file("model.safetensors.index.json", encode_index(files));
+    if (fingerprints.size() != tensors.size()) throw RunError("internal: checkpoint fingerprints and tensors disagree");
+    TensorFingerprints fps;
+    for (std::size_t i = 0; i < tensors.size(); ++i) fps.emplace_back(tensors[i].stored.name, fingerprints[i]);
+    _staging.write_file("model.safetensors.index.json", add_fingerprints_to_index(encode_index(files), model_fingerprint, fps));
     for (auto const& [name, text] : extra_files) _staging.write_file(name, text);
     _staging.commit();
   });
+  cancel_on_signal(_signal_slot);  // committed: the temporary is now the checkpoint
+  _signal_slot = -1;
   double const seconds = MPI_Wtime() - t0;  // the collective's verdict synchronized the ranks
   TITAN_MPI_CHECK(MPI_Allreduce(&seconds, &r.seconds, 1, MPI_DOUBLE, MPI_MAX, comm));
   if (r.seconds > 0) {
@@ -99,15 +117,27 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
   }
 
   if (sample_bytes > 0) {
+    // The checkpoint is committed: a failing reference (no room left for the
+    // scratch file, a file-size limit) must not turn a complete save into a
+    // failed run. Rank 0 warns; the report then has no reference.
     std::uint64_t const n = std::min<std::uint64_t>(sample_bytes, static_cast<std::uint64_t>(r.bytes));
-    double s = 0;
-    collective(comm, [&] {
-      if (rank == 0) s = measure_sequential_write(_staging.parent(), n);
-    });
+    double s = -1;
+    if (rank == 0) {
+      try {
+        s = measure_sequential_write(_staging.parent(), n);
+      } catch (std::exception const& e) {
+        std::fprintf(stderr, "titan_app: warning: the checkpoint %s is complete, but the write-speed reference failed: %s\n",
+                     echo(_dir, 200).c_str(), clean_message(e.what()).c_str());
+        std::fflush(stderr);
+        s = -1;
+      }
+    }
     TITAN_MPI_CHECK(MPI_Bcast(&s, 1, MPI_DOUBLE, 0, comm));
-    r.sequential_sample_bytes = static_cast<std::int64_t>(n);
-    r.sequential_write_s = s;
-    r.sequential_write_GBps = s > 0 ? static_cast<double>(n) / s / 1e9 : 0;
+    if (s >= 0) {
+      r.sequential_sample_bytes = static_cast<std::int64_t>(n);
+      r.sequential_write_s = s;
+      r.sequential_write_GBps = s > 0 ? static_cast<double>(n) / s / 1e9 : 0;
+    }
   }
   return r;
 }
@@ -124,6 +154,7 @@ CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vec
   std::int64_t bytes = 0;
   collective(comm, [&] {
     if (rank != 0) return;
+    check_checkpoint_inputs(dir);  // a FIFO would block the reader (and every rank's MPI_File_open)
     CheckpointContents const c = read_checkpoint_directory(dir);
     std::vector<TensorLocation> const locs = match_checkpoint(c, specs_of(tensors), convert_dtype);
     for (auto const& f : c.files) {
@@ -175,6 +206,28 @@ CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vec
     r.GBps_per_rank = r.GBps_total / world_size(comm);
   }
   return r;
+}
+
+void check_loaded_checkpoint(MPI_Comm comm, std::string const& dir, Metadata const& metadata,
+                             std::vector<CheckpointTensor> const& tensors, std::vector<std::uint64_t> const& fingerprints,
+                             std::uint64_t model_fingerprint, std::string const& run_dtype) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  collective(comm, [&] {
+    if (rank != 0) return;
+    std::string header_fp, stored_dtype;
+    for (auto const& [k, v] : metadata) {
+      if (k == "fingerprint") header_fp = v;
+      if (k == "dtype") stored_dtype = v;
+    }
+    if (!stored_dtype.empty() && stored_dtype != run_dtype) return;  // converted: other values by design
+    std::ifstream in(dir + "/model.safetensors.index.json", std::ios::binary);
+    std::string const index((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    TensorFingerprints loaded;
+    for (std::size_t i = 0; i < tensors.size() && i < fingerprints.size(); ++i)
+      loaded.emplace_back(tensors[i].stored.name, fingerprints[i]);
+    check_loaded_fingerprints(saved_fingerprints(header_fp, index), model_fingerprint, loaded, dir);
+  });
 }
 
 }  // namespace titan

@@ -5,6 +5,7 @@
 // CollectiveError on every rank. No toml++ here.
 #pragma once
 
+#include "titan/checkpoint/checkpoint_fingerprints.hpp"
 #include "titan/checkpoint/checkpoint_fs.hpp"
 #include "titan/checkpoint/checkpoint_io.hpp"
 #include "titan/report/report.hpp"
@@ -25,23 +26,37 @@ std::vector<CheckpointTensor> checkpoint_tensors(std::vector<ParameterPtr> const
 
 class CheckpointSaver {
  public:
-  //! Collective. Rank 0 refuses an existing `dir` (unless overwrite) or an
-  //! unwritable parent and creates the temporary directory.
-  void prepare(MPI_Comm comm, std::string const& dir, bool overwrite);
+  CheckpointSaver() = default;
+  ~CheckpointSaver();
+  CheckpointSaver(CheckpointSaver const&) = delete;
+  CheckpointSaver& operator=(CheckpointSaver const&) = delete;
+
+  //! Collective. Rank 0 refuses an existing `dir` (unless overwrite, and
+  //! then anything but a titan_app checkpoint that none of `inputs` is in:
+  //! checkpoint_overwrite.hpp) or an unwritable parent and creates the
+  //! temporary directory; every rank then removes it on SIGINT/SIGTERM/SIGHUP
+  //! until the save is committed.
+  void prepare(MPI_Comm comm, std::string const& dir, bool overwrite, std::vector<NamedPath> const& inputs = {});
   //! Collective. Refuses when the destination has less free space than `bytes`.
   void check_space(MPI_Comm comm, std::uint64_t bytes);
   //! Collective. Writes the checkpoint, its index and `extra_files` (name,
   //! text) into the temporary directory, fsyncs, renames it into place; then
-  //! measures the sequential write reference (min(sample_bytes, bytes); 0 = no).
+  //! measures the sequential write reference (min(sample_bytes, bytes); 0 =
+  //! no). The save is complete before the reference runs: a failure of the
+  //! reference is a warning on stderr, and the report has no reference.
+  //! `fingerprints` (the model's and each tensor's, parallel to `tensors`)
+  //! go into the index's metadata (add_fingerprints_to_index), for --load to check.
   CheckpointReport save(MPI_Comm comm, std::vector<CheckpointTensor> const& tensors, Metadata const& metadata,
                         std::uint64_t max_file_bytes, std::uint64_t buffer_bytes,
                         std::vector<std::pair<std::string, std::string>> const& extra_files,
-                        std::uint64_t sample_bytes);
+                        std::uint64_t sample_bytes, std::uint64_t model_fingerprint,
+                        std::vector<std::uint64_t> const& fingerprints);
   std::string const& dir() const { return _dir; }
 
  private:
   CheckpointStaging _staging;  // rank 0's; removes the temporary unless committed
   std::string _dir, _tmp;
+  int _signal_slot = -1;  // the other ranks' removal of the temporary on a signal
 };
 
 //! Collective. Rank 0 reads and checks the index and every header, matches
@@ -51,5 +66,14 @@ class CheckpointSaver {
 CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vector<CheckpointTensor> const& tensors,
                                  bool convert_dtype, std::uint64_t buffer_bytes, Metadata* metadata,
                                  SlabHook const& on_slab = {});
+
+//! Collective, after a load and the fingerprint (issue 19): the loaded
+//! values must reproduce what the checkpoint says it holds (its model
+//! fingerprint, and each tensor's where the index lists them): CollectiveError
+//! (bad input, exit 2) naming the first differing tensor otherwise. Skipped
+//! when the checkpoint's dtype is not `run_dtype` (a conversion changes values).
+void check_loaded_checkpoint(MPI_Comm comm, std::string const& dir, Metadata const& metadata,
+                             std::vector<CheckpointTensor> const& tensors, std::vector<std::uint64_t> const& fingerprints,
+                             std::uint64_t model_fingerprint, std::string const& run_dtype);
 
 }  // namespace titan

@@ -1,10 +1,14 @@
 #include "titan/checkpoint/checkpoint_fs.hpp"
 
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
+#include "titan/core/file_identity.hpp"
 #include "titan/core/human_bytes.hpp"
+#include "titan/core/signal_cleanup.hpp"
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -44,6 +48,16 @@ bool exists(std::string const& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+// A new empty directory beside `dir`: "<name>.<tag>.XXXXXX", the name cut to
+// 200 bytes so that the result stays a legal name (NAME_MAX 255) whatever
+// the destination's name. Empty string when mkdtemp fails (errno set).
+std::string make_sibling_directory(std::string const& dir, char const* tag) {
+  std::string const par = parent_of(dir);
+  std::string path = (par == "/" ? std::string() : par) + "/" + name_part(dir).substr(0, 200) + "." + tag + ".XXXXXX";
+  if (!::mkdtemp(&path[0])) return std::string();
+  return path;
+}
+
 }  // namespace
 
 void fsync_directory(std::string const& dir) {
@@ -59,27 +73,30 @@ CheckpointStaging::~CheckpointStaging() { discard(); }
 
 std::string CheckpointStaging::parent() const { return parent_of(_dir); }
 
-void CheckpointStaging::prepare(std::string const& dir_in, bool overwrite) {
-  require(!dir_in.empty(), "--save: the checkpoint directory is empty");
+void CheckpointStaging::prepare(std::string const& dir_in, bool overwrite, std::vector<NamedPath> const& inputs) {
+  require(!dir_in.empty(), "--save: the path is empty");
   _dir = strip_slashes(dir_in);
   _overwrite = overwrite;
+  std::string const shown = "--save " + echo(_dir, 200);
   std::string const par = parent_of(_dir);
   struct stat st;
   if (::stat(par.c_str(), &st) != 0)
-    throw InputError("--save " + _dir + ": cannot write there (" + par + ": " + errno_text(errno) + ")");
-  if (!S_ISDIR(st.st_mode)) throw InputError("--save " + _dir + ": cannot write there (" + par + " is not a directory)");
+    throw InputError(shown + ": cannot write there (" + echo(par, 200) + ": " + errno_text(errno) + ")");
+  if (!S_ISDIR(st.st_mode)) throw InputError(shown + ": cannot write there (" + echo(par, 200) + " is not a directory)");
   if (exists(_dir)) {
     if (!overwrite)
-      throw InputError("--save " + _dir + ": already exists; --overwrite replaces it (after the new checkpoint is complete)");
-    if (::stat(_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-      throw InputError("--save " + _dir + ": exists and is not a directory; not replacing it");
+      throw InputError(shown + ": already exists; --overwrite replaces it (after the new checkpoint is complete)");
+    _old_files = check_replaceable_checkpoint(_dir, dir_in, inputs);
   }
   if (::access(par.c_str(), W_OK | X_OK) != 0)
-    throw InputError("--save " + _dir + ": cannot write there (" + par + ": " + errno_text(errno) + ")");
-  _tmp = _dir + ".tmp." + std::to_string(::getpid());
-  remove_tree(_tmp);  // a leftover of an earlier run with the same pid
-  if (::mkdir(_tmp.c_str(), 0755) != 0)
-    throw InputError("--save " + _dir + ": cannot write there (creating " + _tmp + ": " + errno_text(errno) + ")");
+    throw InputError(shown + ": cannot write there (" + echo(par, 200) + ": " + errno_text(errno) + ")");
+  _tmp = make_sibling_directory(_dir, "tmp");
+  if (_tmp.empty()) throw InputError(shown + ": cannot write there (creating a temporary directory in " +
+                                     echo(par, 200) + ": " + errno_text(errno) + ")");
+  mode_t const mask = ::umask(0);  // mkdtemp makes 0700; a checkpoint is an ordinary directory
+  ::umask(mask);
+  ::chmod(_tmp.c_str(), 0777 & ~mask);
+  _signal_slot = remove_on_signal(_tmp, CleanupKind::flat_directory);
   _active = true;
 }
 
@@ -120,11 +137,14 @@ void CheckpointStaging::commit() {
   if (!_active) throw RunError("internal: checkpoint committed twice or never prepared");
   fsync_directory(_tmp);
   std::string old;
-  if (_overwrite && exists(_dir)) {
-    old = _dir + ".old." + std::to_string(::getpid());
-    remove_tree(old);
-    if (::rename(_dir.c_str(), old.c_str()) != 0)
-      throw RunError("moving the old checkpoint " + _dir + " aside failed: " + errno_text(errno));
+  if (!_old_files.empty() && exists(_dir)) {  // --overwrite of the checkpoint prepare() checked
+    old = make_sibling_directory(_dir, "old");  // an empty directory, which the rename replaces
+    if (old.empty()) throw RunError("moving the old checkpoint " + _dir + " aside failed: " + errno_text(errno));
+    if (::rename(_dir.c_str(), old.c_str()) != 0) {
+      int const e = errno;
+      ::rmdir(old.c_str());
+      throw RunError("moving the old checkpoint " + _dir + " aside failed: " + errno_text(e));
+    }
   }
   if (::rename(_tmp.c_str(), _dir.c_str()) != 0) {
     int const e = errno;
@@ -132,16 +152,29 @@ void CheckpointStaging::commit() {
     throw RunError("renaming " + _tmp + " to " + _dir + " failed: " + errno_text(e));
   }
   _active = false;
+  cancel_on_signal(_signal_slot);
+  _signal_slot = -1;
   fsync_directory(parent());
   if (!old.empty()) {
-    remove_tree(old);
+    // Only the old checkpoint's own files go; anything that appeared in it
+    // during the run keeps the directory, which is then left in place.
+    for (auto const& f : _old_files) ::unlink((old + "/" + f).c_str());
+    if (::rmdir(old.c_str()) != 0) {
+      std::fprintf(stderr,
+                   "titan_app: warning: --overwrite: %s holds files that were not part of the old checkpoint "
+                   "(added during the run); its checkpoint files were removed, the rest left in place\n",
+                   echo(old, 200).c_str());
+      std::fflush(stderr);
+    }
     fsync_directory(parent());
   }
 }
 
 void CheckpointStaging::discard() {
   if (!_active) return;
-  remove_tree(_tmp);
+  remove_tree(_tmp);  // made by mkdtemp in prepare(): ours alone
+  cancel_on_signal(_signal_slot);
+  _signal_slot = -1;
   _active = false;
 }
 
@@ -151,8 +184,9 @@ double measure_sequential_write(std::string const& dir, std::uint64_t bytes) {
   std::vector<unsigned char> buf(block);
   for (std::size_t i = 0; i < block; ++i) buf[i] = static_cast<unsigned char>((i * 2654435761u) >> 13);
   auto const t0 = std::chrono::steady_clock::now();
-  int const fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int const fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) throw RunError("the write-speed scratch file " + path + ": " + errno_text(errno));
+  int const slot = remove_on_signal(path, CleanupKind::file);
   std::uint64_t left = bytes;
   int err = 0;
   while (left > 0 && err == 0) {
@@ -166,6 +200,7 @@ double measure_sequential_write(std::string const& dir, std::uint64_t bytes) {
   ::close(fd);
   auto const t1 = std::chrono::steady_clock::now();
   ::unlink(path.c_str());
+  cancel_on_signal(slot);
   if (err != 0) throw RunError("the write-speed scratch file " + path + ": " + errno_text(err));
   return std::chrono::duration<double>(t1 - t0).count();
 }

@@ -6,7 +6,12 @@
 #include "titan/parallel/collective.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <utility>
 
 namespace titan {
@@ -173,16 +178,138 @@ void transfer_slab(MPI_File fh, bool writing, IoErrors& errors, std::string cons
                          : MPI_File_read_all(fh, buf, count, mem_type, &status);
   errors.check(rc, what + (writing ? ": MPI_File_write_all" : ": MPI_File_read_all"));
   if (rc == MPI_SUCCESS && count > 0) {
+    // Both readings of the status: whole items, and basic elements (bytes:
+    // the element types are made of MPI_BYTE). Open MPI's OMPIO reports a
+    // collective transfer as complete even when a write(2) under it failed,
+    // so write_checkpoint_files also checks each file afterwards.
     int got = 0;
-    MPI_Get_count(&status, mem_type, &got);
-    if (got != count)
-      errors.fail(what + (writing ? ": short write" : ": short read (the file ends early)"));
+    MPI_Count elements = 0;
+    MPI_Count const expected = (std::min(bp.rows, (s + 1) * bp.rows_per_slab) - s * bp.rows_per_slab) * bp.inner *
+                               static_cast<MPI_Count>(fes);
+    int const rc_count = MPI_Get_count(&status, mem_type, &got);
+    int const rc_elements = MPI_Get_elements_x(&status, mem_type, &elements);
+    if (rc_count != MPI_SUCCESS || rc_elements != MPI_SUCCESS || got != count || elements != expected)
+      errors.fail(what + (writing ? ": short write (" : ": short read, the file ends early (") +
+                  std::to_string(elements) + " of " + std::to_string(expected) + " bytes)");
   }
 }
 
 std::int64_t slab_elements(BoxPlan const& bp, std::int64_t s) {
   std::int64_t const a = s * bp.rows_per_slab, b = std::min(bp.rows, a + bp.rows_per_slab);
   return (b - a) * bp.inner;
+}
+
+// Slab s of p's local shard, as the file holds it, into `host`.
+void slab_to_host(Parameter const& p, BoxPlan const& bp, std::int64_t s, void* host) {
+  std::int64_t const begin = s * bp.rows_per_slab * bp.inner, n = slab_elements(bp, s);
+  if (p.dtype() == DType::float32) view_to_host(p.f32(), begin, n, host);
+  else view_to_host(p.bf16(), begin, n, host);
+}
+
+// The file as the file system has it, independent of MPI-IO's own account
+// (rank 0, after the file is closed): its size, its header read back, and
+// the first hole (SEEK_HOLE; the size when there is none or the file system
+// does not tell). A write that failed under a collective call shows here as
+// a short file or, when a later write past it succeeded, as a hole.
+void check_file_on_disk(std::string const& path, FileRecord const& f, std::string const& head, IoErrors& errors,
+                        std::uint64_t& hole_at) {
+  hole_at = f.size();
+  int const fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return errors.fail(path + ": cannot be opened to check it: " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) != f.size()) {
+    errors.fail(path + ": the file has " + std::to_string(st.st_size) + " bytes on disk but " +
+                std::to_string(f.size()) + " were written (a write failed: no space left on the device, or a file-size limit?)");
+    ::close(fd);
+    return;
+  }
+  std::string back(head.size(), '\0');
+  std::size_t done = 0;
+  while (done < back.size()) {
+    ssize_t const r = ::pread(fd, &back[done], back.size() - done, static_cast<off_t>(done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    done += static_cast<std::size_t>(r);
+  }
+  if (done != back.size() || back != head) errors.fail(path + ": the header on disk differs from the one written");
+  off_t const hole = ::lseek(fd, 0, SEEK_HOLE);
+  if (hole >= 0 && static_cast<std::uint64_t>(hole) < f.size()) hole_at = static_cast<std::uint64_t>(hole);
+  ::close(fd);
+}
+
+
+// What every rank moves per tensor: its slabs, and the number of collective
+// calls per tensor (the most any rank needs).
+struct WritePlan {
+  std::vector<BoxPlan> plans;
+  std::vector<long long> iters;
+  std::size_t buffer_bytes = 0;  // the largest slab of this rank
+};
+
+WritePlan plan_writes(MPI_Comm comm, std::vector<CheckpointTensor> const& tensors, std::uint64_t buffer_bytes) {
+  WritePlan w;
+  for (auto const& t : tensors) {
+    std::size_t const es = dtype_size(t.param->dtype());
+    w.plans.push_back(plan_box(*t.param, true, es, buffer_bytes));
+    w.iters.push_back(w.plans.back().slabs);
+    if (w.plans.back().active)
+      w.buffer_bytes = std::max<std::size_t>(
+          w.buffer_bytes, static_cast<std::size_t>(w.plans.back().rows_per_slab * w.plans.back().inner) * es);
+  }
+  TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, w.iters.data(), static_cast<int>(w.iters.size()), MPI_LONG_LONG, MPI_MAX, comm));
+  return w;
+}
+
+// Collective: every rank reads back the slabs it wrote to `path` (tensors
+// first_tensor.. of file f) and compares them with its shards.
+void verify_file_bytes(MPI_Comm comm, std::string const& path, FileRecord const& f,
+                       std::vector<CheckpointTensor> const& tensors, std::size_t first_tensor, WritePlan const& w,
+                       std::vector<std::uint64_t>& expected, std::vector<std::uint64_t>& found) {
+  ElementTypes const et;
+  IoErrors errors;
+  MPI_File fh = MPI_FILE_NULL;
+  errors.check(MPI_File_open(comm, path.c_str(), MPI_MODE_RDONLY, MPI_INFO_NULL, &fh), path + ": MPI_File_open (to verify)");
+  errors.verdict(comm);
+  for (std::size_t j = 0; j < f.tensors.size(); ++j) {
+    std::size_t const k = first_tensor + j;
+    Parameter const& p = *tensors[k].param;
+    BoxPlan const& bp = w.plans[k];
+    std::size_t const es = dtype_size(p.dtype());
+    MPI_Offset const offset = static_cast<MPI_Offset>(f.data_start() + f.tensors[j].begin);
+    std::string const what = path + ": tensor '" + f.tensors[j].name + "'";
+    for (long long s = 0; s < w.iters[k]; ++s) {
+      bool const mine = bp.active && s < bp.slabs;
+      if (mine && errors.first.empty()) slab_to_host(p, bp, s, expected.data());
+      transfer_slab(fh, false, errors, what, offset, p, tensors[k].stored.permute_heads, et.of(p.dtype()), es, bp, s,
+                    found.data());
+      if (mine && errors.first.empty() &&
+          std::memcmp(expected.data(), found.data(), static_cast<std::size_t>(slab_elements(bp, s)) * es) != 0)
+        errors.fail(what + ": the bytes on disk differ from those written (a write was lost: no space left on the device?)");
+    }
+  }
+  errors.check(MPI_File_close(&fh), path + ": MPI_File_close");
+  errors.verdict(comm);
+}
+
+// Collective, after file f is closed: rank 0 checks it on disk
+// (check_file_on_disk); a hole makes every rank read its bytes back.
+// `errors` holds this rank's failures so far; the verdict is collective.
+void check_written_file(MPI_Comm comm, std::string const& path, FileRecord const& f,
+                        std::vector<CheckpointTensor> const& tensors, std::size_t first_tensor, WritePlan const& w,
+                        std::vector<std::uint64_t>& buffer, IoErrors& errors) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::uint64_t hole_at = f.size();
+  if (rank == 0 && errors.first.empty())
+    check_file_on_disk(path, f, header_length_prefix(f.header.size()) + f.header, errors, hole_at);
+  errors.verdict(comm);
+  TITAN_MPI_CHECK(MPI_Bcast(&hole_at, 1, MPI_UINT64_T, 0, comm));
+  if (hole_at >= f.size()) return;
+  // A hole is a lost write, or a file system that stores zero blocks as
+  // holes (ZFS with compression): the owners read their bytes back.
+  std::vector<std::uint64_t> found;
+  collective(comm, [&] { found.resize(buffer.size()); });
+  verify_file_bytes(comm, path, f, tensors, first_tensor, w, buffer, found);
 }
 
 }  // namespace
@@ -195,25 +322,15 @@ void write_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<F
   std::size_t n_total = 0;
   for (auto const& f : files) n_total += f.tensors.size();
   if (n_total != tensors.size()) throw RunError("internal: checkpoint plan and tensors disagree");
-
-  // Slab counts: the collective calls per tensor are the most any rank needs.
-  std::vector<BoxPlan> plans;
-  std::vector<long long> iters;
-  std::size_t buf_elems_bytes = 0;
-  for (auto const& t : tensors) {
-    std::size_t const es = dtype_size(t.param->dtype());
-    plans.push_back(plan_box(*t.param, true, es, buffer_bytes));
-    iters.push_back(plans.back().slabs);
-    if (plans.back().active)
-      buf_elems_bytes = std::max<std::size_t>(buf_elems_bytes, static_cast<std::size_t>(plans.back().rows_per_slab * plans.back().inner) * es);
-  }
-  TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, iters.data(), static_cast<int>(iters.size()), MPI_LONG_LONG, MPI_MAX, comm));
-  std::vector<std::uint64_t> buffer((buf_elems_bytes + 7) / 8 + 1);
+  WritePlan const w = plan_writes(comm, tensors, buffer_bytes);
+  std::vector<std::uint64_t> buffer;
+  collective(comm, [&] { buffer.resize((w.buffer_bytes + 7) / 8 + 1); });  // bad_alloc: every rank fails alike
 
   std::size_t k = 0;  // tensor index across files
   for (auto const& f : files) {
     IoErrors errors;
     std::string const path = dir + "/" + f.name;
+    std::size_t const k0 = k;
     MPI_File fh = MPI_FILE_NULL;
     errors.check(MPI_File_open(comm, path.c_str(), MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &fh),
                  path + ": MPI_File_open");
@@ -221,27 +338,42 @@ void write_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<F
     if (rank == 0) {
       std::string const head = header_length_prefix(f.header.size()) + f.header;
       MPI_Status st;
-      errors.check(MPI_File_write_at(fh, 0, head.data(), static_cast<int>(head.size()), MPI_BYTE, &st),
-                   path + ": writing the header");
+      int const rc = MPI_File_write_at(fh, 0, head.data(), static_cast<int>(head.size()), MPI_BYTE, &st);
+      errors.check(rc, path + ": writing the header");
+      int got = 0;
+      if (rc == MPI_SUCCESS && (MPI_Get_count(&st, MPI_BYTE, &got) != MPI_SUCCESS || got != static_cast<int>(head.size())))
+        errors.fail(path + ": short write of the header (" + std::to_string(got) + " of " + std::to_string(head.size()) +
+                    " bytes)");
     }
     for (std::size_t j = 0; j < f.tensors.size(); ++j, ++k) {
       Parameter const& p = *tensors[k].param;
       MPI_Offset const offset = static_cast<MPI_Offset>(f.data_start() + f.tensors[j].begin);
       std::string const what = path + ": tensor '" + f.tensors[j].name + "'";
-      for (long long s = 0; s < iters[k]; ++s) {
-        BoxPlan const& bp = plans[k];
-        if (bp.active && s < bp.slabs && errors.first.empty()) {
-          std::int64_t const begin = s * bp.rows_per_slab * bp.inner, n = slab_elements(bp, s);
-          if (p.dtype() == DType::float32) view_to_host(p.f32(), begin, n, buffer.data());
-          else view_to_host(p.bf16(), begin, n, buffer.data());
-        }
+      BoxPlan const& bp = w.plans[k];
+      for (long long s = 0; s < w.iters[k]; ++s) {
+        if (bp.active && s < bp.slabs && errors.first.empty()) slab_to_host(p, bp, s, buffer.data());
         transfer_slab(fh, true, errors, what, offset, p, tensors[k].stored.permute_heads, et.of(p.dtype()),
                       dtype_size(p.dtype()), bp, s, buffer.data());
       }
     }
     errors.check(MPI_File_sync(fh), path + ": MPI_File_sync");
     errors.check(MPI_File_close(&fh), path + ": MPI_File_close");
-    errors.verdict(comm);
+    // MPI-IO's success is not enough (OMPIO drops the write errors of
+    // collective calls): the file itself is checked before anyone goes on.
+    check_written_file(comm, path, f, tensors, k0, w, buffer, errors);
+  }
+}
+
+void check_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<FileRecord> const& files,
+                            std::vector<CheckpointTensor> const& tensors, std::uint64_t buffer_bytes) {
+  WritePlan const w = plan_writes(comm, tensors, buffer_bytes);
+  std::vector<std::uint64_t> buffer;
+  collective(comm, [&] { buffer.resize((w.buffer_bytes + 7) / 8 + 1); });
+  std::size_t k = 0;
+  for (auto const& f : files) {
+    IoErrors errors;
+    check_written_file(comm, dir + "/" + f.name, f, tensors, k, w, buffer, errors);
+    k += f.tensors.size();
   }
 }
 

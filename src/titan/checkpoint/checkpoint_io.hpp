@@ -29,9 +29,22 @@ struct CheckpointTensor {
 //! Collective over `comm`. Writes `files` (planned by plan_checkpoint_files
 //! from `tensors`, in the same order) into directory `dir`: rank 0 writes
 //! each header, every rank writes the elements of its primary-replica boxes,
-//! then MPI_File_sync and close. A failure on any rank throws
-//! CollectiveError (RunError: exit 1) on every rank.
+//! then MPI_File_sync and close; then every file is checked as
+//! check_checkpoint_files does. Every MPI-IO call's status and byte count is
+//! checked, but Open MPI's OMPIO reports a collective write as complete even
+//! when a write(2) under it failed (no space left, a file-size limit): the
+//! check of the files themselves is what catches that. A failure on any
+//! rank throws CollectiveError (RunError: exit 1) on every rank.
 void write_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<FileRecord> const& files,
+                            std::vector<CheckpointTensor> const& tensors, std::uint64_t buffer_bytes);
+
+//! Collective over `comm`, for files written by write_checkpoint_files:
+//! rank 0 checks each file on disk (its size, its header read back, holes:
+//! lseek SEEK_HOLE); where a file has a hole, every rank reads back the
+//! bytes it wrote there and compares them with its shards (a hole is a lost
+//! write, unless the file system stores zero blocks as holes). CollectiveError
+//! (RunError) on every rank naming the file (and tensor) otherwise.
+void check_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<FileRecord> const& files,
                             std::vector<CheckpointTensor> const& tensors, std::uint64_t buffer_bytes);
 
 //! Collective over `comm`. Fills every rank's local box of each tensor from

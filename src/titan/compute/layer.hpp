@@ -9,9 +9,19 @@
 
 namespace titan {
 
+//! What a layer's forward and backward allocate on N = n_seq * T rows, in
+//! bytes, for the memory plan (docs/training.md): found from the shapes
+//! alone, so it can be asked of an allocation-free build.
+struct ActivationBytes {
+  double kept = 0;      //!< held from the forward until the backward (a training step keeps it)
+  double forward = 0;   //!< the forward's own buffers at their peak, its output included, its input not
+  double backward = 0;  //!< the backward's own buffers at their peak, dL/dx included, dL/dy not
+};
+
 class Layer {
  public:
   virtual ~Layer() = default;
+  virtual ActivationBytes activation_bytes(std::int64_t n_seq, std::int64_t T) const = 0;
   virtual Act forward(StepContext& ctx, Act const& x) = 0;
   //! Needs the forward pass's kept state (keep_for_backward); releases it.
   virtual Act backward(StepContext& ctx, Act const& dy) = 0;

@@ -65,6 +65,13 @@ bool ParamGather::fully_local(ShardedTensor const& p) const {
   return true;
 }
 
+void ParamGather::reserve(std::int64_t elems) {
+  std::size_t const n = static_cast<std::size_t>(elems);
+  _send.reserve(n);
+  _recv.reserve(n);
+  if (!Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible) _host_out.reserve(n);
+}
+
 std::int64_t ParamGather::staging_bytes() const {
   return static_cast<std::int64_t>((_send.capacity() + _recv.capacity() + _host_out.capacity()) * sizeof(float));
 }
@@ -73,64 +80,68 @@ void ParamGather::rows(ShardedTensor const& p, std::int64_t r0, std::int64_t r1,
   Shape const& shape = p.shape();
   std::int64_t row_numel = 1;
   for (std::size_t d = 1; d < shape.size(); ++d) row_numel *= shape[d];
-  // What every rank contributes: its primary-replica box, clipped to the rows.
   std::vector<int> counts(static_cast<std::size_t>(_size)), displs(static_cast<std::size_t>(_size));
   std::vector<Box> boxes(static_cast<std::size_t>(_size));
-  std::int64_t total = 0;
-  for (int r = 0; r < _size; ++r) {
-    auto const c = _mesh.coords(r);
-    Box b = clip_rows(local_box(shape, p.placements(), _mesh, c), r0, r1);
-    if (!is_primary_replica(p.placements(), _mesh, c)) b.extent.assign(b.extent.size(), 0);
-    std::int64_t const n = b.numel();
-    if (n > INT_MAX || total > INT_MAX) throw RunError("gathering " + p.fqn() + " needs smaller chunks (MPI int counts)");
-    counts[r] = static_cast<int>(n);
-    displs[r] = static_cast<int>(total);
-    total += n;
-    boxes[r] = std::move(b);
-  }
-  // Pack this rank's part (widened to float32).
-  Box const& mine = boxes[_rank];
-  Box const& shard = p.local_box();
-  _send.resize(static_cast<std::size_t>(mine.numel()));
-  if (mine.numel() > 0) {
-    std::int64_t const seg = mine.extent.back();
-    std::size_t k = 0;
-    p.visit([&](auto const& view) {
-      auto host = Kokkos::create_mirror_view_and_copy(HostSpace(), view);
-      for_each_segment(mine, [&](std::vector<std::int64_t> const& g) {
-        auto const* src = host.data() + linear_in(g, shard.offset, shard.extent);
-        for (std::int64_t j = 0; j < seg; ++j) _send[k++] = widen(src[j]);
+  collective(_comm, [&] {  // a failure packing on one rank is every rank's, never a rank missing the Allgatherv
+    // What every rank contributes: its primary-replica box, clipped to the rows.
+    std::int64_t total = 0;
+    for (int r = 0; r < _size; ++r) {
+      auto const c = _mesh.coords(r);
+      Box b = clip_rows(local_box(shape, p.placements(), _mesh, c), r0, r1);
+      if (!is_primary_replica(p.placements(), _mesh, c)) b.extent.assign(b.extent.size(), 0);
+      std::int64_t const n = b.numel();
+      if (n > INT_MAX || total > INT_MAX) throw RunError("gathering " + p.fqn() + " needs smaller chunks (MPI int counts)");
+      counts[r] = static_cast<int>(n);
+      displs[r] = static_cast<int>(total);
+      total += n;
+      boxes[r] = std::move(b);
+    }
+    // Pack this rank's part (widened to float32).
+    Box const& mine = boxes[_rank];
+    Box const& shard = p.local_box();
+    _send.resize(static_cast<std::size_t>(mine.numel()));
+    if (mine.numel() > 0) {
+      std::int64_t const seg = mine.extent.back();
+      std::size_t k = 0;
+      p.visit([&](auto const& view) {
+        auto host = Kokkos::create_mirror_view_and_copy(HostSpace(), view);
+        for_each_segment(mine, [&](std::vector<std::int64_t> const& g) {
+          auto const* src = host.data() + linear_in(g, shard.offset, shard.extent);
+          for (std::int64_t j = 0; j < seg; ++j) _send[k++] = widen(src[j]);
+        });
       });
-    });
-  }
-  _recv.resize(static_cast<std::size_t>(total));
+    }
+    _recv.resize(static_cast<std::size_t>(total));
+  });
   TITAN_MPI_CHECK(MPI_Allgatherv(_send.data(), counts[_rank], MPI_FLOAT, _recv.data(), counts.data(), displs.data(),
                                  MPI_FLOAT, _comm));
-  // Unpack every rank's box into the full rows.
-  constexpr bool host_out = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;
-  float* dst = out;
-  if (!host_out) {
-    _host_out.resize(static_cast<std::size_t>((r1 - r0) * row_numel));
-    dst = _host_out.data();
-  }
-  Shape full_offset(shape.size(), 0), full_extent = shape;
-  full_offset[0] = r0;
-  full_extent[0] = r1 - r0;
-  for (int r = 0; r < _size; ++r) {
-    Box const& b = boxes[r];
-    if (b.numel() == 0) continue;
-    std::int64_t const seg = b.extent.back();
-    float const* src = _recv.data() + displs[r];
-    for_each_segment(b, [&](std::vector<std::int64_t> const& g) {
-      std::memcpy(dst + linear_in(g, full_offset, full_extent), src, static_cast<std::size_t>(seg) * sizeof(float));
-      src += seg;
-    });
-  }
-  if (!host_out) {
-    Kokkos::View<float*, HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(_host_out.data(), _host_out.size());
-    Kokkos::View<float*, MemSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> d(out, _host_out.size());
-    Kokkos::deep_copy(d, h);
-  }
+  collective(_comm, [&] {
+    // Unpack every rank's box into the full rows.
+    constexpr bool host_out = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;
+    float* dst = out;
+    if (!host_out) {
+      _host_out.resize(static_cast<std::size_t>((r1 - r0) * row_numel));
+      dst = _host_out.data();
+    }
+    Shape full_offset(shape.size(), 0), full_extent = shape;
+    full_offset[0] = r0;
+    full_extent[0] = r1 - r0;
+    for (int r = 0; r < _size; ++r) {
+      Box const& b = boxes[r];
+      if (b.numel() == 0) continue;
+      std::int64_t const seg = b.extent.back();
+      float const* src = _recv.data() + displs[r];
+      for_each_segment(b, [&](std::vector<std::int64_t> const& g) {
+        std::memcpy(dst + linear_in(g, full_offset, full_extent), src, static_cast<std::size_t>(seg) * sizeof(float));
+        src += seg;
+      });
+    }
+    if (!host_out) {
+      Kokkos::View<float*, HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(_host_out.data(), _host_out.size());
+      Kokkos::View<float*, MemSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> d(out, _host_out.size());
+      Kokkos::deep_copy(d, h);
+    }
+  });
 }
 
 }  // namespace titan

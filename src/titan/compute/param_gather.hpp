@@ -24,7 +24,12 @@ class ParamGather {
   //! Collective over the communicator: writes rows [r0, r1) of dim 0 of p's
   //! global tensor (all of the other dims), row-major, as float32 to `out`
   //! (memory of MemSpace, (r1 - r0) * row_numel floats).
+  //! Packing and unpacking run inside collective(): a failure on one rank
+  //! is a CollectiveError on every rank, never a rank missing the Allgatherv.
   void rows(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, float* out);
+  //! Allocates the staging for gathers of up to `elems` elements now, so
+  //! that rows() never allocates.
+  void reserve(std::int64_t elems);
   //! Bytes of host staging buffers held (for the memory plan).
   std::int64_t staging_bytes() const;
   //! Bytes this rank contributed to the last rows() call.

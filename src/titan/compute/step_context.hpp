@@ -9,12 +9,24 @@
 #include "titan/compute/weight_store.hpp"
 #include "titan/core/errors.hpp"
 
+#include <mpi.h>
+
+#include <functional>
+#include <string>
+
 namespace titan {
 
 struct StepContext {
-  explicit StepContext(WeightStore& store) : weights(store) {}
+  StepContext(WeightStore& store, MPI_Comm comm_) : weights(store), comm(comm_) {}
 
   WeightStore& weights;
+  //! The ranks computing together: every step between two collectives runs
+  //! in guarded(), so that a failure on one rank ends the pass on all.
+  MPI_Comm comm;
+  //! Names the pass in messages ("forward", "training step 3").
+  std::string pass = "forward";
+  //! The bytes the memory plan counted for the pass (0: none), for the message of a failed allocation.
+  double planned_bytes = 0;
   std::int64_t n_seq = 0, T = 0;  // this rank's sequences, positions per sequence (rows = n_seq * T)
   TokenView tokens;               // [n_seq * T]
   TokenGroups token_groups;       // the same grouped by id (the embedding's gradient), training only
@@ -35,6 +47,14 @@ struct StepContext {
   bool checkpoint_blocks = false;
 
   std::int64_t rows() const { return n_seq * T; }
+
+  //! Collective over comm: runs fn; a failure on any rank is a
+  //! CollectiveError on every rank (an allocation that fails is named as such).
+  void guarded(std::function<void()> const& fn);
+  //! RunError naming `where` (and this rank's sequences) when x holds NaN or Inf.
+  void require_finite(FMat x, std::string const& where) const;
+  //! This rank's first sequence (for messages).
+  std::int64_t first_sequence = 0;
 };
 
 }  // namespace titan

@@ -75,6 +75,17 @@ void embed_chunk_grad(TokenGroups const& g, FMat dx, std::int64_t v0, FMat dw) {
   });
 }
 
+std::int64_t count_non_finite(FMat x) {
+  std::int64_t const rows = x.extent(0), cols = x.extent(1);
+  std::int64_t bad = 0;
+  if (rows * cols == 0) return 0;
+  Kokkos::parallel_reduce("compute:count_non_finite", Range(0, rows * cols), KOKKOS_LAMBDA(std::int64_t i, std::int64_t& n) {
+    float const v = x(i / cols, i % cols);
+    if (!(v - v == 0.0f)) ++n;  // NaN - NaN and Inf - Inf are NaN; finite v - v is 0
+  }, bad);
+  return bad;
+}
+
 void copy_columns(FMat src, FMat dst, std::int64_t v0) {
   std::int64_t const n_rows = src.extent(0), cols = src.extent(1);
   if (n_rows * cols == 0) return;

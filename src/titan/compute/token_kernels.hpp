@@ -28,6 +28,9 @@ TokenGroups group_tokens(std::vector<std::int64_t> const& tokens);
 //! dw[id - v0, :] += sum of dx[n, :] over the positions n of each token id in [v0, v0 + dw.extent(0)).
 void embed_chunk_grad(TokenGroups const& g, FMat dx, std::int64_t v0, FMat dw);
 
+//! How many elements of x are NaN or infinite.
+std::int64_t count_non_finite(FMat x);
+
 //! dst[:, v0 : v0 + src.extent(1)] = src.
 void copy_columns(FMat src, FMat dst, std::int64_t v0);
 //! dst = src[:, v0 : v0 + dst.extent(1)].

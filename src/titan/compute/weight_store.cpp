@@ -67,10 +67,16 @@ WeightStore::WeightStore(Mesh const& mesh, MPI_Comm comm, GradientSet* grads)
 void WeightStore::gather(std::vector<Parameter const*> const& params) {
   release();
   _group = params;
-  std::int64_t need = 0;
+  std::int64_t need = 0, largest = 0;
   for (Parameter const* p : params)
-    if (!_gather.fully_local(*p)) need += p->numel();
-  reserve(_pool, need, "weights:pool");
+    if (!_gather.fully_local(*p)) {
+      need += p->numel();
+      largest = std::max(largest, p->numel());
+    }
+  collective(_comm, [&] {  // an allocation failing on one rank fails the gather on all
+    reserve(_pool, need, "weights:pool");
+    _gather.reserve(largest);
+  });
   std::int64_t used = 0;
   for (Parameter const* p : params) {
     if (_gather.fully_local(*p)) {
@@ -121,7 +127,10 @@ F3 WeightStore::t3(Parameter const& p) const {
 FMat WeightStore::rows(Parameter const& p, std::int64_t r0, std::int64_t r1) {
   std::int64_t const row = row_numel(p.shape());
   if (_gather.fully_local(p)) return FMat(p.f32().data() + r0 * row, r1 - r0, row);
-  reserve(_rows_buf, (r1 - r0) * row, "weights:rows");
+  collective(_comm, [&] {
+    reserve(_rows_buf, (r1 - r0) * row, "weights:rows");
+    _gather.reserve((r1 - r0) * row);
+  });
   gather_rows(p, r0, r1, _rows_buf.data());
   return FMat(_rows_buf.data(), r1 - r0, row);
 }

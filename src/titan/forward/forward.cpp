@@ -1,6 +1,7 @@
 #include "titan/forward/forward.hpp"
 
 #include "titan/compute/token_kernels.hpp"
+#include "titan/forward/forward_memory.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/parallel/collective.hpp"
 #include "titan/parallel/placement.hpp"
@@ -34,16 +35,22 @@ ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, Forwa
   SequenceRange const seq = my_sequences(B, comm);
   std::int64_t const N = seq.count * T;
 
+  constexpr bool host_memory = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;
+  ForwardMemoryPlan const plan =
+      plan_forward_memory(lm, model.parameters(), B, T, world, rank, gather_logits, !host_memory);
   WeightStore store(mesh, comm, nullptr);
-  StepContext ctx(store);
+  StepContext ctx(store, comm);
+  ctx.pass = "forward";
+  ctx.planned_bytes = static_cast<double>(plan.total());
   ctx.n_seq = seq.count;
+  ctx.first_sequence = seq.first;
   ctx.T = T;
-  ctx.tokens = TokenView("fwd:tokens", N);
-  {
+  ctx.guarded([&] {
+    ctx.tokens = TokenView("fwd:tokens", N);
     auto h = Kokkos::create_mirror_view(ctx.tokens);
     for (std::int64_t i = 0; i < N; ++i) h(i) = tokens.ids[static_cast<std::size_t>(seq.first * T + i)];
     Kokkos::deep_copy(ctx.tokens, h);
-  }
+  });
 
   ForwardOutcome out;
   Kokkos::fence();
@@ -55,27 +62,34 @@ ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, Forwa
   out.flops = ctx.fc.flops;
 
   // ---- Loss, fingerprint, logits to rank 0.
-  double loss_sum = cross_entropy_sum(logits, ctx.tokens, T);
-  std::uint64_t fp = logits_fingerprint(logits, static_cast<std::uint64_t>(seq.first * T * V));
+  double loss_sum = 0;
+  std::uint64_t fp = 0;
+  ctx.guarded([&] {
+    loss_sum = cross_entropy_sum(logits, ctx.tokens, T);
+    fp = logits_fingerprint(logits, static_cast<std::uint64_t>(seq.first * T * V));
+  });
   TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &loss_sum, 1, MPI_DOUBLE, MPI_SUM, comm));
   TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &fp, 1, MPI_UINT64_T, MPI_SUM, comm));
   out.loss = loss_sum / static_cast<double>(B * (T - 1));
   out.fingerprint = fp;
-  out.planned_bytes = store.scratch_bytes() + static_cast<std::int64_t>(sizeof(float)) * N * V;
+  out.planned_bytes = plan.total();  // the guard's figure (shards added below)
   for (auto const& p : model.parameters()) out.planned_bytes += p->local_bytes();
   if (gather_logits) {
     std::int64_t const mine = N * V;
-    auto host = Kokkos::create_mirror_view_and_copy(HostSpace(), logits);
+    decltype(Kokkos::create_mirror_view_and_copy(HostSpace(), logits)) host;
     std::vector<int> counts(static_cast<std::size_t>(world)), displs(static_cast<std::size_t>(world));
-    std::int64_t total = 0;
-    for (int r = 0; r < world; ++r) {
-      std::int64_t const n = chunk_range(B, world, r)[1] * T * V;
-      if (n > INT_MAX || total > INT_MAX) throw RunError("--dump-logits: the logits are too large to gather (B*T*V > 2^31)");
-      counts[r] = static_cast<int>(n);
-      displs[r] = static_cast<int>(total);
-      total += n;
-    }
-    if (rank == 0) out.logits.resize(static_cast<std::size_t>(total));
+    ctx.guarded([&] {
+      host = Kokkos::create_mirror_view_and_copy(HostSpace(), logits);
+      std::int64_t total = 0;
+      for (int r = 0; r < world; ++r) {
+        std::int64_t const n = chunk_range(B, world, r)[1] * T * V;
+        if (n > INT_MAX || total > INT_MAX) throw RunError("--dump-logits: the logits are too large to gather (B*T*V > 2^31)");
+        counts[r] = static_cast<int>(n);
+        displs[r] = static_cast<int>(total);
+        total += n;
+      }
+      if (rank == 0) out.logits.resize(static_cast<std::size_t>(total));
+    });
     TITAN_MPI_CHECK(MPI_Gatherv(host.data(), static_cast<int>(mine), MPI_FLOAT, out.logits.data(), counts.data(),
                                 displs.data(), MPI_FLOAT, 0, comm));
   }

@@ -32,6 +32,11 @@ SequenceRange my_sequences(std::int64_t batch, MPI_Comm comm);
 
 //! Collective over `comm` (its size = mesh.world_size()). Sequence b runs on
 //! the rank r whose chunk_range(B, world, r) holds b (contiguous blocks).
+//! Every step that can fail on one rank (an allocation, packing a gather, a
+//! block's kernels, non-finite values) ends inside collective(), so a failure
+//! ends the pass on every rank with one CollectiveError. Non-finite values
+//! after the embedding, after a layer or in the logits are a RunError naming
+//! where they appeared.
 ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, ForwardTokens const& tokens,
                            bool gather_logits);
 

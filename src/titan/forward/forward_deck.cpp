@@ -7,12 +7,14 @@ namespace titan {
 void read_forward_settings(TableReader& t, ForwardSettings& s) {
   if (auto v = t.get_bool("enabled")) s.enabled = *v;
   if (auto v = t.get_int("batch")) {
-    require(*v >= 1 && *v <= (1 << 20), t.where("batch") + " batch = " + std::to_string(*v) + " must be between 1 and 1048576");
+    require(*v >= 1 && *v <= max_forward_batch,
+            t.where("batch") + " batch = " + std::to_string(*v) + " must be between 1 and " + std::to_string(max_forward_batch));
     s.batch = *v;
   }
   if (auto v = t.get_int("seq_len")) {
-    require(*v >= 2 && *v <= (1 << 24), t.where("seq_len") + " seq_len = " + std::to_string(*v) +
-                                            " must be between 2 and 16777216 (the loss needs two tokens)");
+    require(*v >= 2 && *v <= max_forward_seq_len, t.where("seq_len") + " seq_len = " + std::to_string(*v) +
+                                                      " must be between 2 and " + std::to_string(max_forward_seq_len) +
+                                                      " (the loss needs two tokens)");
     s.seq_len = *v;
   }
   if (auto v = t.get_int("tokens_seed")) {

@@ -36,10 +36,16 @@ ForwardReport forward_phase(Module& model, Mesh const& mesh, MPI_Comm comm,
     }
     double slowest = 0;
     TITAN_MPI_CHECK(MPI_Allreduce(&cur.seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm));
-    // Loss and fingerprint are already reduced, so every rank decides alike.
-    if (rep > 0 && (cur.fingerprint != o.fingerprint || cur.loss != o.loss))
-      throw RunError("forward: repetition " + std::to_string(rep + 1) + " gave logits fingerprint " +
-                     hex(cur.fingerprint) + ", the first " + hex(o.fingerprint) + " (the pass is not deterministic)");
+    // Loss and fingerprint are already reduced, so every rank decides alike;
+    // the verdict still goes through collective(), like every failure here.
+    collective(comm, [&] {
+      if (rep > 0 && (cur.fingerprint != o.fingerprint || cur.loss != o.loss))
+        throw RunError("forward: repetition " + std::to_string(rep + 1) + " gave logits fingerprint " +
+                       hex(cur.fingerprint) + ", the first " + hex(o.fingerprint) + " (the pass is not deterministic)");
+      if (!std::isfinite(cur.loss))
+        throw RunError("forward: the loss is not finite (" + std::to_string(cur.loss) + ") in repetition " +
+                       std::to_string(rep + 1));
+    });
     if (rep == 0 || slowest < best_slowest) {
       best_slowest = slowest;
       local_seconds = cur.seconds;

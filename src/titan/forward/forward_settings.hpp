@@ -7,6 +7,10 @@
 
 namespace titan {
 
+//! Bounds of a batch, from the deck or a tokens file: B sequences of T tokens.
+constexpr std::int64_t max_forward_batch = std::int64_t(1) << 20;
+constexpr std::int64_t max_forward_seq_len = std::int64_t(1) << 24;
+
 struct ForwardSettings {
   bool enabled = false;          // [forward] enabled, or --forward
   std::int64_t batch = 2;        // B sequences

@@ -18,10 +18,8 @@ struct ForwardTokens {
   std::string source;                   // "philox(seed=S)" or the file
 };
 
-//! The caps of a token batch, the deck's own ([forward] batch, seq_len):
-//! a tokens file is held to them too.
-constexpr std::int64_t max_forward_batch = std::int64_t(1) << 20;
-constexpr std::int64_t max_forward_seq_len = std::int64_t(1) << 24;
+// The caps of a token batch, the deck's own ([forward] batch, seq_len; in
+// forward_settings.hpp): a tokens file is held to them too.
 
 //! Name of the Philox key of generated tokens: key = philox_key(tokens_seed, this).
 inline char const* forward_tokens_key_name() { return "forward.tokens"; }

@@ -83,4 +83,16 @@ Act Attention::backward(StepContext& ctx, Act const& dy) {
   return dx;
 }
 
+ActivationBytes Attention::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
+  double const N = static_cast<double>(n_seq * T), D = static_cast<double>(_wq->in_features());
+  double const q = N * static_cast<double>(_n_heads * _head_dim), kv = N * static_cast<double>(_n_kv_heads * _head_dim);
+  double const side = static_cast<double>(_chunk_size > 0 && _chunk_size < T ? _chunk_size : T);
+  double const norms = _qk_norm ? q + kv : 0;  // the normed q and k beside their inputs
+  ActivationBytes a;
+  a.kept = 4 * (N * D + norms + q + 2 * kv + q);             // x, norm inputs, qh, kh, vh, o
+  a.forward = 4 * (q + 2 * kv + norms + q + 2 * kv + q + q + N * D + side * side);  // q k v, normed, heads, oh, o, y, scores
+  a.backward = 4 * (q + q + q + 2 * kv + q + 2 * kv + N * D + 2 * side * side + 2 * side);  // do, doh, dqh dkh dvh, dq dk dv, dx, p dp
+  return a;
+}
+
 }  // namespace titan

@@ -46,7 +46,12 @@ class Decoder final : public Module, public LanguageModel {
   Act forward(StepContext& ctx) override;
   void backward(StepContext& ctx, Act const& dlogits) override;
   //! Rows of a vocabulary chunk of the embedding and output head (64 MiB of float32).
-  std::int64_t vocab_chunk_rows() const;
+  std::int64_t vocab_chunk_rows() const override;
+  std::int64_t model_dim() const override { return _dim; }
+  std::int64_t largest_block_numel() const override;
+  std::int64_t largest_parameter_numel() const override;
+  std::int64_t num_blocks() const override { return static_cast<std::int64_t>(_blocks.size()); }
+  BlocksBytes blocks_activation_bytes(std::int64_t n_seq, std::int64_t T) const override;
 
  protected:
   void init_own_buffers(InitContext& ctx) override;  // computes freqs_cis

@@ -2,6 +2,8 @@
 // output head in vocabulary chunks, each block gathered (FSDP-style) just
 // before it computes and dropped after, re-gathered for its backward, its
 // gradients reduced onto the owners' shards when its backward is done.
+// Every stretch between two collectives runs in ctx.guarded(): a failure on
+// one rank ends the pass on every rank.
 #include "titan/modules/decoder.hpp"
 
 namespace titan {
@@ -10,31 +12,68 @@ std::int64_t Decoder::vocab_chunk_rows() const {
   return std::max<std::int64_t>(1, std::min<std::int64_t>(_vocab_size, (std::int64_t(16) << 20) / _dim));
 }
 
+std::int64_t Decoder::largest_block_numel() const {
+  std::int64_t n = _dim;  // the final norm at least
+  for (auto const& ps : _block_params) {
+    std::int64_t b = 0;
+    for (Parameter const* p : ps) b += p->numel();
+    n = std::max(n, b);
+  }
+  return n;
+}
+
+std::int64_t Decoder::largest_parameter_numel() const {
+  std::int64_t n = 0;
+  for (auto const& p : parameters()) n = std::max(n, p->numel());
+  return n;
+}
+
+LanguageModel::BlocksBytes Decoder::blocks_activation_bytes(std::int64_t n_seq, std::int64_t T) const {
+  BlocksBytes b;
+  for (TransformerBlock const* blk : _blocks) {
+    ActivationBytes const a = blk->activation_bytes(n_seq, T);
+    b.kept += a.kept;
+    b.largest_kept = std::max(b.largest_kept, a.kept);
+    b.forward = std::max(b.forward, a.forward);
+    b.backward = std::max(b.backward, a.backward);
+    b.kept_inputs += 4.0 * static_cast<double>(n_seq * T * _dim);
+  }
+  return b;
+}
+
 Act Decoder::forward(StepContext& ctx) {
   require_internal(_freqs_cis->allocated(), "the RoPE table is not allocated");
   ctx.freqs = FreqsView(_freqs_cis->data().data(), _freqs_cis->shape()[0], _freqs_cis->shape()[1], _freqs_cis->shape()[2]);
   ctx.rope_style = _rope.rotate_half ? RopeStyle::rotate_half : RopeStyle::interleaved;
   std::int64_t const chunk = vocab_chunk_rows();
   Act x = _tok_embeddings->forward(ctx, chunk);
+  ctx.guarded([&] { ctx.require_finite(x, "the embedding's output ('" + _tok_embeddings->weight()->fqn() + "')"); });
   bool const checkpoint = ctx.keep_for_backward && ctx.checkpoint_blocks;
   _block_inputs.assign(checkpoint ? _blocks.size() : 0, Act());
   for (std::size_t i = 0; i < _blocks.size(); ++i) {
     ctx.weights.gather(_block_params[i]);
-    if (checkpoint) {  // keep the block's input only; backward recomputes the rest
-      _block_inputs[i] = x;
-      ctx.keep_for_backward = false;
-      x = _blocks[i]->forward(ctx, x);
-      ctx.keep_for_backward = true;
-    } else {
-      x = _blocks[i]->forward(ctx, x);
-    }
+    ctx.guarded([&] {
+      if (checkpoint) {  // keep the block's input only; backward recomputes the rest
+        _block_inputs[i] = x;
+        ctx.keep_for_backward = false;
+        x = _blocks[i]->forward(ctx, x);
+        ctx.keep_for_backward = true;
+      } else {
+        x = _blocks[i]->forward(ctx, x);
+      }
+      ctx.require_finite(x, "the output of layer '" + _blocks[i]->fqn() + "'");
+    });
     ctx.weights.release();
   }
   Parameter const* norm_w = _norm->weight().get();
   ctx.weights.gather({norm_w});
-  x = _norm->forward(ctx, x);
+  ctx.guarded([&] { x = _norm->forward(ctx, x); });
   ctx.weights.release();
-  return _output->forward_chunked(ctx, x, chunk);
+  Act logits = _output->forward_chunked(ctx, x, chunk);
+  ctx.guarded([&] {
+    ctx.require_finite(logits, "the logits (after '" + norm_w->fqn() + "' and '" + _output->weight()->fqn() + "')");
+  });
+  return logits;
 }
 
 void Decoder::backward(StepContext& ctx, Act const& dlogits) {
@@ -42,24 +81,28 @@ void Decoder::backward(StepContext& ctx, Act const& dlogits) {
   Act dx = _output->backward_chunked(ctx, dlogits, chunk);
   Parameter const* norm_w = _norm->weight().get();
   ctx.weights.gather({norm_w});
-  ctx.weights.begin_grads();
-  dx = _norm->backward(ctx, dx);
+  ctx.guarded([&] {
+    ctx.weights.begin_grads();
+    dx = _norm->backward(ctx, dx);
+  });
   ctx.weights.reduce_grads();
   ctx.weights.release();
   bool const checkpoint = !_block_inputs.empty();
   for (std::size_t i = _blocks.size(); i-- > 0;) {
     ctx.weights.gather(_block_params[i]);
-    ctx.weights.begin_grads();
-    if (checkpoint) {  // recompute the block's inside from its kept input
-      bool const was_keeping = ctx.keep_for_backward, was_recomputing = ctx.recomputing;
-      ctx.keep_for_backward = true;
-      ctx.recomputing = true;
-      _blocks[i]->forward(ctx, _block_inputs[i]);
-      ctx.keep_for_backward = was_keeping;
-      ctx.recomputing = was_recomputing;
-      _block_inputs[i] = Act();
-    }
-    dx = _blocks[i]->backward(ctx, dx);
+    ctx.guarded([&] {
+      ctx.weights.begin_grads();
+      if (checkpoint) {  // recompute the block's inside from its kept input
+        bool const was_keeping = ctx.keep_for_backward, was_recomputing = ctx.recomputing;
+        ctx.keep_for_backward = true;
+        ctx.recomputing = true;
+        _blocks[i]->forward(ctx, _block_inputs[i]);
+        ctx.keep_for_backward = was_keeping;
+        ctx.recomputing = was_recomputing;
+        _block_inputs[i] = Act();
+      }
+      dx = _blocks[i]->backward(ctx, dx);
+    });
     ctx.weights.reduce_grads();
     ctx.weights.release();
   }

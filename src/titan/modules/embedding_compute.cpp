@@ -6,10 +6,12 @@ namespace titan {
 
 Act Embedding::forward(StepContext& ctx, std::int64_t chunk_rows) {
   std::int64_t const V = _num_embeddings;
-  Act x("tok_embeddings.x", ctx.rows(), _embedding_dim);  // zeros: a row is written by the chunk holding its token
+  Act x;
+  ctx.guarded([&] { x = Act("tok_embeddings.x", ctx.rows(), _embedding_dim); });  // zeros: each row filled by its token's chunk
   for (std::int64_t v0 = 0; v0 < V; v0 += chunk_rows) {
     std::int64_t const v1 = std::min(V, v0 + chunk_rows);
-    embed_chunk(ctx.tokens, ctx.weights.rows(*_weight, v0, v1), v0, x);
+    FMat const w = ctx.weights.rows(*_weight, v0, v1);
+    ctx.guarded([&] { embed_chunk(ctx.tokens, w, v0, x); });
   }
   return x;
 }
@@ -18,7 +20,7 @@ void Embedding::backward(StepContext& ctx, Act const& dx, std::int64_t chunk_row
   std::int64_t const V = _num_embeddings;
   for (std::int64_t v0 = 0; v0 < V; v0 += chunk_rows) {
     std::int64_t const v1 = std::min(V, v0 + chunk_rows);
-    embed_chunk_grad(ctx.token_groups, dx, v0, ctx.weights.grad_rows(*_weight, v0, v1));
+    ctx.guarded([&] { embed_chunk_grad(ctx.token_groups, dx, v0, ctx.weights.grad_rows(*_weight, v0, v1)); });
     ctx.weights.reduce_grad_rows(*_weight, v0, v1);
   }
 }

@@ -29,4 +29,13 @@ Act FeedForward::backward(StepContext& ctx, Act const& dy) {
   return dx;
 }
 
+ActivationBytes FeedForward::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
+  double const N = static_cast<double>(n_seq * T), F = static_cast<double>(_hidden), D = static_cast<double>(_w1->in_features());
+  ActivationBytes a;
+  a.kept = 4 * N * (D + 3 * F);          // x (w1 and w3 share it), h1, h3, a (w2's input)
+  a.forward = 4 * N * (3 * F + D);       // h1, h3, a (h1 reused when nothing is kept), out
+  a.backward = 4 * N * (F + D);          // da, dx (dh1, dh3 overwrite h1, h3)
+  return a;
+}
+
 }  // namespace titan

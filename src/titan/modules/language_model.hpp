@@ -4,6 +4,7 @@
 // pass.
 #pragma once
 
+#include "titan/compute/layer.hpp"
 #include "titan/compute/step_context.hpp"
 
 #include <cstdint>
@@ -20,6 +21,22 @@ class LanguageModel {
   virtual Act forward(StepContext& ctx) = 0;
   //! Adds every parameter's gradient for dL/dlogits (the context's gradients).
   virtual void backward(StepContext& ctx, Act const& dlogits) = 0;
+
+  // ---- What the memory plan needs (answered by an allocation-free build too)
+  virtual std::int64_t model_dim() const = 0;
+  //! Rows of a vocabulary chunk of the embedding and output head.
+  virtual std::int64_t vocab_chunk_rows() const = 0;
+  //! Elements of the largest block (the gather pool) and of the largest parameter.
+  virtual std::int64_t largest_block_numel() const = 0;
+  virtual std::int64_t largest_parameter_numel() const = 0;
+  virtual std::int64_t num_blocks() const = 0;
+  //! The blocks on n_seq * T rows: kept summed over the blocks (what a
+  //! training step holds at the end of its forward), forward and backward the
+  //! largest block's own buffers; each block's input [N, D] in kept_inputs.
+  struct BlocksBytes {
+    double kept = 0, kept_inputs = 0, forward = 0, backward = 0, largest_kept = 0;
+  };
+  virtual BlocksBytes blocks_activation_bytes(std::int64_t n_seq, std::int64_t T) const = 0;
 };
 
 }  // namespace titan

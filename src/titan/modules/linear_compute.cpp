@@ -29,14 +29,19 @@ Act Linear::backward(StepContext& ctx, Act const& dy) {
 
 Act Linear::forward_chunked(StepContext& ctx, Act const& x, std::int64_t chunk_rows) {
   std::int64_t const N = x.extent(0);
-  Act y = new_act(fqn(), N, _out);
-  Act part = new_act(fqn() + ".chunk", N, std::min(chunk_rows, _out));
+  Act y, part;
+  ctx.guarded([&] {
+    y = new_act(fqn(), N, _out);
+    part = new_act(fqn() + ".chunk", N, std::min(chunk_rows, _out));
+  });
   for (std::int64_t v0 = 0; v0 < _out; v0 += chunk_rows) {
     std::int64_t const v1 = std::min(_out, v0 + chunk_rows);
     FMat w = ctx.weights.rows(*_weight, v0, v1);
-    FMat yc(part.data(), N, v1 - v0);
-    linear(x, w, yc, ctx.fc);
-    copy_columns(yc, y, v0);
+    ctx.guarded([&] {
+      FMat yc(part.data(), N, v1 - v0);
+      linear(x, w, yc, ctx.fc);
+      copy_columns(yc, y, v0);
+    });
   }
   if (ctx.keep_for_backward) _x = x;
   return y;
@@ -45,20 +50,33 @@ Act Linear::forward_chunked(StepContext& ctx, Act const& x, std::int64_t chunk_r
 Act Linear::backward_chunked(StepContext& ctx, Act const& dy, std::int64_t chunk_rows) {
   require_internal(_x.extent(0) == dy.extent(0), fqn() + ": backward without its forward's input");
   std::int64_t const N = dy.extent(0);
-  Act dx = new_act(fqn() + ".dx", N, _in);
-  Act part = new_act(fqn() + ".dchunk", N, std::min(chunk_rows, _out));
+  Act dx, part;
+  ctx.guarded([&] {
+    dx = new_act(fqn() + ".dx", N, _in);
+    part = new_act(fqn() + ".dchunk", N, std::min(chunk_rows, _out));
+  });
   for (std::int64_t v0 = 0; v0 < _out; v0 += chunk_rows) {
     std::int64_t const v1 = std::min(_out, v0 + chunk_rows);
-    FMat dyc(part.data(), N, v1 - v0);
-    slice_columns(dy, v0, dyc);
     FMat w = ctx.weights.rows(*_weight, v0, v1);
-    linear_input_grad(dyc, w, v0 == 0 ? 0.0f : 1.0f, dx, ctx.fc);
-    FMat gw = ctx.weights.grad_rows(*_weight, v0, v1);
-    linear_weight_grad(dyc, _x, gw, ctx.fc);
+    ctx.guarded([&] {
+      FMat dyc(part.data(), N, v1 - v0);
+      slice_columns(dy, v0, dyc);
+      linear_input_grad(dyc, w, v0 == 0 ? 0.0f : 1.0f, dx, ctx.fc);
+      linear_weight_grad(dyc, _x, ctx.weights.grad_rows(*_weight, v0, v1), ctx.fc);
+    });
     ctx.weights.reduce_grad_rows(*_weight, v0, v1);
   }
   _x = Act();
   return dx;
+}
+
+ActivationBytes Linear::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
+  double const N = static_cast<double>(n_seq * T);
+  ActivationBytes a;
+  a.kept = 4 * N * static_cast<double>(_in);      // its input
+  a.forward = 4 * N * static_cast<double>(_out);  // y
+  a.backward = 4 * N * static_cast<double>(_in);  // dx
+  return a;
 }
 
 }  // namespace titan

@@ -49,6 +49,7 @@ class MLAttention final : public Module, public Layer {
   //! k_pe per token shared by the heads, causal attention, wo.
   Act forward(StepContext& ctx, Act const& x) override;
   Act backward(StepContext& ctx, Act const& dy) override;
+  ActivationBytes activation_bytes(std::int64_t n_seq, std::int64_t T) const override;
 
  protected:
   void init_own_buffers(InitContext&) override {}  // RoPE lives in the Decoder

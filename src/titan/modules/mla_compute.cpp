@@ -69,4 +69,18 @@ Act MLAttention::backward(StepContext& ctx, Act const& dy) {
   return dx;
 }
 
+ActivationBytes MLAttention::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
+  double const N = static_cast<double>(n_seq * T), D = static_cast<double>(_wkv_a->in_features());
+  double const H = static_cast<double>(_n_heads), qk = static_cast<double>(_qk_head_dim),
+               vd = static_cast<double>(_v_head_dim), kl = static_cast<double>(_kv_lora_rank),
+               r = static_cast<double>(_rope), ql = static_cast<double>(_q_lora_rank), nope = static_cast<double>(_nope);
+  double const t = static_cast<double>(T);
+  double const q = N * H * qk, kv_a = N * (kl + r), ckv = N * kl, kv = N * H * (nope + vd), heads = 2 * q + N * H * vd;
+  ActivationBytes a;
+  a.kept = 4 * (N * D + 2 * N * ql + kv_a + 2 * ckv + heads + N * H * vd);  // x, the q-lora path, kv_a, ckv + normed, qh kh vh, o
+  a.forward = 4 * (2 * N * ql + q + kv_a + 2 * ckv + kv + heads + 2 * N * H * vd + N * D + t * t);
+  a.backward = 4 * (2 * N * H * vd + heads + kv + N * r + 2 * ckv + kv_a + q + N * D + 2 * N * ql + 2 * t * t + 2 * t);
+  return a;
+}
+
 }  // namespace titan

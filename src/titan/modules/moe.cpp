@@ -94,6 +94,7 @@ MoE::MoE(Config const& config, BuildContext const& ctx, BuildArgs& args) : Modul
   require(config.experts != nullptr, where + ": no experts config (the family sets one)");
   _experts = config.num_experts;
   _top_k = config.router.top_k;
+  _dim = dim;
   _load_balance_coeff = config.load_balance_coeff;
   _score_before_experts = config.score_before_experts;
   // torchtitan's registration order: routed experts, router, shared experts.

@@ -27,6 +27,8 @@ class ExpertsLayer {
   virtual ~ExpertsLayer() = default;
   virtual Act forward(StepContext& ctx, Act const& xs, std::vector<std::int64_t> const& offset) = 0;
   virtual Act backward(StepContext& ctx, Act const& dys) = 0;
+  //! The experts' buffers on `rows` routed rows (N * K).
+  virtual ActivationBytes activation_bytes(std::int64_t rows) const = 0;
 };
 
 //! The config of an experts module (GroupedExperts or GptOssExperts).
@@ -50,6 +52,7 @@ class GroupedExperts final : public Module, public ExpertsLayer {
   std::int64_t hidden_dim() const { return _hidden; }
   Act forward(StepContext& ctx, Act const& xs, std::vector<std::int64_t> const& offset) override;
   Act backward(StepContext& ctx, Act const& dys) override;
+  ActivationBytes activation_bytes(std::int64_t rows) const override;
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
@@ -80,6 +83,7 @@ class GptOssExperts final : public Module, public ExpertsLayer {
   std::int64_t hidden_dim() const { return _hidden; }
   Act forward(StepContext& ctx, Act const& xs, std::vector<std::int64_t> const& offset) override;
   Act backward(StepContext& ctx, Act const& dys) override;
+  ActivationBytes activation_bytes(std::int64_t rows) const override;
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
@@ -158,13 +162,14 @@ class MoE final : public Module, public Layer {
   //! out = sum_k gate_k expert_k(x) (+ shared(x)); torchtitan's MoE.
   Act forward(StepContext& ctx, Act const& x) override;
   Act backward(StepContext& ctx, Act const& dy) override;
+  ActivationBytes activation_bytes(std::int64_t n_seq, std::int64_t T) const override;
 
  protected:
   void init_own_buffers(InitContext& ctx) override;  // zeros
 
  private:
   MoE(Config const& config, BuildContext const& ctx, BuildArgs& args);
-  std::int64_t _experts = 0, _top_k = 0;
+  std::int64_t _experts = 0, _top_k = 0, _dim = 0;
   std::optional<double> _load_balance_coeff;
   bool _score_before_experts = false;
   BufferPtr _expert_bias, _tokens_per_expert;  // [E] each; expert_bias may be null

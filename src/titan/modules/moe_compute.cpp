@@ -181,4 +181,35 @@ Act MoE::backward(StepContext& ctx, Act const& dy) {
   return dx;
 }
 
+ActivationBytes GroupedExperts::activation_bytes(std::int64_t rows) const {
+  double const R = static_cast<double>(rows), F = static_cast<double>(_hidden), D = static_cast<double>(_dim);
+  ActivationBytes a;
+  a.kept = 4 * R * (D + 3 * F);      // xs, h1, h3, a
+  a.forward = 4 * R * (D + 3 * F);   // y, h1, h3, a
+  a.backward = 4 * R * (D + F);      // dx, da
+  return a;
+}
+
+ActivationBytes GptOssExperts::activation_bytes(std::int64_t rows) const {
+  double const R = static_cast<double>(rows), F = static_cast<double>(_hidden), D = static_cast<double>(_dim);
+  ActivationBytes a;
+  a.kept = 4 * R * (D + 3 * F);      // xs, h [2 Fm], a
+  a.forward = 4 * R * (D + 3 * F);   // y, h, a
+  a.backward = 4 * R * (D + F);      // dx, da
+  return a;
+}
+
+ActivationBytes MoE::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
+  double const N = static_cast<double>(n_seq * T), E = static_cast<double>(_experts), K = static_cast<double>(_top_k);
+  ActivationBytes const ex = _experts_layer->activation_bytes(n_seq * T * _top_k);
+  ActivationBytes const sh = _shared ? _shared->activation_bytes(n_seq, T) : ActivationBytes{};
+  double const width = static_cast<double>(_dim);
+  double const routing = 4 * N * E + 8 * N * K + 4 * N * K + 4 * N + 8 * N * K + 8 * N * K;  // scores, chosen, gates, total, slots
+  ActivationBytes a;
+  a.kept = routing + 4 * N * width + 4 * N * K * width + ex.kept + sh.kept;  // + x, ys
+  a.forward = routing + 4 * N * K * width + ex.forward + 4 * N * width + sh.forward;  // + xs, out
+  a.backward = 4 * N * K * width + 4 * N * K + ex.backward + 4 * N * E + 4 * N * width + sh.backward;  // dys, dgates, dlogits, dx
+  return a;
+}
+
 }  // namespace titan

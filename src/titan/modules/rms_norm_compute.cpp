@@ -19,4 +19,14 @@ Act RMSNorm::backward(StepContext& ctx, Act const& dy) {
   return dx;
 }
 
+ActivationBytes RMSNorm::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
+  // Over rows of its own width (a model norm; the attention counts its per-head norms itself).
+  double const N = static_cast<double>(n_seq * T), W = static_cast<double>(_weight->shape()[0]);
+  ActivationBytes a;
+  a.kept = 4 * N * W;
+  a.forward = 4 * N * W;
+  a.backward = 4 * N * W + 4 * N;  // dx and one rstd per row
+  return a;
+}
+
 }  // namespace titan

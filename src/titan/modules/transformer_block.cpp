@@ -10,6 +10,7 @@ TransformerBlock::TransformerBlock(Config const& config, BuildContext const& ctx
     : Module(config, ctx) {
   std::string const where = "TransformerBlock.Config (" + fqn() + ")";
   std::int64_t const dim = args.take("dim", std::nullopt, where);
+  _dim = dim;
   args.expect_all_taken(where);
   require(!config.parts.empty(), where + ": a block needs at least one part");
   for (auto const& [name, part] : config.parts) {

@@ -56,6 +56,7 @@ class TransformerBlock final : public Module, public Layer {
   //! out = h + ffn(ffn_norm(h)), the FFN being the part named feed_forward or moe.
   Act forward(StepContext& ctx, Act const& x) override;
   Act backward(StepContext& ctx, Act const& dy) override;
+  ActivationBytes activation_bytes(std::int64_t n_seq, std::int64_t T) const override;
   //! True when the block has the four parts forward() runs.
   bool computes() const { return _attention && _attention_norm && _ffn && _ffn_norm; }
 
@@ -65,6 +66,7 @@ class TransformerBlock final : public Module, public Layer {
  private:
   TransformerBlock(Config const& config, BuildContext const& ctx, BuildArgs& args);
   Layer *_attention = nullptr, *_attention_norm = nullptr, *_ffn = nullptr, *_ffn_norm = nullptr;
+  std::int64_t _dim = 0;
 };
 
 }  // namespace titan

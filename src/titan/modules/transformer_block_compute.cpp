@@ -3,6 +3,8 @@
 #include "titan/compute/gemm.hpp"
 #include "titan/modules/transformer_block.hpp"
 
+#include <algorithm>
+
 namespace titan {
 
 Act TransformerBlock::forward(StepContext& ctx, Act const& x) {
@@ -20,6 +22,19 @@ Act TransformerBlock::backward(StepContext& ctx, Act const& dy) {
   Act dx = _attention_norm->backward(ctx, _attention->backward(ctx, dh));
   add_into(dx, dh);
   return dx;
+}
+
+ActivationBytes TransformerBlock::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
+  ActivationBytes a;
+  if (!computes()) return a;
+  ActivationBytes const an = _attention_norm->activation_bytes(n_seq, T), at = _attention->activation_bytes(n_seq, T);
+  ActivationBytes const fn = _ffn_norm->activation_bytes(n_seq, T), ff = _ffn->activation_bytes(n_seq, T);
+  a.kept = an.kept + at.kept + fn.kept + ff.kept;
+  // Forward: the attention's output becomes h and stays while the FFN runs.
+  double const h = 4 * static_cast<double>(n_seq * T * _dim);  // the residual stream, alive through the FFN
+  a.forward = std::max(an.forward + at.forward, h + fn.forward + ff.forward);
+  a.backward = std::max(ff.backward + fn.backward, fn.backward + at.backward + an.backward);
+  return a;
 }
 
 }  // namespace titan

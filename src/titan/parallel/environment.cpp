@@ -1,5 +1,6 @@
 #include "titan/parallel/environment.hpp"
 
+#include <csignal>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -7,6 +8,11 @@
 namespace titan {
 
 Environment::Environment(int& argc, char**& argv) {
+  // A write past the file-size limit (ulimit -f) fails with EFBIG and is
+  // reported as an error of the file being written, instead of SIGXFSZ
+  // killing one rank in the middle of a collective (mpiexec resets the
+  // signal to its default in the ranks it starts).
+  std::signal(SIGXFSZ, SIG_IGN);
   MPI_Init(&argc, &argv);
   // Errors are returned, not fatal, so that a failing call can be reported
   // and turned into a collective exit instead of an abort.

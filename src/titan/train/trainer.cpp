@@ -88,7 +88,9 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
   std::int64_t steady_steps = 0;
   for (std::int64_t step = run.first_step; step <= run.last_step; ++step) {
     ProfileRegion region("train_step");
-    StepContext ctx(store);
+    StepContext ctx(store, comm);
+    ctx.pass = "training step " + std::to_string(step);
+    ctx.first_sequence = seq.first;
     ctx.n_seq = seq.count;
     ctx.T = T;
     ctx.keep_for_backward = true;

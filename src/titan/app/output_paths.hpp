@@ -1,0 +1,24 @@
+// Outputs never replace the run's own inputs, nor each other (issue 19,
+// class 6): files are compared by identity (device and inode, links
+// resolved; a path that does not exist yet by its directory's identity and
+// its name), before any heavy work. Host-only; rank 0 calls it.
+#pragma once
+
+#include <string>
+
+namespace titan {
+
+struct RunPaths {
+  // Inputs ("" = none).
+  std::string deck, tokens_file, load_dir;
+  // Outputs ("" = none).
+  std::string report_json, dump_logits, save_dir;
+};
+
+//! Throws InputError (naming both paths) when --report-json or
+//! --dump-logits is the deck, the tokens file, a file of the --load
+//! checkpoint or inside it, inside the --save directory, or the other
+//! output; or when --save names the same path as either of them.
+void check_output_paths(RunPaths const& paths);
+
+}  // namespace titan

@@ -1,0 +1,97 @@
+#include "titan/train/train_memory.hpp"
+
+#include "titan/core/human_bytes.hpp"
+#include "titan/forward/forward_memory.hpp"
+#include "titan/parallel/placement.hpp"
+
+#include <algorithm>
+
+namespace titan {
+
+namespace {
+constexpr double f4 = 4, i8 = 8;
+}  // namespace
+
+std::int64_t TrainMemoryPlan::total() const {
+  double t = 0;
+  for (auto const& [name, bytes] : terms()) t += static_cast<double>(bytes);
+  return saturate_bytes(t);
+}
+
+std::vector<std::pair<std::string, std::int64_t>> TrainMemoryPlan::terms() const {
+  return {{"gradients", gradients}, {"optimizer states", optimizer_states}, {"float32 masters", masters},
+          {"activations", activations}, {"logits", logits}, {"gathered blocks", gather},
+          {"gather staging", gather_staging}, {"token ids", token_ids}};
+}
+
+TrainMemoryPlan plan_train_memory(LanguageModel const& m, std::vector<ParameterPtr> const& params,
+                                  TrainSettings const& s, std::int64_t batch, std::int64_t seq_len, int world, int rank,
+                                  bool device_build) {
+  TrainMemoryPlan p;
+  double grads = 0, masters = 0;
+  for (auto const& q : params) {
+    double const n = static_cast<double>(q->local_numel());
+    grads += f4 * n;
+    if (q->dtype() == DType::bfloat16) masters += f4 * n;
+  }
+  p.gradients = saturate_bytes(grads);
+  p.optimizer_states = saturate_bytes(2 * grads);
+  p.masters = saturate_bytes(masters);
+
+  auto const seq = chunk_range(batch, world, rank);
+  double const T = static_cast<double>(seq_len), N = static_cast<double>(seq[1]) * T;
+  double const D = static_cast<double>(m.model_dim()), V = static_cast<double>(m.vocab_size());
+  double const chunk_rows = static_cast<double>(m.vocab_chunk_rows());
+  LanguageModel::BlocksBytes const b = m.blocks_activation_bytes(seq[1], seq_len);
+  bool const checkpoint = s.activation_checkpointing == ActivationCheckpointing::full;
+  // Kept to the end of the forward: every block's buffers, or with
+  // checkpointing only their inputs (plus one block recomputed in backward);
+  // then the larger of a block's forward and backward buffers; the residual
+  // stream, the final norm's input and output, and the head's input.
+  double const kept = checkpoint ? b.kept_inputs + b.largest_kept : b.kept;
+  p.activations = saturate_bytes(kept + std::max(b.forward, b.backward) + 4 * f4 * N * D);
+  p.logits = saturate_bytes(f4 * N * V + 2 * f4 * N * chunk_rows);  // logits (then dlogits) and the head's chunk buffers
+  bool const in_place = reads_in_place(params, world);
+  double gather = 0;
+  if (!in_place) gather += f4 * static_cast<double>(m.largest_block_numel()) + f4 * chunk_rows * D;  // pools, rows
+  if (world > 1) gather += f4 * static_cast<double>(m.largest_block_numel()) + f4 * chunk_rows * D;  // gradient pools
+  p.gather = saturate_bytes(gather);
+  double const gather_elems = in_place ? 0 : std::max(static_cast<double>(m.largest_parameter_numel()), chunk_rows * D);
+  p.gather_staging = saturate_bytes(2 * f4 * gather_elems + (device_build ? 2 * f4 * gather_elems : 0));
+  p.token_ids = saturate_bytes(i8 * static_cast<double>(batch) * T + 4 * i8 * N);
+  return p;
+}
+
+std::string train_memory_advice(LanguageModel const& m, std::vector<ParameterPtr> const& params,
+                                TrainSettings const& s, std::int64_t batch, std::int64_t seq_len, int world,
+                                bool device_build, double room) {
+  auto total = [&](TrainSettings const& st, std::int64_t b) {
+    return static_cast<double>(plan_train_memory(m, params, st, b, seq_len, world, 0, device_build).total());
+  };
+  std::string out = "training at batch = " + std::to_string(batch) + ", seq_len = " + std::to_string(seq_len) +
+                    " needs " + human_bytes(total(s, batch)) + " on rank 0";
+  auto largest = [&](TrainSettings const& st) -> std::int64_t {
+    if (total(st, 1) > room) return 0;
+    std::int64_t lo = 1, hi = batch;
+    if (total(st, hi) <= room) return hi;
+    while (hi - lo > 1) {
+      std::int64_t const mid = lo + (hi - lo) / 2;
+      (total(st, mid) <= room ? lo : hi) = mid;
+    }
+    return lo;
+  };
+  std::int64_t const fits = largest(s);
+  out += fits > 0 ? "; at most train.batch = " + std::to_string(fits) + " fits at seq_len = " + std::to_string(seq_len)
+                  : "; not even train.batch = 1 fits at seq_len = " + std::to_string(seq_len);
+  if (s.activation_checkpointing == ActivationCheckpointing::none) {
+    TrainSettings ac = s;
+    ac.activation_checkpointing = ActivationCheckpointing::full;
+    std::int64_t const with = largest(ac);
+    out += "; with train.activation_checkpointing = full: " +
+           (with > 0 ? "train.batch = " + std::to_string(with) : std::string("not even batch 1"));
+  }
+  if (fits == 0) out += " (more ranks shard the parameters, gradients and optimizer states)";
+  return out;
+}
+
+}  // namespace titan
