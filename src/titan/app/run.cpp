@@ -24,6 +24,8 @@
 #include "titan/core/memory_usage.hpp"
 #include "titan/core/profile_region.hpp"
 #include "titan/forward/forward_phase.hpp"
+#include "titan/train/load_balance.hpp"
+#include "titan/train/optimizer_checkpoint.hpp"
 #include "titan/train/train_phase.hpp"
 #include "titan/init/fingerprint.hpp"
 #include "titan/models/registry.hpp"
@@ -225,9 +227,6 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
                          with + ")");
       }
     }
-    require(!train_on || ckpt.save.empty(),
-            "--save with --train: saving the trained model and its optimizer state is not implemented yet; "
-            "save without --train");
     if (forward_on) {
       require_regular_if_exists(deck.forward.tokens_file, "[forward] tokens_file");  // a FIFO would block
       if (!deck.forward.dump_logits.empty() && w.root()) {
@@ -377,8 +376,8 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
           model->init_states(ictx);
           if (loading) {
             // The statistics of what is read, slab by slab from the staging buffer (no second pass).
-            SlabHook const slab_stats = [&](Parameter const& p, void const* v, std::int64_t begin, std::int64_t n) {
-              statistics.add_part(p, host_values_stats(p, v, begin, n));
+            SlabHook const slab_stats = [&](ShardedTensor const& t, void const* v, std::int64_t begin, std::int64_t n) {
+              statistics.add_part(dynamic_cast<Parameter const&>(t), host_values_stats(t, v, begin, n));
             };
             report.checkpoints.push_back(load_checkpoint(w.comm, ckpt.load, ckpt_tensors, ckpt.convert,
                                                          static_cast<std::uint64_t>(ckpt.deck.buffer_bytes),
@@ -457,31 +456,42 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     for (std::size_t i = 0; i < buffers.size(); ++i)
       report.buffers.push_back({buffers[i]->fqn(), buffers[i]->shape(), "float32", buffer_fp[i]});
 
-    // ---- Step 5b: --save (after the fingerprint, which goes into the metadata) ----
+    // ---- Step 5b: --save (after the fingerprint, which goes into the
+    // metadata; after training when the run trains, with the optimizer state) ----
     double save_local = -1;
-    if (!ckpt.save.empty()) {
+    auto save_checkpoint = [&](std::uint64_t model_fingerprint, std::vector<std::uint64_t> const& fingerprints,
+                               OptimizerCheckpoint* optimizer_state, std::int64_t step) {
       std::string seed = std::to_string(deck.run.seed);
       for (auto const& [k, v] : loaded_metadata)
         if (k == "seed") seed = v;  // a loaded model keeps the seed it was made with
-      Metadata const metadata = {{"format", "pt"},
-                                 {"program", "titan_app"},
-                                 {"version", TITAN_VERSION},
-                                 {"family", deck.family},
-                                 {"flavor", deck.flavor},
-                                 {"dtype", dtype_name(deck.run.dtype)},
-                                 {"seed", seed},
-                                 {"fingerprint", hex64(model_fp)},
-                                 {"names", checkpoint_names_name(ckpt.names)}};
+      Metadata metadata = {{"format", "pt"},
+                           {"program", "titan_app"},
+                           {"version", TITAN_VERSION},
+                           {"family", deck.family},
+                           {"flavor", deck.flavor},
+                           {"dtype", dtype_name(deck.run.dtype)},
+                           {"seed", seed},
+                           {"fingerprint", hex64(model_fingerprint)},
+                           {"names", checkpoint_names_name(ckpt.names)}};
+      if (optimizer_state) {
+        metadata.emplace_back("step", std::to_string(step));
+        report.checkpoints.push_back(optimizer_state->save(w.comm, saver, metadata,
+                                                           static_cast<std::uint64_t>(ckpt.deck.max_file_bytes),
+                                                           static_cast<std::uint64_t>(ckpt.deck.buffer_bytes)));
+        report.checkpoints.back().names = "titan";
+      }
       std::vector<std::pair<std::string, std::string>> extra;
       if (ckpt.names == CheckpointNames::hf) extra.emplace_back("config.json", hf_config(deck));
       report.checkpoints.push_back(saver.save(w.comm, ckpt_tensors, metadata,
                                               static_cast<std::uint64_t>(ckpt.deck.max_file_bytes),
                                               static_cast<std::uint64_t>(ckpt.deck.buffer_bytes), extra,
                                               static_cast<std::uint64_t>(ckpt.deck.write_speed_sample_bytes),
-                                              model_fp, fp));
+                                              model_fingerprint, fingerprints));
       report.checkpoints.back().names = checkpoint_names_name(ckpt.names);
       save_local = report.checkpoints.back().seconds;  // without the write-speed reference
-    }
+      if (optimizer_state) save_local += report.checkpoints[report.checkpoints.size() - 2].seconds;
+    };
+    if (!ckpt.save.empty() && !train_on) save_checkpoint(model_fp, fp, nullptr, 0);
 
     // ---- Step 6: per-rank loads, memory, timings ----
     record_load(report, measured_load(params, w.comm));
@@ -495,6 +505,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
                      reduce_phase(w, "fill", fill_local), reduce_phase(w, loading ? "load" : "init_states", init_best),
                      reduce_phase(w, "stats", stats_local)};
     if (save_local >= 0) report.phases.push_back(reduce_phase(w, "save", save_local));
+    save_local = -1;
     if (verify_local >= 0) report.phases.push_back(reduce_phase(w, "verify", verify_local));
     // ---- Step 6a: the forward pass (--forward) ----
     if (forward_on) {
@@ -506,12 +517,24 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     // ---- Step 6b: training (--train or [train] steps > 0)
     if (train_on) {
       std::unique_ptr<AdamW> optimizer;
+      std::unique_ptr<OptimizerCheckpoint> optimizer_state;
       double train_local = 0;
+      TrainPhaseInput in;
+      in.settings = deck.train;
+      in.progress = progress_on;
       collective(w.comm, [&] {
         optimizer = std::make_unique<AdamW>(params, mesh, w.rank);
-        TrainPhaseInput in;
-        in.settings = deck.train;
-        in.progress = progress_on;
+        optimizer_state = std::make_unique<OptimizerCheckpoint>(*optimizer, moe_layers(*model), mesh, w.rank);
+      });
+      // --load of a training checkpoint resumes it: the optimizer state and
+      // the step count from DIR/optimizer/ (a checkpoint without one starts at step 0).
+      if (loading && OptimizerCheckpoint::present(w.comm, ckpt.load)) {
+        report.checkpoints.push_back(
+            optimizer_state->load(w.comm, ckpt.load, static_cast<std::uint64_t>(ckpt.deck.buffer_bytes)));
+        report.checkpoints.back().names = "titan";
+        in.loaded_step = optimizer->step();
+      }
+      collective(w.comm, [&] {
         report.train = train_phase(*model, mesh, w.comm, *train_tokens, *optimizer, in, train_local);
         std::int64_t planned = baseline_rss;  // the process before titan allocated, then the guard's terms
         for (MemoryTerm const& t : run_memory.rank.terms)
@@ -521,6 +544,16 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
         inject_fault(deck.debug, w.rank, "train");
       });
       report.phases.push_back(reduce_phase(w, "train", train_local));
+      // The trained model's fingerprint (the report's "fingerprint" stays the init's).
+      std::vector<ShardedTensorPtr> const tensors(params.begin(), params.end());
+      std::vector<std::uint64_t> const trained_fp = tensor_fingerprints(tensors, w.comm);
+      std::uint64_t trained = 0;
+      for (std::size_t i = 0; i < params.size(); ++i) trained = combine_fingerprint(trained, params[i]->fqn(), trained_fp[i]);
+      report.train->fingerprint = trained;
+      if (!ckpt.save.empty()) {
+        save_checkpoint(trained, trained_fp, optimizer_state.get(), optimizer->step());
+        report.phases.push_back(reduce_phase(w, "save", save_local));
+      }
     }
     double const fill_max = report.phases[2].max_s, init_max = report.phases[3].max_s;
     if (init_max > 0 && !loading) {

@@ -7,6 +7,9 @@
 #include "titan/parallel/collective.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -56,6 +59,45 @@ std::vector<CheckpointTensor> checkpoint_tensors(std::vector<ParameterPtr> const
 }
 
 CheckpointSaver::~CheckpointSaver() { cancel_on_signal(_signal_slot); }
+
+CheckpointReport CheckpointSaver::write_part(MPI_Comm comm, std::string const& subdir,
+                                             std::vector<CheckpointTensor> const& tensors, Metadata const& metadata,
+                                             std::uint64_t max_file_bytes, std::uint64_t buffer_bytes,
+                                             std::uint64_t fingerprint, std::vector<std::uint64_t> const& fingerprints) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string const dir = _tmp + "/" + subdir;
+  std::vector<FileRecord> const files = plan_checkpoint_files(specs_of(tensors), max_file_bytes, metadata);
+  CheckpointReport r;
+  r.kind = "save_" + subdir;
+  r.dir = _dir + "/" + subdir;
+  r.files = static_cast<int>(files.size());
+  r.tensors = static_cast<int>(tensors.size());
+  for (auto const& f : files) r.bytes += static_cast<std::int64_t>(f.size());
+  collective(comm, [&] {
+    if (rank == 0 && ::mkdir(dir.c_str(), 0777) != 0)
+      throw RunError("--save: creating " + echo(dir, 200) + " failed: " + std::strerror(errno));
+  });
+  TITAN_MPI_CHECK(MPI_Barrier(comm));
+  double const t0 = MPI_Wtime();
+  write_checkpoint_files(comm, dir, files, tensors, buffer_bytes);
+  collective(comm, [&] {
+    if (rank != 0) return;
+    if (fingerprints.size() != tensors.size()) throw RunError("internal: checkpoint fingerprints and tensors disagree");
+    TensorFingerprints fps;
+    for (std::size_t i = 0; i < tensors.size(); ++i) fps.emplace_back(tensors[i].stored.name, fingerprints[i]);
+    _staging.write_file(subdir + "/model.safetensors.index.json",
+                        add_fingerprints_to_index(encode_index(files), fingerprint, fps));
+    fsync_directory(dir);
+  });
+  double const seconds = MPI_Wtime() - t0;
+  TITAN_MPI_CHECK(MPI_Allreduce(&seconds, &r.seconds, 1, MPI_DOUBLE, MPI_MAX, comm));
+  if (r.seconds > 0) {
+    r.GBps_total = static_cast<double>(r.bytes) / r.seconds / 1e9;
+    r.GBps_per_rank = r.GBps_total / world_size(comm);
+  }
+  return r;
+}
 
 void CheckpointSaver::prepare(MPI_Comm comm, std::string const& dir, bool overwrite,
                               std::vector<NamedPath> const& inputs) {

@@ -51,6 +51,13 @@ class CheckpointSaver {
                         std::vector<std::pair<std::string, std::string>> const& extra_files,
                         std::uint64_t sample_bytes, std::uint64_t model_fingerprint,
                         std::vector<std::uint64_t> const& fingerprints);
+  //! Collective, before save(): writes a checkpoint of `tensors` (its
+  //! shards, and its index with the fingerprints) into the subdirectory
+  //! `subdir` of the temporary directory, which save() then commits with the
+  //! rest (a training checkpoint's optimizer/). Returns its report.
+  CheckpointReport write_part(MPI_Comm comm, std::string const& subdir, std::vector<CheckpointTensor> const& tensors,
+                              Metadata const& metadata, std::uint64_t max_file_bytes, std::uint64_t buffer_bytes,
+                              std::uint64_t fingerprint, std::vector<std::uint64_t> const& fingerprints);
   std::string const& dir() const { return _dir; }
 
  private:

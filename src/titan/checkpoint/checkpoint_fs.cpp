@@ -158,7 +158,7 @@ void CheckpointStaging::commit() {
   if (!old.empty()) {
     // Only the old checkpoint's own files go; anything that appeared in it
     // during the run keeps the directory, which is then left in place.
-    for (auto const& f : _old_files) ::unlink((old + "/" + f).c_str());
+    for (auto const& f : _old_files) ::remove((old + "/" + f).c_str());  // files, then optimizer/ once empty
     if (::rmdir(old.c_str()) != 0) {
       std::fprintf(stderr,
                    "titan_app: warning: --overwrite: %s holds files that were not part of the old checkpoint "

@@ -61,7 +61,7 @@ struct BoxPlan {
   std::int64_t rows = 0, inner = 1, rows_per_slab = 1, slabs = 0;
 };
 
-BoxPlan plan_box(Parameter const& p, bool writing, std::size_t max_es, std::uint64_t buffer_bytes) {
+BoxPlan plan_box(ShardedTensor const& p, bool writing, std::size_t max_es, std::uint64_t buffer_bytes) {
   BoxPlan bp;
   Box const& box = p.local_box();
   bp.active = box.numel() > 0 && (!writing || p.primary_replica());
@@ -108,7 +108,7 @@ bool fits_int(std::int64_t v) { return v >= 0 && v <= INT_MAX; }
 // row-major order) and the file, collectively: every rank calls this the same
 // number of times per tensor; a rank with nothing to move passes count 0.
 void transfer_slab(MPI_File fh, bool writing, IoErrors& errors, std::string const& what, MPI_Offset offset,
-                   Parameter const& p, std::int64_t permute_heads, MPI_Datatype etype, std::size_t fes,
+                   ShardedTensor const& p, std::int64_t permute_heads, MPI_Datatype etype, std::size_t fes,
                    BoxPlan const& bp, std::int64_t s, void* buf) {
   OwnedType ftype, mtype;
   MPI_Datatype file_type = etype, mem_type = etype;
@@ -200,7 +200,7 @@ std::int64_t slab_elements(BoxPlan const& bp, std::int64_t s) {
 }
 
 // Slab s of p's local shard, as the file holds it, into `host`.
-void slab_to_host(Parameter const& p, BoxPlan const& bp, std::int64_t s, void* host) {
+void slab_to_host(ShardedTensor const& p, BoxPlan const& bp, std::int64_t s, void* host) {
   std::int64_t const begin = s * bp.rows_per_slab * bp.inner, n = slab_elements(bp, s);
   if (p.dtype() == DType::float32) view_to_host(p.f32(), begin, n, host);
   else view_to_host(p.bf16(), begin, n, host);
@@ -272,7 +272,7 @@ void verify_file_bytes(MPI_Comm comm, std::string const& path, FileRecord const&
   errors.verdict(comm);
   for (std::size_t j = 0; j < f.tensors.size(); ++j) {
     std::size_t const k = first_tensor + j;
-    Parameter const& p = *tensors[k].param;
+    ShardedTensor const& p = *tensors[k].param;
     BoxPlan const& bp = w.plans[k];
     std::size_t const es = dtype_size(p.dtype());
     MPI_Offset const offset = static_cast<MPI_Offset>(f.data_start() + f.tensors[j].begin);
@@ -346,7 +346,7 @@ void write_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<F
                     " bytes)");
     }
     for (std::size_t j = 0; j < f.tensors.size(); ++j, ++k) {
-      Parameter const& p = *tensors[k].param;
+      ShardedTensor const& p = *tensors[k].param;
       MPI_Offset const offset = static_cast<MPI_Offset>(f.data_start() + f.tensors[j].begin);
       std::string const what = path + ": tensor '" + f.tensors[j].name + "'";
       BoxPlan const& bp = w.plans[k];
@@ -386,7 +386,7 @@ void read_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<st
   std::vector<long long> iters;
   std::size_t file_bytes = 0, conv_bytes = 0;
   for (std::size_t k = 0; k < tensors.size(); ++k) {
-    Parameter const& p = *tensors[k].param;
+    ShardedTensor const& p = *tensors[k].param;
     std::size_t const fes = dtype_size(locations[k].dtype), pes = dtype_size(p.dtype());
     plans.push_back(plan_box(p, false, std::max(fes, pes), buffer_bytes));
     iters.push_back(plans.back().slabs);
@@ -407,7 +407,7 @@ void read_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<st
     errors.verdict(comm);
     for (std::size_t k = 0; k < tensors.size(); ++k) {
       if (locations[k].file != static_cast<int>(fi)) continue;
-      Parameter const& p = *tensors[k].param;
+      ShardedTensor const& p = *tensors[k].param;
       BoxPlan const& bp = plans[k];
       DType const fd = locations[k].dtype;
       std::string const what = path + ": tensor '" + tensors[k].stored.name + "'";

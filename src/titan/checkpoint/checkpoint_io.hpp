@@ -20,9 +20,9 @@ namespace titan {
 //! Default size of the host staging buffer of each rank.
 constexpr std::uint64_t default_checkpoint_buffer_bytes = std::uint64_t(64) << 20;
 
-//! A parameter and how it is stored.
+//! A sharded tensor (a parameter, an optimizer state) and how it is stored.
 struct CheckpointTensor {
-  ParameterPtr param;
+  ShardedTensorPtr param;  // a parameter, or any sharded tensor (optimizer states)
   StoredName stored;
 };
 
@@ -54,7 +54,7 @@ void check_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<F
 //! `on_slab(param, values, local_begin, count)`, if set, sees each slab of
 //! values (the parameter's dtype, host memory) as it is stored (issue 20:
 //! the statistics are taken from what is read, in the same pass).
-using SlabHook = std::function<void(Parameter const&, void const*, std::int64_t, std::int64_t)>;
+using SlabHook = std::function<void(ShardedTensor const&, void const*, std::int64_t, std::int64_t)>;
 void read_checkpoint_files(MPI_Comm comm, std::string const& dir, std::vector<std::string> const& file_names,
                            std::vector<CheckpointTensor> const& tensors, std::vector<TensorLocation> const& locations,
                            std::uint64_t buffer_bytes, SlabHook const& on_slab = {});

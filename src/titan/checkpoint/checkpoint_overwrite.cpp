@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <functional>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,6 +69,70 @@ std::string home_of_this_user() {
   return home ? home : "";
 }
 
+// The files of the titan_app checkpoint in `dir` (names relative to the
+// checkpoint's top, `prefix` + name): its index, the shards its weight_map
+// names, config.json (when `top`), and, when `top`, the optimizer/
+// directory of a training checkpoint (its own index and shards, then the
+// directory itself). Anything else is refused.
+std::vector<std::string> checkpoint_files(std::string const& dir, std::string const& prefix, bool top,
+                                          std::function<void(std::string const&)> const& refuse) {
+  std::string index_text;
+  std::string const index_path = dir + "/" + index_name;
+  struct stat ist;
+  if (::lstat(index_path.c_str(), &ist) != 0 || !S_ISREG(ist.st_mode))
+    refuse(std::string("it has no ") + index_name + " (a regular file)");
+  if (static_cast<std::uint64_t>(ist.st_size) > max_index_bytes ||
+      !read_prefix(index_path, 0, static_cast<std::uint64_t>(ist.st_size), index_text))
+    refuse(std::string("its ") + index_name + " cannot be read");
+  nlohmann::json const index = nlohmann::json::parse(index_text, nullptr, /*allow_exceptions=*/false);
+  auto const map = index.is_object() ? index.find("weight_map") : index.end();
+  if (!index.is_object() || map == index.end() || !map->is_object() || map->empty())
+    refuse(std::string("its ") + index_name + " is not a checkpoint index (no weight_map)");
+  std::set<std::string> shards;
+  for (auto const& [name, file] : map->items()) {
+    (void)name;
+    if (!file.is_string()) refuse(std::string("its ") + index_name + " names a file that is not a string");
+    std::string const f = file.get<std::string>();
+    if (f.empty() || f == "." || f == ".." || f.find('/') != std::string::npos)
+      refuse(std::string("its ") + index_name + " names a file outside it ('" + echo(f) + "')");
+    shards.insert(f);
+  }
+  for (auto const& f : shards)
+    if (!written_by_titan(dir + "/" + f))
+      refuse(echo(f) + " is not a safetensors file written by titan_app");
+
+  std::vector<std::string> files(shards.begin(), shards.end());
+  files.push_back(index_name);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) refuse(std::string("its contents cannot be listed (") + std::strerror(errno) + ")");
+  bool has_config = false, optimizer = false;
+  std::string stranger;
+  while (struct dirent const* e = ::readdir(d)) {
+    std::string const name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (name == index_name || shards.count(name)) continue;
+    struct stat cst;
+    if (top && name == "config.json" && ::lstat((dir + "/" + name).c_str(), &cst) == 0 && S_ISREG(cst.st_mode)) {
+      has_config = true;
+      continue;
+    }
+    if (top && name == "optimizer" && ::lstat((dir + "/" + name).c_str(), &cst) == 0 && S_ISDIR(cst.st_mode)) {
+      optimizer = true;
+      continue;
+    }
+    if (stranger.empty()) stranger = name;
+  }
+  ::closedir(d);
+  if (!stranger.empty()) refuse("it holds '" + echo(stranger) + "', which is not part of a titan_app checkpoint");
+  if (has_config) files.push_back("config.json");
+  for (auto& f : files) f = prefix + f;
+  if (optimizer) {  // its files first, then the directory (removed once empty)
+    for (auto const& f : checkpoint_files(dir + "/optimizer", prefix + "optimizer/", false, refuse)) files.push_back(f);
+    files.push_back(prefix + "optimizer");
+  }
+  return files;
+}
+
 }  // namespace
 
 std::vector<std::string> check_replaceable_checkpoint(std::string const& dir, std::string const& shown_in,
@@ -103,51 +168,7 @@ std::vector<std::string> check_replaceable_checkpoint(std::string const& dir, st
   }
 
   // Its contents: one titan_app checkpoint and nothing else.
-  std::string index_text;
-  std::string const index_path = dir + "/" + index_name;
-  struct stat ist;
-  if (::lstat(index_path.c_str(), &ist) != 0 || !S_ISREG(ist.st_mode))
-    refuse(std::string("it has no ") + index_name + " (a regular file)");
-  if (static_cast<std::uint64_t>(ist.st_size) > max_index_bytes ||
-      !read_prefix(index_path, 0, static_cast<std::uint64_t>(ist.st_size), index_text))
-    refuse(std::string("its ") + index_name + " cannot be read");
-  nlohmann::json const index = nlohmann::json::parse(index_text, nullptr, /*allow_exceptions=*/false);
-  auto const map = index.is_object() ? index.find("weight_map") : index.end();
-  if (!index.is_object() || map == index.end() || !map->is_object() || map->empty())
-    refuse(std::string("its ") + index_name + " is not a checkpoint index (no weight_map)");
-  std::set<std::string> shards;
-  for (auto const& [name, file] : map->items()) {
-    (void)name;
-    if (!file.is_string()) refuse(std::string("its ") + index_name + " names a file that is not a string");
-    std::string const f = file.get<std::string>();
-    if (f.empty() || f == "." || f == ".." || f.find('/') != std::string::npos)
-      refuse(std::string("its ") + index_name + " names a file outside it ('" + echo(f) + "')");
-    shards.insert(f);
-  }
-  for (auto const& f : shards)
-    if (!written_by_titan(dir + "/" + f))
-      refuse(echo(f) + " is not a safetensors file written by titan_app");
-
-  std::vector<std::string> files(shards.begin(), shards.end());
-  files.push_back(index_name);
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) refuse(std::string("its contents cannot be listed (") + std::strerror(errno) + ")");
-  bool has_config = false;
-  std::string stranger;
-  while (struct dirent const* e = ::readdir(d)) {
-    std::string const name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (name == index_name || shards.count(name)) continue;
-    struct stat cst;
-    if (name == "config.json" && ::lstat((dir + "/" + name).c_str(), &cst) == 0 && S_ISREG(cst.st_mode)) {
-      has_config = true;
-      continue;
-    }
-    if (stranger.empty()) stranger = name;
-  }
-  ::closedir(d);
-  if (!stranger.empty()) refuse("it holds '" + echo(stranger) + "', which is not part of a titan_app checkpoint");
-  if (has_config) files.push_back("config.json");
+  std::vector<std::string> files = checkpoint_files(dir, "", true, refuse);
   return files;
 }
 

@@ -27,7 +27,8 @@ struct NamedPath {
 //!  - a directory holding anything but the files of one titan_app checkpoint:
 //!    model.safetensors.index.json, the .safetensors files its weight_map
 //!    names (regular files, each with a header whose __metadata__ says
-//!    "program": "titan_app"), and config.json.
+//!    "program": "titan_app"), config.json, and a training checkpoint's
+//!    optimizer/ directory holding the same (an index and its shards) alone.
 //! Returns the names of those files: the only ones a later replacement
 //! deletes. `shown` is the directory as the user wrote it (for messages).
 std::vector<std::string> check_replaceable_checkpoint(std::string const& dir, std::string const& shown,

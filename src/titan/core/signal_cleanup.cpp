@@ -3,6 +3,7 @@
 #include <climits>
 #include <csignal>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -32,9 +33,10 @@ struct DirEntry64 {
   char d_name[];
 };
 
-// Removes every entry of a flat directory, then the directory (signal-safe).
-void remove_flat_directory(char const* path) {
-  int const fd = ::open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+// Removes every entry of a directory (and of its subdirectories, `depth`
+// levels down: a checkpoint's optimizer/), then the directory (signal-safe).
+void remove_directory_at(int parent_fd, char const* path, int depth) {
+  int const fd = ::openat(parent_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   if (fd >= 0) {
     alignas(8) char buf[4096];
     for (int rounds = 0; rounds < 100000; ++rounds) {
@@ -44,14 +46,17 @@ void remove_flat_directory(char const* path) {
         DirEntry64 const* e = reinterpret_cast<DirEntry64 const*>(buf + off);
         char const* name = e->d_name;
         bool const dot = name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
-        if (!dot) ::unlinkat(fd, name, 0);
+        if (!dot && e->d_type == DT_DIR && depth > 0) remove_directory_at(fd, name, depth - 1);
+        else if (!dot) ::unlinkat(fd, name, 0);
         off += e->d_reclen;
       }
     }
     ::close(fd);
   }
-  ::rmdir(path);
+  ::unlinkat(parent_fd, path, AT_REMOVEDIR);
 }
+
+void remove_flat_directory(char const* path) { remove_directory_at(AT_FDCWD, path, 1); }
 
 extern "C" void titan_cleanup_and_pass_on(int sig) {
   for (Slot& s : g_slots) {

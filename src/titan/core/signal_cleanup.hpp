@@ -13,6 +13,8 @@ namespace titan {
 
 //! What a registered path is: one file, or a directory of plain files (not
 //! nested), removed with its contents.
+//! flat_directory: a directory of files and subdirectories of files (a
+//! checkpoint with its optimizer/), removed with its contents.
 enum class CleanupKind { file, flat_directory };
 
 //! Registers `path` for removal on a signal; returns a slot for

@@ -50,7 +50,7 @@ struct HashFunctor {
 };
 
 template <class T>
-ValueStats reduce_stats(Parameter const& p, Kokkos::View<T*, Layout, MemSpace> const& view, KernelPath path,
+ValueStats reduce_stats(ShardedTensor const& p, Kokkos::View<T*, Layout, MemSpace> const& view, KernelPath path,
                         LaunchShape* launched) {
   StatsFunctor<T> f{view, make_span_map(KernelKind::stats, make_box_rows(p.shape(), p.local_box()), path)};
   if (launched) *launched = f.map.shape;
@@ -61,7 +61,7 @@ ValueStats reduce_stats(Parameter const& p, Kokkos::View<T*, Layout, MemSpace> c
 }
 
 template <class T>
-std::uint64_t reduce_hash(Parameter const& p, Kokkos::View<T*, Layout, MemSpace> const& view, KernelPath path,
+std::uint64_t reduce_hash(ShardedTensor const& p, Kokkos::View<T*, Layout, MemSpace> const& view, KernelPath path,
                           LaunchShape* launched) {
   HashFunctor<T> f{view, make_span_map(KernelKind::hash, make_box_rows(p.shape(), p.local_box()), path)};
   if (launched) *launched = f.map.shape;
@@ -73,16 +73,16 @@ std::uint64_t reduce_hash(Parameter const& p, Kokkos::View<T*, Layout, MemSpace>
 
 }  // namespace
 
-ValueStats local_stats(Parameter const& param) { return local_stats(param, default_kernel_path); }
+ValueStats local_stats(ShardedTensor const& param) { return local_stats(param, default_kernel_path); }
 
-ValueStats local_stats(Parameter const& param, KernelPath path, LaunchShape* launched) {
+ValueStats local_stats(ShardedTensor const& param, KernelPath path, LaunchShape* launched) {
   if (launched) *launched = LaunchShape{};
   if (!param.allocated()) return ValueStats::empty();
   if (param.dtype() == DType::float32) return reduce_stats(param, param.f32(), path, launched);
   return reduce_stats(param, param.bf16(), path, launched);
 }
 
-std::uint64_t local_fingerprint(Parameter const& param, KernelPath path, LaunchShape* launched) {
+std::uint64_t local_fingerprint(ShardedTensor const& param, KernelPath path, LaunchShape* launched) {
   if (launched) *launched = LaunchShape{};
   if (!param.allocated()) return 0;
   if (param.dtype() == DType::float32) return reduce_hash(param, param.f32(), path, launched);
@@ -94,7 +94,7 @@ namespace {
 // The host loop of host_values_stats: runs of one row (consecutive global
 // indices) in 128-element chunks, as the fill's host path takes them.
 template <class T>
-ValueStats stats_of_run(Parameter const& p, T const* values, std::int64_t local_begin, std::int64_t count) {
+ValueStats stats_of_run(ShardedTensor const& p, T const* values, std::int64_t local_begin, std::int64_t count) {
   BoxRows const rows = make_box_rows(p.shape(), p.local_box());
   ValueStats acc = ValueStats::empty();
   std::int64_t l = local_begin, done = 0;
@@ -116,7 +116,7 @@ ValueStats stats_of_run(Parameter const& p, T const* values, std::int64_t local_
 
 }  // namespace
 
-ValueStats host_values_stats(Parameter const& param, void const* values, std::int64_t local_begin, std::int64_t count) {
+ValueStats host_values_stats(ShardedTensor const& param, void const* values, std::int64_t local_begin, std::int64_t count) {
   if (param.dtype() == DType::float32)
     return stats_of_run(param, static_cast<float const*>(values), local_begin, count);
   return stats_of_run(param, static_cast<std::uint16_t const*>(values), local_begin, count);

@@ -17,20 +17,20 @@ KOKKOS_INLINE_FUNCTION std::uint64_t element_hash(std::uint64_t global_index, st
 }
 
 //! Statistics of this rank's local shard. Not collective.
-ValueStats local_stats(Parameter const& param);
+ValueStats local_stats(ShardedTensor const& param);
 //! Same on an explicit kernel path; `launched`, if given, receives the launch
 //! shape (tests run the device path on the host with it).
-ValueStats local_stats(Parameter const& param, KernelPath path, LaunchShape* launched = nullptr);
+ValueStats local_stats(ShardedTensor const& param, KernelPath path, LaunchShape* launched = nullptr);
 
 //! Statistics of `count` values of p's dtype in host memory that hold p's
 //! local elements local_begin .. local_begin + count - 1 (row-major over the
 //! local box): a checkpoint load takes them from its staging buffer as it
 //! reads, so loaded parameters need no second pass either. Not collective.
-ValueStats host_values_stats(Parameter const& param, void const* values, std::int64_t local_begin, std::int64_t count);
+ValueStats host_values_stats(ShardedTensor const& param, void const* values, std::int64_t local_begin, std::int64_t count);
 
 //! local_stats(param).fingerprint alone, by a lighter reduction (one 64-bit
 //! sum): the value hash that --verify-layout compares between replicas.
-std::uint64_t local_fingerprint(Parameter const& param, KernelPath path = default_kernel_path,
+std::uint64_t local_fingerprint(ShardedTensor const& param, KernelPath path = default_kernel_path,
                                 LaunchShape* launched = nullptr);
 
 //! The fingerprint of a float32 array whose global index is its position (a

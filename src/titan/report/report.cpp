@@ -122,7 +122,8 @@ void RunReport::print_summary(std::ostream& out) const {
     if (t.planned_peak_bytes > 0) out << ", planned " << human_bytes(static_cast<double>(t.planned_peak_bytes));
     out << "\n";
     out << "TITAN_TRAIN steps=" << t.steps.size() << std::setprecision(8) << " loss_first=" << first.loss
-        << " loss_last=" << last.loss << std::setprecision(4) << " tokens_per_s=" << t.tokens_per_s << "\n";
+        << " loss_last=" << last.loss << std::setprecision(4) << " tokens_per_s=" << t.tokens_per_s
+        << " fingerprint=" << hex64(t.fingerprint) << "\n";
   }
   for (auto const& c : checkpoints) {
     out << "\ncheckpoint " << c.kind << ": " << c.dir << " (" << c.names << " names, " << c.tensors << " tensors, "
@@ -250,6 +251,7 @@ std::string RunReport::json() const {
       o << ", \"seconds\": ", json_number(o, r.seconds), o << "}";
     }
     o << "], \"tokens_per_s\": ", json_number(o, t.tokens_per_s);
+    o << ", \"fingerprint\": ", json_string(o, hex64(t.fingerprint));
     o << ", \"seconds\": {\"forward\": ", json_number(o, t.forward_s), o << ", \"backward\": ", json_number(o, t.backward_s);
     o << ", \"optimizer\": ", json_number(o, t.optimizer_s), o << ", \"communication\": ", json_number(o, t.communication_s);
     o << "}, \"flops_per_step\": ", json_number(o, t.flops_per_step);

@@ -29,6 +29,7 @@ struct TrainReport {
   std::int64_t peak_rss_min = 0, peak_rss_max = 0;
   std::int64_t planned_peak_bytes = 0;    // the memory plan of the largest rank
   std::int64_t optimizer_state_bytes_max = 0;  // moments and masters, largest rank
+  std::uint64_t fingerprint = 0;               // the trained model's (design §5), after the last step
   //! Tokens routed to each expert in the last step, per MoE layer (summed over ranks).
   std::vector<std::vector<float>> tokens_per_expert;
 };
