@@ -81,7 +81,7 @@ with open(path, "wb") as f:
 PY
 for n in 1 2; do
   run "$n" $limit "$src/inputs/llama3_debug.toml" --forward --set forward.tokens_file="\"$tmp/tokens.safetensors\""
-  expect 2 "forward: the tokens file .*tokens\.safetensors holds a batch of 2097152 sequences; at most 1048576 are accepted" \
+  expect 2 "tokens_file .*tokens\.safetensors: tensor 'tokens' has shape \[2097152, 2\]: batch 2097152 exceeds the cap of 1048576 sequences" \
     "tokens file [2097152, 2] at $n ranks"
   # The dump's size is bounded up front too (B * T * V > 2^31 - 1).
   run "$n" $limit "$src/inputs/llama3_debug.toml" --set forward.batch=1024 --set forward.seq_len=1024 \
@@ -90,13 +90,14 @@ for n in 1 2; do
 done
 
 # (c) A failure inside the pass: --force past the guard, 1.5 GiB of address
-#     space, a pass that needs 2.25 GB per rank: exit 1, one message.
-run 1 1500000 "$src/inputs/llama3_debug.toml" --force --forward --set forward.batch=512 --set forward.seq_len=128
+#     space, a pass whose logits alone take 2 GB per rank (the pass allocates
+#     them first): exit 1, one message.
+run 1 1500000 "$src/inputs/llama3_debug.toml" --force --forward --set forward.batch=2048 --set forward.seq_len=128
 expect 1 "titan_app: error: forward: allocating the pass's [0-9.]+ GiB of buffers failed" "allocation failure at 1 rank"
-run 2 1500000 "$src/inputs/llama3_debug.toml" --force --forward --set forward.batch=1024 --set forward.seq_len=128
+run 2 1500000 "$src/inputs/llama3_debug.toml" --force --forward --set forward.batch=4096 --set forward.seq_len=128
 expect 1 "titan_app: error: forward: allocating the pass's [0-9.]+ GiB of buffers failed" "allocation failure at 2 ranks"
-# Only rank 0 fails (3 sequences: 2 on rank 0, 1 on rank 1; 2.2 GB vs 1.1 GB).
-run 2 1800000 "$src/inputs/llama3_debug.toml" --force --forward --set forward.batch=3 --set forward.seq_len=16384 \
-  --set model.max_seq_len=16384
+# Only rank 0 fails (3 sequences: 2 on rank 0, 1 on rank 1; logits of 2.1 GB vs 1.1 GB, allocated first).
+run 2 1800000 "$src/inputs/llama3_debug.toml" --force --forward --set forward.batch=3 --set forward.seq_len=131072 \
+  --set model.max_seq_len=131072
 expect 1 "titan_app: error: forward: allocating .*failed" "allocation failure on one of 2 ranks"
 echo "forward memory OK"

@@ -215,7 +215,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     if (w.root())  // no output onto an input or onto another output
       check_output_paths({opt.deck_path, deck.forward.tokens_file, ckpt.load, opt.report_json, deck.forward.dump_logits,
                           ckpt.save});
-    for (auto const& [on, flag, what] : {std::make_tuple(forward_on, "--forward", "a forward pass"),
+    for (auto const& [on, flag, what] : {std::make_tuple(forward_on, "--forward", "forward pass"),
                                           std::make_tuple(train_on, "--train", "training")}) {
       if (!on) continue;  // the forward pass's and training's input, checked before any heavy work
       require(!opt.dry_run, std::string(flag) + " needs a real run (not --dry-run)");
@@ -240,18 +240,25 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     }
     mesh = Mesh::resolve(deck.mesh, ranks);
     model_config = find_family(deck.family).model_config(*deck.model, mesh);
-    if (forward_on || train_on) {
-      auto const shape = model_config->token_shape();
-      require_internal(shape.has_value(), "family '" + deck.family + "' is a language model without a token shape");
-      if (forward_on)  // a file: rank 0 reads, broadcasts
-        forward_tokens = read_forward_tokens(w.comm, deck.forward, *shape, deck.debug.memory_available);
-      if (train_on)
-        train_tokens = std::make_unique<TrainTokens>(deck.train, shape->vocab_size, shape->max_seq_len,
-                                                     last_train_step(deck.train, 0));
-    }
     if (!opt.report_json.empty() && w.root()) {
       json_out = std::make_unique<AtomicFile>(opt.report_json);
       json_out->refuse_same_file(opt.deck_path, "the input deck");
+    }
+  });
+  // The batches, after every check above passed on every rank (reading a
+  // tokens file is itself collective: rank 0 reads, broadcasts).
+  std::optional<TokenShape> const token_shape = model_config->token_shape();
+  if (forward_on) {
+    collective(w.comm, [&] {
+      require_internal(token_shape.has_value(), "family '" + deck.family + "' is a language model without a token shape");
+    });
+    forward_tokens = read_forward_tokens(w.comm, deck.forward, *token_shape, deck.debug.memory_available);
+  }
+  collective(w.comm, [&] {
+    if (train_on) {
+      require_internal(token_shape.has_value(), "family '" + deck.family + "' is a language model without a token shape");
+      train_tokens = std::make_unique<TrainTokens>(deck.train, token_shape->vocab_size, token_shape->max_seq_len,
+                                                   last_train_step(deck.train, 0));
     }
     if (!opt.dry_run) {
       BuildContext plan_ctx;

@@ -55,6 +55,10 @@ struct StepContext {
   void require_finite(FMat x, std::string const& where) const;
   //! This rank's first sequence (for messages).
   std::int64_t first_sequence = 0;
+  //! The logits [rows, V], allocated by the caller before the pass when it
+  //! can be (the largest buffer of a pass: a pass that cannot hold it fails
+  //! before computing anything); the output head writes into it.
+  Act logits;
 };
 
 }  // namespace titan

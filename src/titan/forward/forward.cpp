@@ -46,6 +46,7 @@ ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, Forwa
   ctx.first_sequence = seq.first;
   ctx.T = T;
   ctx.guarded([&] {
+    ctx.logits = new_act("fwd:logits", N, V);  // the pass's largest buffer first: a pass that cannot hold it stops now
     ctx.tokens = TokenView("fwd:tokens", N);
     auto h = Kokkos::create_mirror_view(ctx.tokens);
     for (std::int64_t i = 0; i < N; ++i) h(i) = tokens.ids[static_cast<std::size_t>(seq.first * T + i)];

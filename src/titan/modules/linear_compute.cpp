@@ -29,15 +29,21 @@ Act Linear::backward(StepContext& ctx, Act const& dy) {
 
 Act Linear::forward_chunked(StepContext& ctx, Act const& x, std::int64_t chunk_rows) {
   std::int64_t const N = x.extent(0);
+  bool const one_chunk = chunk_rows >= _out;  // the product goes straight into y
   Act y, part;
   ctx.guarded([&] {
-    y = new_act(fqn(), N, _out);
-    part = new_act(fqn() + ".chunk", N, std::min(chunk_rows, _out));
+    bool const given = ctx.logits.extent(0) == static_cast<std::size_t>(N) && ctx.logits.extent(1) == static_cast<std::size_t>(_out);
+    y = given ? ctx.logits : new_act(fqn(), N, _out);
+    if (!one_chunk) part = new_act(fqn() + ".chunk", N, chunk_rows);
   });
   for (std::int64_t v0 = 0; v0 < _out; v0 += chunk_rows) {
     std::int64_t const v1 = std::min(_out, v0 + chunk_rows);
     FMat w = ctx.weights.rows(*_weight, v0, v1);
     ctx.guarded([&] {
+      if (one_chunk) {
+        linear(x, w, y, ctx.fc);
+        return;
+      }
       FMat yc(part.data(), N, v1 - v0);
       linear(x, w, yc, ctx.fc);
       copy_columns(yc, y, v0);
@@ -50,17 +56,18 @@ Act Linear::forward_chunked(StepContext& ctx, Act const& x, std::int64_t chunk_r
 Act Linear::backward_chunked(StepContext& ctx, Act const& dy, std::int64_t chunk_rows) {
   require_internal(_x.extent(0) == dy.extent(0), fqn() + ": backward without its forward's input");
   std::int64_t const N = dy.extent(0);
+  bool const one_chunk = chunk_rows >= _out;  // dy is the chunk itself
   Act dx, part;
   ctx.guarded([&] {
     dx = new_act(fqn() + ".dx", N, _in);
-    part = new_act(fqn() + ".dchunk", N, std::min(chunk_rows, _out));
+    if (!one_chunk) part = new_act(fqn() + ".dchunk", N, chunk_rows);
   });
   for (std::int64_t v0 = 0; v0 < _out; v0 += chunk_rows) {
     std::int64_t const v1 = std::min(_out, v0 + chunk_rows);
     FMat w = ctx.weights.rows(*_weight, v0, v1);
     ctx.guarded([&] {
-      FMat dyc(part.data(), N, v1 - v0);
-      slice_columns(dy, v0, dyc);
+      FMat dyc = one_chunk ? FMat(dy.data(), N, _out) : FMat(part.data(), N, v1 - v0);
+      if (!one_chunk) slice_columns(dy, v0, dyc);
       linear_input_grad(dyc, w, v0 == 0 ? 0.0f : 1.0f, dx, ctx.fc);
       linear_weight_grad(dyc, _x, ctx.weights.grad_rows(*_weight, v0, v1), ctx.fc);
     });

@@ -97,6 +97,10 @@ void read_train_settings(TableReader& t, TrainSettings& s) {
                        "' is not known (use none or full)");
   }
   t.finish();
+  require(!s.total_steps || s.steps == 0 || *s.total_steps >= s.steps,
+          t.where("total_steps") + " total_steps = " + std::to_string(s.total_steps.value_or(0)) +
+              " is shorter than the last step " + std::to_string(s.steps) +
+              " (the learning-rate schedule would run past its end)");
 }
 
 toml::table train_settings_table(TrainSettings const& s) {

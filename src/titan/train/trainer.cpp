@@ -96,6 +96,9 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     ctx.keep_for_backward = true;
     ctx.count_routing = true;
     ctx.checkpoint_blocks = s.activation_checkpointing == ActivationCheckpointing::full;
+    ctx.guarded([&] {  // the step's largest buffer first
+      ctx.logits = new_act("train:logits", N, lm.vocab_size());
+    });
     {
       std::vector<std::int64_t> const all = tokens.for_step(step);
       std::vector<std::int64_t> const mine(all.begin() + seq.first * T, all.begin() + seq.first * T + N);
@@ -126,6 +129,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     cross_entropy_grad(logits, ctx.tokens, T, scale);
     lm.backward(ctx, logits);
     logits = Act();
+    ctx.logits = Act();
     Kokkos::fence();
     double const t2 = MPI_Wtime();
 
