@@ -50,20 +50,24 @@ usage: reference_train.py --family F WEIGHTS TOKENS --report R.json
        [--lr --beta1 --beta2 --eps --weight-decay --max-norm --warmup-steps
         --decay --decay-ratio --min-lr-factor --total-steps]
        [--load-balance-coeff C] [--loss-tol 1e-4] [--norm-tol 1e-4]
-       [--expect-clip] [--expect-bias-moves] [--bf16] [--break WHAT]
+       [--expect-clip] [--expect-bias-moves] [--expect-clamp] [--bf16] [--break WHAT] [--negative WHAT]
        [model options: see --help]
 WEIGHTS from titan_dump_weights (float32 parameters under their FQNs, the
 buffers); TOKENS a safetensors file with I64 'tokens' [B, T] (every step) or
 [S, B, T]; R.json titan's --report-json of the same run (its train.steps give
 the number of steps); G titan's [train] dump_gradients of step 1.
-Exit status 0 when every comparison holds.
---break (negative checks: the reference made deliberately wrong, the
-comparison must then fail): weight_decay (0), clipping (none), expert_bias
+Exit status 0 when every comparison holds, 3 when one does not (other
+statuses: the script itself failed).
+--break WHAT makes the reference deliberately wrong; --negative WHAT (repeatable)
+runs the comparison again after the real one with each such wrong
+reference, which must fail it (negative checks): weight_decay (0), clipping (none), expert_bias
 (not updated), sinks (off), lr_schedule (no warmup/decay), route_norm
 (flipped), tie (the embedding use of a tied weight gets no gradient),
 bf16_rounding (--bf16: the forward on the unrounded float32 masters).
 """
 import argparse
+import contextlib
+import io
 import json
 import math
 import struct
@@ -74,6 +78,7 @@ import torch
 
 torch.set_default_dtype(torch.float64)
 
+BREAKS = ["weight_decay", "clipping", "expert_bias", "sinks", "lr_schedule", "route_norm", "tie", "bf16_rounding"]
 NP_DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
 
 
@@ -594,9 +599,9 @@ def main():
     p.add_argument("--expect-bias-moves", action="store_true", help="fail unless the expert biases change")
     p.add_argument("--expect-clamp", action="store_true", help="fail unless gpt-oss's SwiGLU clamp cuts at step 1")
     p.add_argument("--bf16", action="store_true")
-    p.add_argument("--break", dest="broken", action="append", default=[],
-                   choices=["weight_decay", "clipping", "expert_bias", "sinks", "lr_schedule", "route_norm", "tie",
-                            "bf16_rounding"])
+    p.add_argument("--break", dest="broken", action="append", default=[], choices=BREAKS)
+    p.add_argument("--negative", action="append", default=[], choices=BREAKS,
+                   help="after the comparison, each such deliberately wrong reference must fail it")
     # optimizer and schedule (titan's [train] keys; torchtitan's defaults)
     p.add_argument("--lr", type=float, default=8e-4)
     p.add_argument("--beta1", type=float, default=0.9)
@@ -638,11 +643,30 @@ def main():
     a.route_norm = bool(a.route_norm)
     W = read_safetensors(a.weights)
     tok = read_safetensors(a.tokens)["tokens"].astype(np.int64)
+    assert tok.ndim in (2, 3), tok.shape
+    ok = check(a, W, tok)
+    # Negative checks: each deliberately wrong reference must fail the same
+    # comparison (without finite differences), or the comparison is blind to it.
+    for b in a.negative:
+        wrong = argparse.Namespace(**vars(a))
+        wrong.broken, wrong.fd_samples = [b], 0
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            failed = not check(wrong, W, tok)
+        summary = " ".join(l for l in out.getvalue().splitlines()
+                           if l.startswith(("gradients:", "steps:", "tokens per expert", "FAIL")))
+        print("negative check --break %s: %s: %s" % (b, "fails as it must" if failed else "FAIL: passes", summary))
+        ok &= failed
+    print("RESULT %s" % ("ok" if ok else "FAIL"))
+    return 0 if ok else 3
+
+
+def check(a, W, tok):
+    """The whole comparison with the reference as `a` says (a.broken:
+    deliberately wrong); prints every figure, returns whether all hold."""
     report = json.load(open(a.report))["train"]["steps"]
     S = len(report)
-    assert tok.ndim in (2, 3), tok.shape
     batches = [torch.tensor(tok[s] if tok.ndim == 3 else tok) for s in range(S)]
-
     trainer = Trainer(a, W)
     sched = torch.optim.lr_scheduler.LambdaLR(trainer.opt, make_lambda(a, report[-1]["step"]))
     if a.broken:
@@ -720,8 +744,8 @@ def main():
     if a.expect_clip and not clipped:
         print("FAIL: no step clipped (max_norm %g): clipping not exercised" % a.max_norm)
         ok = False
-    print("RESULT %s" % ("ok" if ok else "FAIL"))
-    return 0 if ok else 1
+    print("comparison %s" % ("ok" if ok else "FAIL"))
+    return ok
 
 
 if __name__ == "__main__":

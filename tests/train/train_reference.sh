@@ -18,6 +18,10 @@
 #   REF_ARGS more reference options (model hyperparameters, tolerances, --break)
 #   DTYPE    run.dtype (default float32)
 #   EXTRA_SETS  '|'-separated key=value for titan and the dump (init overrides)
+#   NEGATIVE space-separated reference_train.py --break values (--negative):
+#            after the comparison, each deliberately wrong reference must
+#            fail it (without finite differences), or the test fails: the
+#            comparison could not see that mistake
 set -euo pipefail
 app=$1 mpiexec=$2 dump=$3
 tmp=$(mktemp -d)
@@ -54,5 +58,7 @@ fi
 "$mpiexec" -n "${RANKS:-1}" --oversubscribe "$app" "$DECK" --quiet --train "${run[@]}" --report-json "$tmp/report.json" \
   | grep TITAN_TRAIN
 [ "${DTYPE:-float32}" = bfloat16 ] && ref+=(--bf16)
+neg=()
+for b in ${NEGATIVE:-}; do neg+=(--negative "$b"); done
 "$py" "$here/reference_train.py" --family "$FAMILY" "$tmp/weights.safetensors" "$tmp/tokens.safetensors" \
-  --report "$tmp/report.json" "${ref[@]}" ${REF_ARGS:-}
+  --report "$tmp/report.json" "${ref[@]}" ${REF_ARGS:-} "${neg[@]}"
