@@ -13,6 +13,7 @@
 #   MESH     space-separated mesh.* key=value for titan (default none)
 #   RANKS    titan's ranks (default 1)
 #   B, T     the batch (default 2 x 16)
+#   STEP_BATCHES=1  a new batch each step (tokens [S, B, T]; default one [B, T])
 #   GRADS=1  titan dumps step 1's gradients; the reference compares them and
 #            runs finite differences (FD=elements per tensor, default 2)
 #   REF_ARGS more reference options (model hyperparameters, tolerances, --break)
@@ -42,13 +43,20 @@ n = struct.unpack("<Q", raw[:8])[0]
 print(json.loads(raw[8:8 + n])["output.weight"]["shape"][0])
 PY
 )
-"$py" "$here/write_tokens.py" "$tmp/tokens.safetensors" "$vocab" "${B:-2}" "${T:-16}"
+steps=()
+if [ "${STEP_BATCHES:-0}" = 1 ]; then
+  for kv in ${TRAIN:-}; do [ "${kv%%=*}" = steps ] && steps=(--steps "${kv#*=}"); done
+fi
+"$py" "$here/write_tokens.py" "$tmp/tokens.safetensors" "$vocab" "${B:-2}" "${T:-16}" "${steps[@]}"
 run=("${sets[@]}" --set "train.tokens_file=$tmp/tokens.safetensors")
 ref=()
 for kv in ${TRAIN:-}; do
   run+=(--set "train.$kv")
   k=${kv%%=*} v=${kv#*=}
-  [ "$k" = steps ] || ref+=("--${k//_/-}" "$v")
+  case $k in
+    steps | activation_checkpointing) ;;  # the steps come from the report; recomputation changes no value
+    *) ref+=("--${k//_/-}" "$v") ;;
+  esac
 done
 for kv in ${MESH:-}; do run+=(--set "mesh.$kv"); done
 if [ "${GRADS:-0}" = 1 ]; then
