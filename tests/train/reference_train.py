@@ -45,25 +45,35 @@ With --bf16: float32 masters (torch.optim.AdamW in float32 on them), the
 forward on the masters rounded to bfloat16 (torch's conversion), the
 gradient of the rounded weights applied to the masters.
 
+Checks: titan's per-step loss, gradient norm (before clipping) and learning
+rate (from its --report-json) against the reference's; with --grads, titan's
+step-1 gradient of every parameter against autograd (max |d| <= grad-tol
+max |g| per tensor) and, with --fd-samples N, five-point finite differences
+of the reference's loss on N elements of every tensor against both autograd
+(validating the reference) and titan; the MoE routing counts of the last
+step; with --expect-*, that clipping, the expert-bias update or gpt-oss's
+SwiGLU clamp were exercised at all.
+
 usage: reference_train.py --family F WEIGHTS TOKENS --report R.json
-       [--grads G.safetensors [--fd-samples 2] [--grad-tol 1e-4]]
+       [--grads G.safetensors [--fd-samples N] [--grad-tol 1e-4]]
        [--lr --beta1 --beta2 --eps --weight-decay --max-norm --warmup-steps
-        --decay --decay-ratio --min-lr-factor --total-steps]
+        --decay --decay-ratio --min-lr-factor --total-steps]  (titan's [train] keys)
        [--load-balance-coeff C] [--loss-tol 1e-4] [--norm-tol 1e-4]
-       [--expect-clip] [--expect-bias-moves] [--expect-clamp] [--bf16] [--break WHAT] [--negative WHAT]
-       [model options: see --help]
+       [--expect-clip] [--expect-bias-moves] [--expect-clamp] [--bf16]
+       [--break WHAT] [--negative WHAT] [model options: see --help]
 WEIGHTS from titan_dump_weights (float32 parameters under their FQNs, the
 buffers); TOKENS a safetensors file with I64 'tokens' [B, T] (every step) or
 [S, B, T]; R.json titan's --report-json of the same run (its train.steps give
 the number of steps); G titan's [train] dump_gradients of step 1.
 Exit status 0 when every comparison holds, 3 when one does not (other
 statuses: the script itself failed).
---break WHAT makes the reference deliberately wrong; --negative WHAT (repeatable)
-runs the comparison again after the real one with each such wrong
-reference, which must fail it (negative checks): weight_decay (0), clipping (none), expert_bias
-(not updated), sinks (off), lr_schedule (no warmup/decay), route_norm
-(flipped), tie (the embedding use of a tied weight gets no gradient),
-bf16_rounding (--bf16: the forward on the unrounded float32 masters).
+--break WHAT makes the reference deliberately wrong; --negative WHAT
+(repeatable) runs the comparison again after the real one with each such
+wrong reference, which must fail it (negative checks). WHAT: weight_decay
+(0), clipping (none), expert_bias (not updated), sinks (off), lr_schedule
+(no warmup/decay), route_norm (flipped), tie (the embedding use of a tied
+weight gets no gradient), bf16_rounding (--bf16: the forward on the
+unrounded float32 masters).
 """
 import argparse
 import contextlib
@@ -733,11 +743,11 @@ def check(a, W, tok):
         moved = max(float((trainer.bias[i] - bias0[i]).abs().max()) for i in trainer.bias)
         print("MoE: smallest top-k margin over the steps %.3e; expert_bias moved by up to %.3e" % (min_margin, moved))
         last = json.load(open(a.report))["train"].get("tokens_per_expert", [])
-        if last:
-            mine = [model.counts[i].tolist() for i in sorted(model.counts)]
-            same = [list(map(float, x)) for x in last] == mine
-            print("tokens per expert of the last step, titan %s torch: %s" % ("==" if same else "!=", mine))
-            ok &= same
+        mine = [model.counts[i].tolist() for i in sorted(model.counts)]
+        same = [list(map(float, x)) for x in last] == mine
+        print("tokens per expert of the last step, titan %s torch: %s%s"
+              % ("==" if same else "!=", mine, "" if same else " (titan: %s)" % last))
+        ok &= same
         if a.expect_bias_moves and moved == 0:
             print("FAIL: the expert biases did not move (load balancing not exercised)")
             ok = False
