@@ -11,6 +11,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev \
   libtomlplusplus-dev catch2 librandom123-dev nlohmann-json3-dev \
   libopenmpi-dev openmpi-bin libopenblas0-pthread \
-  python3-numpy python3-matplotlib \
+  python3-numpy python3-matplotlib python3-torch \
   > /dev/null
 echo "[titan] dependencies installed"

@@ -26,5 +26,5 @@ cd build-asan
 heavy='moe_invariance|flux_invariance|forward\.qwen3_(moe_)?mesh_invariance|forward\.qwen3_moe_numpy_reference'
 heavy+='|app\.(moe|deepseek_v3)_counts|app\.plan_(qwen3|llama4|deepseek_v3|gpt_oss)_|rope_long_table|dry_run_65536'
 heavy+='|forward\.gpt_oss_(mesh_invariance|numpy_reference_bias_clamp)|forward\.llama4_(17bx128e_small_numpy_reference|numpy_reference_T512)'
-heavy+='|forward\.deepseek_v3_(q_lora|grouped)_numpy_reference'
+heavy+='|forward\.deepseek_v3_(q_lora|grouped)_numpy_reference|train\.(loss_falls|mesh_invariance)'
 ctest -j2 --output-on-failure --timeout 600 -E "$heavy"
