@@ -349,7 +349,8 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
           if (loading) {
             report.checkpoints.push_back(load_checkpoint(w.comm, ckpt.load, ckpt_tensors, ckpt.convert,
                                                          static_cast<std::uint64_t>(ckpt.deck.buffer_bytes),
-                                                         &loaded_metadata));
+                                                         &loaded_metadata,
+                                                         {deck.family, deck.flavor, checkpoint_names_name(ckpt.names)}));
             report.checkpoints.back().names = checkpoint_names_name(ckpt.names);
           }
         });

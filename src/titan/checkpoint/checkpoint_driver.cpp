@@ -143,7 +143,8 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
 }
 
 CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vector<CheckpointTensor> const& tensors,
-                                 bool convert_dtype, std::uint64_t buffer_bytes, Metadata* metadata) {
+                                 bool convert_dtype, std::uint64_t buffer_bytes, Metadata* metadata,
+                                 CheckpointIdentity const& identity) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   // Rank 0 reads and checks; the others learn the result: the file names,
@@ -155,6 +156,7 @@ CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vec
     if (rank != 0) return;
     check_checkpoint_inputs(dir);  // a FIFO would block the reader (and every rank's MPI_File_open)
     CheckpointContents const c = read_checkpoint_directory(dir);
+    check_checkpoint_identity(c.metadata, identity, dir);  // family, flavor, names: before the tensors
     std::vector<TensorLocation> const locs = match_checkpoint(c, specs_of(tensors), convert_dtype);
     for (auto const& f : c.files) {
       files_text += f.name + "\n";
