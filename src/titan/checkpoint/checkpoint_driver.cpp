@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <unordered_set>
 
 namespace titan {
 
@@ -49,9 +50,9 @@ std::vector<CheckpointTensor> checkpoint_tensors(std::vector<ParameterPtr> const
                   describe(p->shape()));
     out.push_back({p, std::move(s)});
   }
-  for (std::size_t i = 0; i < out.size(); ++i)
-    for (std::size_t j = i + 1; j < out.size(); ++j)
-      require(out[i].stored.name != out[j].stored.name, "two parameters stored as '" + out[i].stored.name + "'");
+  std::unordered_set<std::string> seen;  // linear in the tensor count (issue 19: was pairwise)
+  for (auto const& t : out)
+    require(seen.insert(t.stored.name).second, "two parameters stored as '" + t.stored.name + "'");
   return out;
 }
 
