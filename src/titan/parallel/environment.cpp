@@ -1,6 +1,7 @@
 #include "titan/parallel/environment.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -13,6 +14,12 @@ Environment::Environment(int& argc, char**& argv) {
   // killing one rank in the middle of a collective (mpiexec resets the
   // signal to its default in the ranks it starts).
   std::signal(SIGXFSZ, SIG_IGN);
+  // Open MPI 4.1's "lockedfile" shared-file-pointer component formats the
+  // file name into a fixed 256-byte buffer while MPI_File_open selects a
+  // component, so a checkpoint path longer than about 240 bytes aborts the
+  // process (glibc: "buffer overflow detected"). titan_app never uses shared
+  // file pointers: leave that component out, unless the user chose (issue 19).
+  ::setenv("OMPI_MCA_sharedfp", "^lockedfile", /*overwrite=*/0);
   MPI_Init(&argc, &argv);
   // Errors are returned, not fatal, so that a failing call can be reported
   // and turned into a collective exit instead of an abort.
