@@ -473,8 +473,12 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     // ---- Step 6a: the forward pass (--forward) ----
     if (forward_on) {
       double forward_local = 0;
+      Progress progress("forward", static_cast<double>(deck.forward.repetitions) * (forward_spec.layers.size() + 2),
+                        progress_on);
       report.forward = forward_phase(*model, forward_spec, mesh, w.comm, forward_tokens, deck.forward.repetitions,
-                                     !deck.forward.dump_logits.empty(), logits_out.get(), forward_local);
+                                     !deck.forward.dump_logits.empty(), logits_out.get(), forward_local,
+                                     [&] { progress.advance(1); });
+      progress.finish();
       report.phases.push_back(reduce_phase(w, "forward", forward_local));
     }
     double const fill_max = report.phases[2].max_s, init_max = report.phases[3].max_s;

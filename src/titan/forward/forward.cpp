@@ -142,7 +142,11 @@ void check_spec_against_model(Module const& model, DecoderSpec const& spec) {
 }
 
 ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh const& mesh, MPI_Comm comm,
-                           ForwardTokens const& tokens, bool gather_logits) {
+                           ForwardTokens const& tokens, bool gather_logits,
+                           std::function<void()> const& step_done) {
+  auto step = [&] {
+    if (step_done) step_done();
+  };
   int rank = 0, world = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &world);
@@ -219,6 +223,7 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
     collective(comm, [&] { embed_chunk(tok, w, v0, x); });
   }
   collective(comm, [&] { require_finite(x, "the embedding's output ('" + spec.tok_embeddings + "')"); });
+  step();
 
   // ---- Blocks: gather the block's parameters into the pool, compute, drop.
   for (auto const& l : spec.layers) {
@@ -283,6 +288,7 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
       block_forward(spec, l, w, freqs, act, x, fc);
       require_finite(x, "the output of layer '" + layer_name(l) + "'");
     });
+    step();
   }
 
   // ---- Final norm and the output head, gathered in vocabulary chunks.
@@ -302,6 +308,7 @@ ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh co
     Kokkos::fence();
     require_finite(logits, "the logits (after '" + spec.norm + "' and '" + spec.output + "')");
   });
+  step();
   out.seconds = MPI_Wtime() - t0;
   out.flops = fc.flops;
 

@@ -10,6 +10,7 @@
 
 #include <mpi.h>
 
+#include <functional>
 #include <vector>
 
 namespace titan {
@@ -31,8 +32,11 @@ struct ForwardOutcome {
 //! collective(), so a failure ends the pass on every rank with one
 //! CollectiveError. Non-finite values after the embedding, after a layer or
 //! in the logits are a RunError naming where they appeared.
+//! `step_done` (may be empty) is called after the embedding, after each
+//! layer and after the output head (layers + 2 steps a pass), for progress.
 ForwardOutcome run_forward(Module const& model, DecoderSpec const& spec, Mesh const& mesh, MPI_Comm comm,
-                           ForwardTokens const& tokens, bool gather_logits);
+                           ForwardTokens const& tokens, bool gather_logits,
+                           std::function<void()> const& step_done = {});
 
 //! Throws InputError when a weight named by the spec is missing or has
 //! another shape than the spec implies (a spec/model mismatch).
