@@ -249,9 +249,10 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
       plan_ctx.dtype = deck.run.dtype;
       plan_ctx.overrides = &deck.overrides;
       rank_plan = plan_rank_memory(*model_config, plan_ctx);
+      std::string const tokens_source =
+          deck.forward.tokens_file.empty() ? "[forward]" : "the tokens file " + echo(deck.forward.tokens_file);
       run_memory = plan_run_memory(rank_plan, forward_on ? &forward_spec : nullptr, forward_on ? &forward_tokens : nullptr,
-                                   deck.forward.tokens_file.empty() ? "[forward]" : "the tokens file " + echo(deck.forward.tokens_file),
-                                   !deck.forward.dump_logits.empty(), w.size, w.rank);
+                                   tokens_source, !deck.forward.dump_logits.empty(), w.size, w.rank);
     }
   });
   // --save: the destination is checked and its temporary directory made now,
@@ -417,15 +418,16 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     // The report never carries a non-finite statistic (JSON null): the init
     // specs are checked to stay finite in the storage type, so one here is a fault.
     collective(w.comm, [&] {
-      for (std::size_t i = 0; i < report.parameters.size(); ++i)
-        for (auto const& v : {report.parameters[i].mean, report.parameters[i].std, report.parameters[i].min, report.parameters[i].max})
-          if (v && !std::isfinite(*v))
-          {
-            if (loading)  // bad input: the checkpoint holds them
-              throw InputError(report.parameters[i].fqn + ": non-finite values loaded from --load " + echo(ckpt.load, 200) +
-                               " (stored as '" + ckpt_tensors[i].stored.name + "')");
-            throw RunError(report.parameters[i].fqn + ": non-finite values after init_states (" + report.parameters[i].init + ")");
-          }
+      for (std::size_t i = 0; i < report.parameters.size(); ++i) {
+        ParameterReport const& r = report.parameters[i];
+        for (auto const& v : {r.mean, r.std, r.min, r.max}) {
+          if (!v || std::isfinite(*v)) continue;
+          if (loading)  // bad input: the checkpoint holds them
+            throw InputError(r.fqn + ": non-finite values loaded from --load " + echo(ckpt.load, 200) + " (stored as '" +
+                             ckpt_tensors[i].stored.name + "')");
+          throw RunError(r.fqn + ": non-finite values after init_states (" + r.init + ")");
+        }
+      }
     });
     if (loading)  // a flipped bit or swapped tensors must not load silently
       check_loaded_checkpoint(w.comm, ckpt.load, loaded_metadata, ckpt_tensors, fp, model_fp, dtype_name(deck.run.dtype));
