@@ -15,10 +15,11 @@ RunMemory plan_run_memory(RankPlan const& model, DecoderSpec const* forward_spec
   DecoderSpec const spec = *forward_spec;
   std::int64_t const B = tokens->batch, T = tokens->seq_len;
   check_forward_batch(B, T, spec.vocab_size, dump_logits, tokens_source);
-  bool const device = !Kokkos::SpaceAccessibility<Kokkos::HostSpace, Kokkos::DefaultExecutionSpace::memory_space>::accessible;
+  constexpr bool device =
+      !Kokkos::SpaceAccessibility<Kokkos::HostSpace, Kokkos::DefaultExecutionSpace::memory_space>::accessible;
   ForwardMemoryPlan const f = plan_forward_memory(spec, B, T, world, rank, dump_logits, device);
   m.rank.terms.push_back({"forward pass", f.total(), f.terms()});
-  m.advice = [spec, B, T, world, dump_logits, device](double room) -> std::string {
+  m.advice = [spec, B, T, world, dump_logits](double room) -> std::string {
     std::int64_t const fits = largest_forward_batch(spec, B, T, world, dump_logits, device, room);
     std::string const now = "the forward pass at batch = " + std::to_string(B) + ", seq_len = " + std::to_string(T) +
                             " needs " +
