@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 19, class 1 (and 13): what `--save DIR --overwrite` may replace
+# Issue 19, class 1 (and 13: refused up front, a 250-byte name): what `--save DIR --overwrite` may replace
 # (docs/checkpoint.md "--overwrite"). Only a titan_app checkpoint; never a
 # folder holding anything else, never the current directory, a parent of it,
 # "/", a home directory, a symbolic link, or a folder holding the deck, the
@@ -107,6 +107,20 @@ for n in 1 2; do
   "$mpiexec" -n "$n" --oversubscribe "$app" "${small[@]}" "$deck" --checkpoint-names hf --load "$w/real" > /dev/null
   save "$n" "$w/real" "$deck" --set run.seed=3 --overwrite
   [ ! -e "$w/real/config.json" ] || fail "config.json of the old checkpoint left in the new one"
+  # (13) A legal 250-byte name: saved, then replaced (the temporary and the
+  # old checkpoint's names are cut to stay legal).
+  long=$w/$(printf 'c%.0s' $(seq 250))
+  save "$n" "$long" "$deck"
+  save "$n" "$long" "$deck" --set run.seed=5 --overwrite
+  [ -f "$long/model.safetensors.index.json" ] || fail "no checkpoint under a 250-byte name"
+  # A long path (two 200-byte folders above the 250-byte name: about 660
+  # bytes): Open MPI's lockedfile component would overflow a 256-byte buffer
+  # in MPI_File_open; titan_app leaves it out. Saved and loaded back.
+  deep=$w/$(printf 'd%.0s' $(seq 200))/$(printf 'e%.0s' $(seq 200))
+  mkdir -p "$deep"
+  save "$n" "$deep/$(basename "$long")" "$deck"
+  "$mpiexec" -n "$n" --oversubscribe "$app" "${small[@]}" "$deck" --load "$deep/$(basename "$long")" > /dev/null ||
+    fail "the checkpoint under a long path does not load"
   left=$(cd "$w" && ls -d ./*.tmp.* ./*.old.* 2> /dev/null || true)
   [ -z "$left" ] || fail "left behind: $left"
 done

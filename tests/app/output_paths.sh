@@ -73,6 +73,13 @@ for n in 1 2; do
     --save "$tmp/newck" --report-json "$tmp/newck"
   refused "$n" "--dump-logits .*newck and --save .*newck are the same path" "${small[@]}" "$tmp/deck.toml" \
     --save "$tmp/newck" --dump-logits "$tmp/newck"
+  # (14) A path holding a newline cannot forge a line of output.
+  refused "$n" "--load .*nowhere.nTITAN_SUMMARY ranks=9" "${small[@]}" "$tmp/deck.toml" \
+    --load "$tmp/nowhere"$'\n'"TITAN_SUMMARY ranks=9 forged"
+  ! grep -q '^TITAN_SUMMARY ranks=9' "$tmp/out" "$tmp/err" || fail "a path forged a TITAN_SUMMARY line"
+  refused "$n" "tokens_file .*t.nTITAN_SUMMARY ranks=9" "${small[@]}" "$tmp/deck.toml" --forward \
+    --set forward.tokens_file="\"$tmp/t\\nTITAN_SUMMARY ranks=9\""
+  ! grep -q '^TITAN_SUMMARY ranks=9' "$tmp/out" "$tmp/err" || fail "a tokens path forged a TITAN_SUMMARY line"
   [ ! -e "$tmp/x.out" ] && [ ! -e "$tmp/newck" ] || fail "an output was written by a refused run"
   [ "$(keep)" == "$(cat "$tmp/keep")" ] || fail "an input was changed"
 done

@@ -5,6 +5,7 @@
 #include "titan/app/memory_guard.hpp"
 #include "titan/app/memory_plan.hpp"
 #include "titan/config/deck.hpp"
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/models/registry.hpp"
 #include "titan/modules/module.hpp"
@@ -62,6 +63,11 @@ void check_message(std::string const& message) {
   if (message.find('\0') != std::string::npos) throw FuzzFinding("a message with a NUL: " + message.substr(0, 200));
   if (std::count(message.begin(), message.end(), '\n') > 8)
     throw FuzzFinding("a message of more than 9 lines: " + message.substr(0, 400));
+  // As printed (collective() cleans it): a new line only for a listed item
+  // ("\n  ..."), so no value can forge a line of output (issue 19).
+  std::string const shown = clean_message(message);
+  for (std::size_t at = shown.find('\n'); at != std::string::npos; at = shown.find('\n', at + 1))
+    if (shown.compare(at + 1, 2, "  ") != 0) throw FuzzFinding("a printed message starts a line: " + shown.substr(0, 400));
 }
 
 }  // namespace
@@ -78,19 +84,24 @@ void check_deck_text(std::string const& text, int world) {
 void check_command_line_and_deck(std::string const& input, int world) {
   std::string const sep = command_line_separator;
   std::size_t const at = input.find(sep);
-  std::vector<std::string> args{"titan_app"};
+  std::vector<std::string> args;
   std::string deck_text = input;
   if (at != std::string::npos) {
     std::string const head = input.substr(0, at);
     deck_text = input.substr(at + sep.size());
-    for (std::size_t start = 0; start < head.size() && args.size() < 64;) {
+    for (std::size_t start = 0; start < head.size() && args.size() < 63;) {
       std::size_t nl = head.find('\n', start);
       if (nl == std::string::npos) nl = head.size();
-      std::string const arg = head.substr(start, nl - start);
-      args.push_back(arg.substr(0, arg.find('\0')));  // argv strings end at a NUL
+      args.push_back(head.substr(start, nl - start));
       start = nl + 1;
     }
   }
+  check_arguments_and_deck(args, deck_text, world);
+}
+
+void check_arguments_and_deck(std::vector<std::string> const& arguments, std::string const& deck_text, int world) {
+  std::vector<std::string> args{"titan_app"};
+  for (auto const& a : arguments) args.push_back(a.substr(0, a.find('\0')));  // argv strings end at a NUL
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(&a[0]);
   argv.push_back(nullptr);

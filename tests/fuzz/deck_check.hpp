@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace titan {
 
@@ -36,5 +37,11 @@ constexpr char const* command_line_separator = "%%\n";
 //! message of an InputError must be one line of bounded length (values
 //! echoed shortened and escaped).
 void check_command_line_and_deck(std::string const& input, int world);
+
+//! The same for a command line given as its arguments (after "titan_app")
+//! and a deck text: parse_command_line (Kokkos' own flags included), then
+//! the deck read with the --set assignments and checked as above. The
+//! command-line fuzzer's property (fuzz_command_line.cpp).
+void check_arguments_and_deck(std::vector<std::string> const& arguments, std::string const& deck_text, int world);
 
 }  // namespace titan

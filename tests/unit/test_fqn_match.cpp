@@ -61,3 +61,38 @@ TEST_CASE("a pattern full of stars is matched without backtracking blow-up", "[o
   CHECK_FALSE(fqn_match(stars + "x", fqn));
   CHECK_FALSE(fqn_match(std::string(80, '*') + "z", std::string(60, 'a')));
 }
+
+// Issue 19: patterns are looked up by their literal prefix; the choice must
+// be the one a scan of every pattern makes (checked against fqn_match over
+// all patterns), including ambiguity between patterns of different prefixes.
+TEST_CASE("ParamOverrides picks what a scan of every pattern picks", "[fqn_match]") {
+  std::vector<std::string> const patterns = {"layers.1*.attention.wq.weight", "**.wk.weight", "layers.?.ffn_norm.weight",
+                                             "layers.12.*.w2.weight", "*.weight", "output.weight", "l*s.3.**"};
+  std::vector<std::string> const fqns = {"layers.1.attention.wq.weight", "layers.12.attention.wq.weight",
+                                         "layers.3.attention.wk.weight", "layers.7.ffn_norm.weight",
+                                         "layers.12.feed_forward.w2.weight", "output.weight", "norm.weight",
+                                         "tok_embeddings.weight", "layers.3.ffn_norm.weight"};
+  for (std::size_t mask = 1; mask < (std::size_t(1) << patterns.size()); ++mask) {
+    ParamOverrides o;
+    std::vector<std::string> used;
+    for (std::size_t i = 0; i < patterns.size(); ++i)
+      if (mask >> i & 1) {
+        o.init.push_back({patterns[i], InitSpec{}, "deck:" + std::to_string(i), 0});
+        used.push_back(patterns[i]);
+      }
+    for (auto const& fqn : fqns) {
+      std::vector<std::string> hits;  // the scan: exact name first, else the matching patterns in deck order
+      bool exact = false;
+      for (auto const& p : used) {
+        bool const wild = p.find_first_of("*?") != std::string::npos;
+        if (!wild && p == fqn) exact = true;
+        if (wild && fqn_match(p, fqn)) hits.push_back(p);
+      }
+      if (hits.size() > 1) {
+        CHECK_THROWS_WITH(o.init_for(fqn), Catch::Contains("patterns '" + hits[0] + "' and '" + hits[1] + "' both match " + fqn));
+      } else {
+        CHECK(o.init_for(fqn).has_value() == (exact || hits.size() == 1));
+      }
+    }
+  }
+}

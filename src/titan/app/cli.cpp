@@ -1,5 +1,6 @@
 #include "titan/app/cli.hpp"
 
+#include "titan/app/kokkos_flags.hpp"
 #include "titan/config/closest_match.hpp"
 #include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
@@ -74,7 +75,8 @@ options:
 
 exit status: 0 success, 1 a fault while running, 2 bad input.
 Keys of the deck: docs/input_deck.md.
-)";
+
+)" + kokkos_flags_help();
 }
 
 Options parse_command_line(int argc, char** argv) {
@@ -147,7 +149,10 @@ Options parse_command_line(int argc, char** argv) {
     } else if (a == "--load-convert-dtype") o.load_convert_dtype = true;
     else if (a == "--version") o.version = true;
     else if (a == "--help" || a == "-h") o.help = true;
-    else if (a.rfind("--kokkos-", 0) == 0) continue;  // Kokkos' own flags
+    else if (a.rfind("--kokkos-", 0) == 0) {  // Kokkos' own flags: checked, then left to Kokkos
+      std::string const problem = kokkos_flag_problem(a);
+      if (!problem.empty()) throw InputError(problem);
+    }
     else if (a.size() > 1 && a[0] == '-') {
       std::string msg = "unknown option '" + echo(a) + "'";
       std::string const close = closest_match(a.substr(0, a.find('=')), flags);

@@ -388,7 +388,9 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
             };
             report.checkpoints.push_back(load_checkpoint(w.comm, ckpt.load, ckpt_tensors, ckpt.convert,
                                                          static_cast<std::uint64_t>(ckpt.deck.buffer_bytes),
-                                                         &loaded_metadata, slab_stats));
+                                                         &loaded_metadata,
+                                                         {deck.family, deck.flavor, checkpoint_names_name(ckpt.names)},
+                                                         slab_stats));
             report.checkpoints.back().names = checkpoint_names_name(ckpt.names);
           }
         });
@@ -448,15 +450,16 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     // The report never carries a non-finite statistic (JSON null): the init
     // specs are checked to stay finite in the storage type, so one here is a fault.
     collective(w.comm, [&] {
-      for (std::size_t i = 0; i < report.parameters.size(); ++i)
-        for (auto const& v : {report.parameters[i].mean, report.parameters[i].std, report.parameters[i].min, report.parameters[i].max})
-          if (v && !std::isfinite(*v))
-          {
-            if (loading)  // bad input: the checkpoint holds them
-              throw InputError(report.parameters[i].fqn + ": non-finite values loaded from --load " + echo(ckpt.load, 200) +
-                               " (stored as '" + ckpt_tensors[i].stored.name + "')");
-            throw RunError(report.parameters[i].fqn + ": non-finite values after init_states (" + report.parameters[i].init + ")");
-          }
+      for (std::size_t i = 0; i < report.parameters.size(); ++i) {
+        ParameterReport const& r = report.parameters[i];
+        for (auto const& v : {r.mean, r.std, r.min, r.max}) {
+          if (!v || std::isfinite(*v)) continue;
+          if (loading)  // bad input: the checkpoint holds them
+            throw InputError(r.fqn + ": non-finite values loaded from --load " + echo(ckpt.load, 200) + " (stored as '" +
+                             ckpt_tensors[i].stored.name + "')");
+          throw RunError(r.fqn + ": non-finite values after init_states (" + r.init + ")");
+        }
+      }
     });
     if (loading)  // a flipped bit or swapped tensors must not load silently
       check_loaded_checkpoint(w.comm, ckpt.load, loaded_metadata, ckpt_tensors, fp, model_fp, dtype_name(deck.run.dtype));
@@ -517,8 +520,12 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     // ---- Step 6a: the forward pass (--forward) ----
     if (forward_on) {
       double forward_local = 0;
+      Progress progress("forward", static_cast<double>(deck.forward.repetitions) * (as_language_model(*model).num_blocks() + 2),
+                        progress_on);
       report.forward = forward_phase(*model, mesh, w.comm, forward_tokens, deck.forward.repetitions,
-                                     !deck.forward.dump_logits.empty(), logits_out.get(), forward_local);
+                                     !deck.forward.dump_logits.empty(), logits_out.get(), forward_local,
+                                     [&] { progress.advance(1); });
+      progress.finish();
       report.phases.push_back(reduce_phase(w, "forward", forward_local));
     }
     // ---- Step 6b: training (--train or [train] steps > 0)
@@ -537,7 +544,8 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
       // the step count from DIR/optimizer/ (a checkpoint without one starts at step 0).
       if (loading && OptimizerCheckpoint::present(w.comm, ckpt.load)) {
         report.checkpoints.push_back(
-            optimizer_state->load(w.comm, ckpt.load, static_cast<std::uint64_t>(ckpt.deck.buffer_bytes)));
+            optimizer_state->load(w.comm, ckpt.load, static_cast<std::uint64_t>(ckpt.deck.buffer_bytes),
+                                                                {deck.family, deck.flavor, "titan"}));
         report.checkpoints.back().names = "titan";
         in.loaded_step = optimizer->step();
       }

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <unordered_set>
 
 namespace titan {
 
@@ -52,9 +53,9 @@ std::vector<CheckpointTensor> checkpoint_tensors(std::vector<ParameterPtr> const
                   describe(p->shape()));
     out.push_back({p, std::move(s)});
   }
-  for (std::size_t i = 0; i < out.size(); ++i)
-    for (std::size_t j = i + 1; j < out.size(); ++j)
-      require(out[i].stored.name != out[j].stored.name, "two parameters stored as '" + out[i].stored.name + "'");
+  std::unordered_set<std::string> seen;  // linear in the tensor count (issue 19: was pairwise)
+  for (auto const& t : out)
+    require(seen.insert(t.stored.name).second, "two parameters stored as '" + t.stored.name + "'");
   return out;
 }
 
@@ -186,7 +187,7 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
 
 CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vector<CheckpointTensor> const& tensors,
                                  bool convert_dtype, std::uint64_t buffer_bytes, Metadata* metadata,
-                                 SlabHook const& on_slab) {
+                                 CheckpointIdentity const& identity, SlabHook const& on_slab) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   // Rank 0 reads and checks; the others learn the result: the file names,
@@ -198,6 +199,7 @@ CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vec
     if (rank != 0) return;
     check_checkpoint_inputs(dir);  // a FIFO would block the reader (and every rank's MPI_File_open)
     CheckpointContents const c = read_checkpoint_directory(dir);
+    check_checkpoint_identity(c.metadata, identity, dir);  // family, flavor, names: before the tensors
     std::vector<TensorLocation> const locs = match_checkpoint(c, specs_of(tensors), convert_dtype);
     for (auto const& f : c.files) {
       files_text += f.name + "\n";

@@ -7,6 +7,7 @@
 
 #include "titan/checkpoint/checkpoint_fingerprints.hpp"
 #include "titan/checkpoint/checkpoint_fs.hpp"
+#include "titan/checkpoint/checkpoint_inputs.hpp"
 #include "titan/checkpoint/checkpoint_io.hpp"
 #include "titan/report/report.hpp"
 
@@ -69,10 +70,13 @@ class CheckpointSaver {
 //! Collective. Rank 0 reads and checks the index and every header, matches
 //! them against `tensors` (names, shapes, dtypes) and broadcasts where each
 //! tensor lies; every rank then reads its own boxes. `metadata` receives the
-//! checkpoint's __metadata__ (of its first file). `on_slab`: read_checkpoint_files'.
+//! checkpoint's __metadata__ (of its first file).
+//! `identity` (the run's family, flavor and names) must match a titan_app
+//! checkpoint's metadata (check_checkpoint_identity) before the tensors are matched.
+//! `on_slab`: read_checkpoint_files'.
 CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vector<CheckpointTensor> const& tensors,
                                  bool convert_dtype, std::uint64_t buffer_bytes, Metadata* metadata,
-                                 SlabHook const& on_slab = {});
+                                 CheckpointIdentity const& identity, SlabHook const& on_slab = {});
 
 //! Collective, after a load and the fingerprint (issue 19): the loaded
 //! values must reproduce what the checkpoint says it holds (its model

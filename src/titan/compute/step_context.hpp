@@ -45,6 +45,12 @@ struct StepContext {
   //! Activation checkpointing: the forward keeps each block's input only and
   //! the backward recomputes the block.
   bool checkpoint_blocks = false;
+  //! Called (when set) after the embedding, after each block and after the
+  //! output head of a forward pass: progress lines for a long pass.
+  std::function<void()> step_done;
+  void step() const {
+    if (step_done) step_done();
+  }
 
   std::int64_t rows() const { return n_seq * T; }
 

@@ -82,12 +82,6 @@ std::string toml_error_text(std::string_view description, std::string const& tex
 
 // ---- model arguments (the family's KeyTable) ------------------------------
 
-std::string number_text(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", v);
-  return text;
-}
-
 std::string choice_list(std::vector<std::string> const& choices) {
   std::string list;
   for (std::size_t i = 0; i < choices.size(); ++i)
@@ -109,8 +103,8 @@ std::int64_t checked_integer(TableReader& t, KeySpec const& k, std::int64_t v) {
 }
 
 double checked_number(TableReader& t, KeySpec const& k, double v) {
-  require(std::isfinite(v) && v > k.lower,
-          t.where(k.name) + " " + k.name + " = " + std::to_string(v) + " must be > " + number_text(k.lower));
+  require(std::isfinite(v) && v > k.lower, t.where(k.name) + " " + k.name + " = " + number_text(v) + " must be " +
+                                               (std::isfinite(v) ? "" : "a finite number ") + "> " + number_text(k.lower));
   return v;
 }
 

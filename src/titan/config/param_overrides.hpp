@@ -47,10 +47,15 @@ class ParamOverrides {
 
   //! Exact names and patterns of one list, indexed once (an exact FQN is a
   //! hash lookup, so building a model is linear in its parameters).
+  //! Patterns are grouped by their literal prefix (up to the first
+  //! wildcard): an FQN is matched only against the patterns whose prefix it
+  //! starts with, one hash lookup per prefix length, so many patterns over
+  //! many layers cost patterns + parameters, not their product (issue 19).
   struct Index {
     std::size_t indexed = static_cast<std::size_t>(-1);  // list size when built
     std::unordered_map<std::string, int> exact;          // name -> last index
-    std::vector<int> patterns;
+    std::unordered_map<std::string, std::vector<int>> by_prefix;  // literal prefix -> patterns
+    std::vector<std::size_t> prefix_lengths;             // the distinct prefix lengths, ascending
   };
 
  private:

@@ -1,6 +1,8 @@
 #include "titan/core/echo.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace titan {
 namespace {
@@ -58,6 +60,17 @@ std::string echo_text(std::string_view text, std::size_t max_chars) {
   return out;
 }
 
+std::string number_text(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char text[40];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(text, sizeof text, "%.*g", precision, v);
+    if (std::strtod(text, nullptr) == v) break;
+  }
+  return text;
+}
+
 std::string clean_message(std::string_view message, std::size_t max_chars) {
   std::string text(message);
   // Kokkos 3.4 appends this note (and a blank line) to allocation failures.
@@ -70,7 +83,10 @@ std::string clean_message(std::string_view message, std::size_t max_chars) {
   out.reserve(cut + 16);
   for (std::size_t i = 0; i < cut; ++i) {
     unsigned char const c = static_cast<unsigned char>(text[i]);
-    if (c == '\n' || c == '\t' || c == '\\' || c == '\'' || c == '"' || (c >= 0x20 && c != 0x7f)) out += static_cast<char>(c);
+    // A newline stays only where it starts a listed item ("\n  ..."); any
+    // other would let a value forge a line of output (a TITAN_SUMMARY line).
+    bool const item_break = c == '\n' && i + 2 < cut && text[i + 1] == ' ' && text[i + 2] == ' ';
+    if (item_break || c == '\t' || c == '\\' || c == '\'' || c == '"' || (c >= 0x20 && c != 0x7f)) out += static_cast<char>(c);
     else escape_byte(out, c);
   }
   if (cut < text.size()) out += length_note(text.size());

@@ -20,6 +20,11 @@ std::string echo(std::string_view text, std::size_t max_chars = echo_max_chars);
 //! The same, for a library's own message text: quotes and backslashes kept.
 std::string echo_text(std::string_view text, std::size_t max_chars = 200);
 
+//! A number as a message shows it: the shortest decimal that reads back to
+//! the same double (1e-09, 0.1, 2.5e+38), or inf, -inf, nan; never the
+//! fixed six decimals of std::to_string that make 1e-9 read 0.000000.
+std::string number_text(double v);
+
 //! The final message text: Kokkos' "Traceback functionality not available"
 //! note removed, control characters other than the newlines that separate
 //! listed items escaped, and cut at `max_chars` (with "… (N bytes)").

@@ -26,7 +26,7 @@ LanguageModel& as_language_model(Module& model) {
 }
 
 ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, ForwardTokens const& tokens,
-                           bool gather_logits) {
+                           bool gather_logits, std::function<void()> const& step_done) {
   int rank = 0, world = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &world);
@@ -45,6 +45,7 @@ ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, Forwa
   ctx.n_seq = seq.count;
   ctx.first_sequence = seq.first;
   ctx.T = T;
+  ctx.step_done = step_done;
   ctx.guarded([&] {
     ctx.logits = new_act("fwd:logits", N, V);  // the pass's largest buffer first: a pass that cannot hold it stops now
     ctx.tokens = TokenView("fwd:tokens", N);

@@ -11,6 +11,7 @@
 
 #include <mpi.h>
 
+#include <functional>
 #include <vector>
 
 namespace titan {
@@ -37,8 +38,10 @@ SequenceRange my_sequences(std::int64_t batch, MPI_Comm comm);
 //! ends the pass on every rank with one CollectiveError. Non-finite values
 //! after the embedding, after a layer or in the logits are a RunError naming
 //! where they appeared.
+//! `step_done` (may be empty) is called after the embedding, after each
+//! layer and after the output head (layers + 2 steps a pass), for progress.
 ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, ForwardTokens const& tokens,
-                           bool gather_logits);
+                           bool gather_logits, std::function<void()> const& step_done = {});
 
 //! The model's root as a language model (InputError naming its type when it is not one).
 LanguageModel& as_language_model(Module& model);

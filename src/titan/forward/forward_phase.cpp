@@ -22,7 +22,7 @@ std::string hex(std::uint64_t v) {
 
 ForwardReport forward_phase(Module& model, Mesh const& mesh, MPI_Comm comm,
                             ForwardTokens const& tokens, std::int64_t repetitions, bool dump_logits, AtomicFile* dump,
-                            double& local_seconds) {
+                            double& local_seconds, std::function<void()> const& step_done) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   ForwardOutcome o;
@@ -32,7 +32,7 @@ ForwardReport forward_phase(Module& model, Mesh const& mesh, MPI_Comm comm,
     ForwardOutcome cur;
     {
       ProfileRegion region("forward");
-      cur = run_forward(model, mesh, comm, tokens, dump_logits && last);  // logits gathered once
+      cur = run_forward(model, mesh, comm, tokens, dump_logits && last, step_done);  // logits gathered once
     }
     double slowest = 0;
     TITAN_MPI_CHECK(MPI_Allreduce(&cur.seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm));

@@ -14,9 +14,10 @@ namespace titan {
 //! repetition's (each repetition timed by its slowest rank), as benchmarks
 //! time a warmed-up loop; every repetition must give the same loss and
 //! logits fingerprint (a RunError otherwise). `local_seconds` is this rank's
-//! time in that best repetition (for the phase table).
+//! time in that best repetition (for the phase table). `step_done`: see
+//! run_forward (called repetitions x (layers + 2) times).
 ForwardReport forward_phase(Module& model, Mesh const& mesh, MPI_Comm comm,
                             ForwardTokens const& tokens, std::int64_t repetitions, bool dump_logits, AtomicFile* dump,
-                            double& local_seconds);
+                            double& local_seconds, std::function<void()> const& step_done = {});
 
 }  // namespace titan

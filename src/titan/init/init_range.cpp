@@ -1,5 +1,7 @@
 #include "titan/init/init_range.hpp"
 
+#include "titan/core/echo.hpp"
+
 #include "titan/core/errors.hpp"
 
 #include <cmath>
@@ -9,11 +11,7 @@
 namespace titan {
 namespace {
 
-std::string g(double v) {
-  char text[40];
-  std::snprintf(text, sizeof text, "%.6g", v);
-  return text;
-}
+std::string g(double v) { return number_text(v); }
 
 double phi(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
 
@@ -47,11 +45,17 @@ void check_init_range(InitSpec const& spec, DType dtype, std::string const& wher
       // The sampler forms p = lo + P U (or 1 - p = hic + P U) in float32.
       double const start = std::fmax(static_cast<float>(lo), static_cast<float>(hic));
       double const ulp = std::nextafter(static_cast<float>(start), 2.0f) - static_cast<float>(start);
+      // Why [a, b] holds so little: it lies far in one tail, or it is narrow
+      // (also around the mean) next to std.
+      bool const in_a_tail = spec.a >= spec.mean || spec.b <= spec.mean;
       require(std::isfinite(p) && p > 0 && p >= 1024 * ulp,
               where + ": trunc_normal(mean=" + g(spec.mean) + ", std=" + g(spec.std) + ", a=" + g(spec.a) +
-                  ", b=" + g(spec.b) + ") puts [a, b] so far in one tail that it holds probability " + g(p) +
-                  ", too little for the float32 sampler to resolve (it needs at least " + g(1024 * ulp) +
-                  "); move a or b toward the mean or raise std");
+                  ", b=" + g(spec.b) + ") " +
+                  (in_a_tail ? "puts [a, b] so far in one tail that it holds probability "
+                             : "makes [a, b] so narrow next to std (b - a = " + g((spec.b - spec.a) / spec.std) +
+                                   " std) that it holds probability ") +
+                  g(p) + ", too little for the float32 sampler to resolve (it needs at least " + g(1024 * ulp) + "); " +
+                  (in_a_tail ? "move a or b toward the mean or raise std" : "widen [a, b] or lower std"));
       break;
     }
     case InitKind::uniform:

@@ -1,5 +1,6 @@
 #include "titan/init/init_spec.hpp"
 
+#include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 
 #include <cmath>
@@ -80,17 +81,19 @@ void InitSpec::validate(std::string const& where) const {
   switch (kind) {
     case InitKind::normal:
       require(finite(mean), where + ": mean must be finite");
-      require(finite(std) && std >= 0.0, where + ": std must be >= 0 (got " + std::to_string(std) + ")");
+      require(finite(std) && std >= 0.0, where + ": std must be " + (finite(std) ? "" : "a finite number ") + ">= 0 (got " +
+                                             number_text(std) + ")");
       break;
     case InitKind::trunc_normal:
       require(finite(mean), where + ": mean must be finite");
-      require(finite(std) && std > 0.0, where + ": std must be > 0 (got " + std::to_string(std) + ")");
-      require(finite(a) && finite(b) && a < b,
-              where + ": truncation bounds need a < b (got a=" + std::to_string(a) + ", b=" + std::to_string(b) + ")");
+      require(finite(std) && std > 0.0, where + ": std must be " + (finite(std) ? "" : "a finite number ") + "> 0 (got " +
+                                            number_text(std) + ")");
+      require(finite(a) && finite(b) && a < b, where + ": truncation bounds need finite a < b (got a=" + number_text(a) +
+                                                   ", b=" + number_text(b) + ")");
       break;
     case InitKind::uniform:
-      require(finite(a) && finite(b) && a < b,
-              where + ": uniform bounds need a < b (got a=" + std::to_string(a) + ", b=" + std::to_string(b) + ")");
+      require(finite(a) && finite(b) && a < b, where + ": uniform bounds need finite a < b (got a=" + number_text(a) +
+                                                   ", b=" + number_text(b) + ")");
       break;
     case InitKind::constant: require(finite(value), where + ": constant value must be finite"); break;
     default: break;

@@ -48,6 +48,7 @@ Act Decoder::forward(StepContext& ctx) {
   std::int64_t const chunk = vocab_chunk_rows();
   Act x = _tok_embeddings->forward(ctx, chunk);
   ctx.guarded([&] { ctx.require_finite(x, "the embedding's output ('" + _tok_embeddings->weight()->fqn() + "')"); });
+  ctx.step();
   bool const checkpoint = ctx.keep_for_backward && ctx.checkpoint_blocks;
   _block_inputs.assign(checkpoint ? _blocks.size() : 0, Act());
   for (std::size_t i = 0; i < _blocks.size(); ++i) {
@@ -64,6 +65,7 @@ Act Decoder::forward(StepContext& ctx) {
       ctx.require_finite(x, "the output of layer '" + _blocks[i]->fqn() + "'");
     });
     ctx.weights.release();
+    ctx.step();
   }
   Parameter const* norm_w = _norm->weight().get();
   ctx.weights.gather({norm_w});
@@ -73,6 +75,7 @@ Act Decoder::forward(StepContext& ctx) {
   ctx.guarded([&] {
     ctx.require_finite(logits, "the logits (after '" + norm_w->fqn() + "' and '" + _output->weight()->fqn() + "')");
   });
+  ctx.step();
   return logits;
 }
 

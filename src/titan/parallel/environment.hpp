@@ -8,11 +8,18 @@
 #include <Kokkos_Core.hpp>
 #include <mpi.h>
 
+#include <functional>
+#include <string>
+
 namespace titan {
 
 class Environment {
  public:
-  Environment(int& argc, char**& argv);
+  //! `kokkos_flag_problem` (may be empty) checks each --kokkos-* argument
+  //! before Kokkos sees it: a non-empty answer is printed by rank 0 and every
+  //! rank exits with status 2 (bad input), MPI finalized, Kokkos never started.
+  Environment(int& argc, char**& argv,
+              std::function<std::string(std::string const&)> const& kokkos_flag_problem = {});
   ~Environment();
   Environment(Environment const&) = delete;
   Environment& operator=(Environment const&) = delete;

@@ -83,10 +83,12 @@ bool OptimizerCheckpoint::present(MPI_Comm comm, std::string const& dir) {
   return yes != 0;
 }
 
-CheckpointReport OptimizerCheckpoint::load(MPI_Comm comm, std::string const& dir, std::uint64_t buffer_bytes) {
+CheckpointReport OptimizerCheckpoint::load(MPI_Comm comm, std::string const& dir, std::uint64_t buffer_bytes,
+                                           CheckpointIdentity const& identity) {
   std::string const sub = dir + "/" + optimizer_subdir;
   Metadata metadata;
-  CheckpointReport r = load_checkpoint(comm, sub, _tensors, false, buffer_bytes, &metadata);
+  CheckpointReport r = load_checkpoint(comm, sub, _tensors, false, buffer_bytes, &metadata,
+                                      {identity.family, identity.flavor, "titan"});
   r.kind = "load_optimizer";
   std::vector<std::uint64_t> const fps = tensor_fingerprints(tensors_of(_tensors), comm);
   std::uint64_t fp = 0;

@@ -34,7 +34,10 @@ class OptimizerCheckpoint {
   //! then the bfloat16 parameters rounded from the masters), the expert
   //! biases and the step count; checks the values against the fingerprints
   //! the checkpoint carries. InputError for a missing or mismatched state.
-  CheckpointReport load(MPI_Comm comm, std::string const& dir, std::uint64_t buffer_bytes);
+  //! `identity`: the run's family and flavor (the names are titan's: the
+  //! optimizer state is always saved with titan names).
+  CheckpointReport load(MPI_Comm comm, std::string const& dir, std::uint64_t buffer_bytes,
+                        CheckpointIdentity const& identity);
 
  private:
   AdamW& _optimizer;
