@@ -1,5 +1,6 @@
 #include "titan/models/deepseek_v3/deepseek_v3_family.hpp"
 
+#include "titan/models/deepseek_v3/deepseek_v3_hf.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/common/moe_rules.hpp"
@@ -139,6 +140,10 @@ DecoderSpec decoder_spec(ModelArgs const& args) {
 
 }  // namespace
 
-Family deepseek_v3_family() { return {deepseek_v3_deck_family(), model_config, activated_params, decoder_spec}; }
+Family deepseek_v3_family() {
+  Family f{deepseek_v3_deck_family(), model_config, activated_params, decoder_spec};
+  f.hf_adapter = deepseek_v3_hf_adapter;  // checkpoint/hf_adapter.hpp
+  return f;
+}
 
 }  // namespace titan

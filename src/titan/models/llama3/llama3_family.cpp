@@ -103,7 +103,10 @@ DecoderSpec decoder_spec(ModelArgs const& args) { return llama3_decoder_spec(dyn
 
 }  // namespace
 
-Family llama3_family() { return {llama3_deck_family(), model_config,           activated_params,
-          decoder_spec,         llama3_attention_heads, llama3_hf_config_json}; }
+Family llama3_family() {
+  Family f{llama3_deck_family(), model_config, activated_params, decoder_spec};
+  f.hf_adapter = llama3_hf_adapter;  // checkpoint/hf_adapter.hpp
+  return f;
+}
 
 }  // namespace titan

@@ -1,5 +1,6 @@
 #include "titan/models/llama4/llama4_family.hpp"
 
+#include "titan/models/llama4/llama4_hf.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/common/moe_rules.hpp"
@@ -122,6 +123,10 @@ DecoderSpec decoder_spec(ModelArgs const& args) { return llama4_decoder_spec(dyn
 
 }  // namespace
 
-Family llama4_family() { return {llama4_deck_family(), model_config, activated_params, decoder_spec}; }
+Family llama4_family() {
+  Family f{llama4_deck_family(), model_config, activated_params, decoder_spec};
+  f.hf_adapter = llama4_hf_adapter;  // checkpoint/hf_adapter.hpp
+  return f;
+}
 
 }  // namespace titan

@@ -1,5 +1,6 @@
 #include "titan/models/qwen3/qwen3_family.hpp"
 
+#include "titan/models/qwen3/qwen3_hf.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/models/common/moe_rules.hpp"
 #include "titan/models/common/placements.hpp"
@@ -115,6 +116,10 @@ DecoderSpec decoder_spec(ModelArgs const& args) { return qwen3_decoder_spec(dyna
 
 }  // namespace
 
-Family qwen3_family() { return {qwen3_deck_family(), model_config, activated_params, decoder_spec}; }
+Family qwen3_family() {
+  Family f{qwen3_deck_family(), model_config, activated_params, decoder_spec};
+  f.hf_adapter = qwen3_hf_adapter;  // checkpoint/hf_adapter.hpp
+  return f;
+}
 
 }  // namespace titan
