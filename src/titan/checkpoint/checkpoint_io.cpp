@@ -462,8 +462,12 @@ void read_checkpoint_files(MPI_Comm comm, std::string const& dir, LoadPlan const
             it = nullptr;
           }
         }
+        // The common case (plain, the model's dtype, the model's order): read straight into the stage.
+        bool direct = false;
         if (it) {
-          buf = raw.reserve(stored_box_bytes(it->slab, decode));
+          direct = decode.encoding == StoredEncoding::plain && decode.dtype == stored_dtype_of(tensors[it->tensor].dtype()) &&
+                   same_order(*it->piece);
+          buf = direct ? stage.reserve(stored_box_bytes(it->slab, decode)) : raw.reserve(stored_box_bytes(it->slab, decode));
           box.shape = src.data_shape;
           box.start = it->slab.stored_from;
           box.size = it->slab.stored_extent;
@@ -479,8 +483,8 @@ void read_checkpoint_files(MPI_Comm comm, std::string const& dir, LoadPlan const
         if (!it || !errors.first.empty()) continue;
         CheckpointTensor const& t = tensors[it->tensor];
         std::int64_t const n = it->slab.numel();
-        void* model = stage.reserve(static_cast<std::uint64_t>(n) * dtype_size(t.dtype()));
-        stored_to_model(*it->piece, it->slab, decode, buf, t.dtype(), model);
+        void* model = direct ? buf : stage.reserve(static_cast<std::uint64_t>(n) * dtype_size(t.dtype()));
+        if (!direct) stored_to_model(*it->piece, it->slab, decode, buf, t.dtype(), model);
         copy_in(t, model, it->slab.local_begin, n);
       }
     }
