@@ -27,4 +27,9 @@ heavy='moe_invariance|flux_invariance|forward\.qwen3_(moe_)?mesh_invariance|forw
 heavy+='|app\.(moe|deepseek_v3)_counts|app\.plan_(qwen3|llama4|deepseek_v3|gpt_oss)_|rope_long_table|dry_run_65536'
 heavy+='|forward\.gpt_oss_(mesh_invariance|numpy_reference_bias_clamp)|forward\.llama4_(17bx128e_small_numpy_reference|numpy_reference_T512)'
 heavy+='|forward\.deepseek_v3_(q_lora|grouped)_numpy_reference'
+# HF checkpoints of Flux and Qwen3-MoE (1 GB / 0.3 GB saved six times, 156 s
+# and 103 s under ASan): they ran clean under ASan when added and run in the
+# plain suite; the other families' HF tests keep the piece I/O (per-expert
+# tensors, transposes, permuted rows, quantized reads) under the sanitizers.
+heavy+='|app\.hf_checkpoint\.(flux|qwen3_moe)'
 ctest -j2 --output-on-failure --timeout 600 -E "$heavy"
