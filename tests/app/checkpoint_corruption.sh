@@ -88,7 +88,7 @@ for n in 1 2; do
     "$deck" --load "$tmp/old"
   refused "$n" "tok_embeddings\.weight: non-finite values loaded from --load .*/nan \(stored as 'tok_embeddings\.weight'\)" \
     "$deck" --load "$tmp/nan"
-  refused "$n" "--load .*/hf_flip: tensor 'model\.layers\.0\.self_attn\.q_proj\.weight' loaded with fingerprint" \
+  refused "$n" "--load .*/hf_flip: tensor 'layers\.0\.attention\.wq\.weight' loaded with fingerprint" \
     "$deck" --set run.dtype=bfloat16 --checkpoint-names hf --set mesh.tp="$n" --load "$tmp/hf_flip"
   # Intact checkpoints load, also through a dtype conversion (values change by design).
   "$mpiexec" -n "$n" --oversubscribe "$app" "${small[@]}" "$deck" --load "$tmp/good" > /dev/null

@@ -39,9 +39,9 @@ for n in 1 2; do
     "$l3" --load "$tmp/gpt_oss"
   refused "$n" "--load .*/llama3: the checkpoint holds llama3 flavor 'debugmodel' \(its metadata's flavor\) but the deck builds flavor '1B'" \
     "$l3" "${as_1b[@]}" --load "$tmp/llama3"
-  refused "$n" "--load .*/llama3: the checkpoint was saved with titan names but this run reads hf names; give --checkpoint-names titan" \
+  refused "$n" "--load .*/llama3: the checkpoint was saved with titan names but this run reads hf names; give --load-names titan" \
     "$l3" --set model.n_layers=2 --checkpoint-names hf --load "$tmp/llama3"
-  refused "$n" "--load .*/llama3_hf: the checkpoint was saved with hf names but this run reads titan names; give --checkpoint-names hf" \
+  refused "$n" "--load .*/llama3_hf: the checkpoint was saved with hf names but this run reads titan names; give --load-names hf" \
     "$l3" --set model.n_layers=2 --load "$tmp/llama3_hf"
   "$mpiexec" -n "$n" --oversubscribe "$app" "${small[@]}" "$l3" --set model.n_layers=2 --checkpoint-names hf \
     --load "$tmp/llama3_hf" > /dev/null || fail "the matching load failed"

@@ -2,8 +2,8 @@
 # Issue 19, class 10: a run stopped by SIGINT or SIGTERM while a --save is
 # pending leaves nothing behind: not the temporary directory made up front
 # (stopped during init_states), nor its half-written shards (stopped while
-# the shards are written, 43 files of a 117 MB checkpoint through a 4 KiB
-# staging buffer: seconds of writes), at 1 and 2 ranks. The handler's own
+# the shards are written, 150 files of a 440 MB checkpoint through a 4 KiB
+# staging buffer: about 2 s of writes), at 1 and 2 ranks. The handler's own
 # behaviour (a file and a flat directory removed, the signal passed on, an
 # ignored SIGHUP left ignored) is unit-tested in tests/unit/test_signal_cleanup.cpp.
 # Usage: checkpoint_signals.sh TITAN_APP MPIEXEC
@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 unset OMPI_MCA_odls_base_sigkill_timeout  # the ranks need the grace period to clean up
-base=(--quiet --set checkpoint.write_speed_sample_bytes=0 --set model.n_layers=8 --set model.dim=512 --set model.n_heads=8)
+base=(--quiet --set checkpoint.write_speed_sample_bytes=0 --set model.n_layers=32 --set model.dim=512 --set model.n_heads=8)
 
 stop_when() {  # signal, ranks, condition (a shell test run in the work dir), titan_app args...
   local sig=$1 n=$2 cond=$3

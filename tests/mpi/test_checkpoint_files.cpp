@@ -85,9 +85,14 @@ TEST_CASE("check_checkpoint_files: short files and lost writes are found, zero h
     if (p->fqn() == zero_fqn) Kokkos::deep_copy(p->f32(), 0.0f);
 
   std::vector<CheckpointTensor> const tensors =
-      checkpoint_tensors(model->parameters(), "llama3", CheckpointNames::titan, {});
-  std::vector<TensorSpec> specs;
-  for (auto const& t : tensors) specs.push_back({t.stored.name, t.param->dtype(), t.param->shape()});
+      checkpoint_tensors(model->parameters(), model->buffers(), nullptr);
+  std::vector<ModelTensorInfo> infos;
+  std::vector<std::vector<PieceLayout>> layouts;
+  for (auto const& t : tensors) {
+    infos.push_back(t.info());
+    layouts.push_back(t.layouts);
+  }
+  std::vector<TensorSpec> const specs = save_tensors(infos, layouts);
   std::vector<FileRecord> const files = plan_checkpoint_files(specs, 1u << 30, {{"program", "titan_app"}});
   REQUIRE(files.size() == 1);
   FileRecord const& f = files[0];

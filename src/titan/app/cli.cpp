@@ -62,7 +62,11 @@ options:
                       initializers (any mesh; the init phase becomes 'load')
   --checkpoint-names titan|hf
                       tensor names in the checkpoint: titan's FQNs (default) or
-                      Hugging Face's (Llama3; q/k rows permuted, config.json written)
+                      Hugging Face's (every family: the HF architecture's names and
+                      layouts, config.json written and, on --load, checked)
+  --load-names titan|hf, --save-names titan|hf
+                      the same for --load or --save alone (e.g. load titan names,
+                      save HF names); they win over --checkpoint-names
   --load-convert-dtype
                       with --load: accept a checkpoint stored in the other dtype
                       (bfloat16 <-> float32) and convert it to run.dtype
@@ -84,11 +88,11 @@ Options parse_command_line(int argc, char** argv) {
   std::vector<std::string> const flags = {"--set", "--dry-run", "--ranks", "--report-json", "--print-config",
                                           "--quiet", "--profile", "--version", "--help", "-h", "--verify-layout", "--verify", "--force",
                                           "--forward", "--dump-logits", "--train", "--save", "--load", "--overwrite",
-                                          "--checkpoint-names", "--load-convert-dtype"};
+                                          "--checkpoint-names", "--load-names", "--save-names", "--load-convert-dtype"};
   // Every flag that takes a value accepts both "--flag VALUE" and
   // "--flag=VALUE" (issue 12); a flag without a value refuses "=...".
   std::vector<std::string> const value_flags = {"--set",  "--ranks", "--report-json",     "--dump-logits",
-                                                "--save", "--load",  "--checkpoint-names"};
+                                                "--save", "--load",  "--checkpoint-names", "--load-names", "--save-names"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     std::optional<std::string> inline_value;
@@ -142,10 +146,10 @@ Options parse_command_line(int argc, char** argv) {
       (a == "--dump-logits" ? o.dump_logits : a == "--save" ? o.save_dir : o.load_dir) = v;
     }
     else if (a == "--overwrite") o.overwrite = true;
-    else if (a == "--checkpoint-names") {
-      o.checkpoint_names = value_of(a);
-      require(o.checkpoint_names == "titan" || o.checkpoint_names == "hf",
-              "--checkpoint-names " + echo(o.checkpoint_names) + ": expected 'titan' or 'hf'");
+    else if (a == "--checkpoint-names" || a == "--load-names" || a == "--save-names") {
+      std::string& names = a == "--checkpoint-names" ? o.checkpoint_names : a == "--load-names" ? o.load_names : o.save_names;
+      names = value_of(a);
+      require(names == "titan" || names == "hf", a + " " + echo(names) + ": expected 'titan' or 'hf'");
     } else if (a == "--load-convert-dtype") o.load_convert_dtype = true;
     else if (a == "--version") o.version = true;
     else if (a == "--help" || a == "-h") o.help = true;

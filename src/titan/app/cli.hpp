@@ -26,7 +26,9 @@ struct Options {
   std::string save_dir;           // --save DIR: write a checkpoint after init (overrides [checkpoint] save)
   std::string load_dir;           // --load DIR: fill the parameters from a checkpoint (overrides [checkpoint] load)
   bool overwrite = false;         // --overwrite: replace an existing --save directory
-  std::string checkpoint_names;   // --checkpoint-names titan|hf ("" = the deck's)
+  std::string checkpoint_names;   // --checkpoint-names titan|hf: both sides ("" = the deck's)
+  std::string load_names;         // --load-names titan|hf: names --load reads ("" = --checkpoint-names, the deck's)
+  std::string save_names;         // --save-names titan|hf: names --save writes ("" = --checkpoint-names, the deck's)
   bool load_convert_dtype = false;  // --load-convert-dtype: convert bf16 <-> fp32 on load
 };
 

@@ -3,6 +3,7 @@
 // report.
 #include "titan/app/run.hpp"
 
+#include "titan/app/checkpoint_plan.hpp"
 #include "titan/app/cli.hpp"
 #include "titan/app/init_profile.hpp"
 #include "titan/app/fault_injection.hpp"
@@ -112,42 +113,6 @@ void fill_zeros(std::vector<ParameterPtr> const& params) {
     if (p->allocated()) p->visit([](auto const& v) { Kokkos::deep_copy(v, 0); });
   }
 }
-
-// The checkpoint settings of this run: the command line over the deck's [checkpoint].
-struct CheckpointPlan {
-  std::string save, load;
-  bool overwrite = false, convert = false;
-  CheckpointNames names = CheckpointNames::titan;
-  CheckpointSettings deck;
-};
-
-CheckpointPlan checkpoint_plan(Options const& opt, Deck const& deck) {
-  CheckpointPlan c;
-  c.deck = deck.checkpoint;
-  c.save = opt.save_dir.empty() ? deck.checkpoint.save : opt.save_dir;
-  c.load = opt.load_dir.empty() ? deck.checkpoint.load : opt.load_dir;
-  c.overwrite = opt.overwrite;
-  c.convert = opt.load_convert_dtype;
-  parse_checkpoint_names(opt.checkpoint_names.empty() ? deck.checkpoint.names : opt.checkpoint_names, c.names);
-  require(!opt.dry_run || (c.save.empty() && c.load.empty()),
-          "--save and --load need a real run; --dry-run allocates nothing to save or load");
-  require(!c.overwrite || !c.save.empty(), "--overwrite replaces the --save directory; no --save given");
-  require(!c.convert || !c.load.empty(), "--load-convert-dtype converts what --load reads; no --load given");
-  return c;
-}
-
-// The heads of the q/k row permutation for HF names (from the family's
-// registry entry; titan names need none).
-AttentionHeads attention_heads(Deck const& deck, CheckpointNames names) {
-  if (names != CheckpointNames::hf) return {};
-  Family const& f = find_family(deck.family);
-  require(f.attention_heads != nullptr && f.hf_config_json != nullptr,
-          "--checkpoint-names hf: family '" + deck.family + "' has no Hugging Face name mapping; use titan names");
-  return f.attention_heads(*deck.model);
-}
-
-// config.json as Hugging Face writes it for the model (--checkpoint-names hf).
-std::string hf_config(Deck const& deck) { return find_family(deck.family).hf_config_json(*deck.model, deck.run.dtype); }
 
 int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
   // What the process holds before titan allocates anything (MPI, Kokkos, the
@@ -326,9 +291,13 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     report.bytes_total += p->numel() * static_cast<std::int64_t>(dtype_size(p->dtype()));
   }
   report.params_activated = find_family(deck.family).activated_params(*deck.model, report.params_total);
-  std::vector<CheckpointTensor> ckpt_tensors;
+  std::vector<CheckpointTensor> load_tensors, save_tensors;  // each side with its names
   if (!ckpt.save.empty() || loading) {
-    collective(w.comm, [&] { ckpt_tensors = checkpoint_tensors(params, deck.family, ckpt.names, attention_heads(deck, ckpt.names)); });
+    collective(w.comm, [&] {
+      std::vector<BufferPtr> const buffers = model->buffers();
+      if (loading) load_tensors = checkpoint_tensors(params, buffers, ckpt.load_adapter());
+      if (!ckpt.save.empty()) save_tensors = checkpoint_tensors(params, buffers, ckpt.save_adapter());
+    });
     // Free space for the tensors plus a generous allowance for the headers.
     if (!ckpt.save.empty())
       saver.check_space(w.comm, static_cast<std::uint64_t>(report.bytes_total) + (std::uint64_t(1) << 20));
@@ -386,12 +355,13 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
             SlabHook const slab_stats = [&](ShardedTensor const& t, void const* v, std::int64_t begin, std::int64_t n) {
               statistics.add_part(dynamic_cast<Parameter const&>(t), host_values_stats(t, v, begin, n));
             };
-            report.checkpoints.push_back(load_checkpoint(w.comm, ckpt.load, ckpt_tensors, ckpt.convert,
+            report.checkpoints.push_back(load_checkpoint(w.comm, ckpt.load, load_tensors, ckpt.load_adapter(),
+                                                         deck.run.dtype, ckpt.convert,
                                                          static_cast<std::uint64_t>(ckpt.deck.buffer_bytes),
                                                          &loaded_metadata,
-                                                         {deck.family, deck.flavor, checkpoint_names_name(ckpt.names)},
+                                                         {deck.family, deck.flavor, checkpoint_names_name(ckpt.load_names)},
                                                          slab_stats));
-            report.checkpoints.back().names = checkpoint_names_name(ckpt.names);
+            report.checkpoints.back().names = checkpoint_names_name(ckpt.load_names);
           }
         });
         progress.finish();
@@ -456,13 +426,14 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
           if (!v || std::isfinite(*v)) continue;
           if (loading)  // bad input: the checkpoint holds them
             throw InputError(r.fqn + ": non-finite values loaded from --load " + echo(ckpt.load, 200) + " (stored as '" +
-                             ckpt_tensors[i].stored.name + "')");
+                             stored_names(load_tensors[i]) + "')");
           throw RunError(r.fqn + ": non-finite values after init_states (" + r.init + ")");
         }
       }
     });
     if (loading)  // a flipped bit or swapped tensors must not load silently
-      check_loaded_checkpoint(w.comm, ckpt.load, loaded_metadata, ckpt_tensors, fp, model_fp, dtype_name(deck.run.dtype));
+      check_loaded_checkpoint(w.comm, ckpt.load, loaded_metadata, load_tensors, fp, model_fp, dtype_name(deck.run.dtype),
+                              ckpt.load_adapter() ? ckpt.load_adapter()->file_stem() : "model");
     for (std::size_t i = 0; i < buffers.size(); ++i)
       report.buffers.push_back({buffers[i]->fqn(), buffers[i]->shape(), "float32", buffer_fp[i]});
 
@@ -482,7 +453,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
                            {"dtype", dtype_name(deck.run.dtype)},
                            {"seed", seed},
                            {"fingerprint", hex64(model_fingerprint)},
-                           {"names", checkpoint_names_name(ckpt.names)}};
+                           {"names", checkpoint_names_name(ckpt.save_names)}};
       if (optimizer_state) {
         metadata.emplace_back("step", std::to_string(step));
         report.checkpoints.push_back(optimizer_state->save(w.comm, saver, metadata,
@@ -491,13 +462,14 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
         report.checkpoints.back().names = "titan";
       }
       std::vector<std::pair<std::string, std::string>> extra;
-      if (ckpt.names == CheckpointNames::hf) extra.emplace_back("config.json", hf_config(deck));
-      report.checkpoints.push_back(saver.save(w.comm, ckpt_tensors, metadata,
+      if (ckpt.save_adapter()) extra.emplace_back("config.json", ckpt.save_config(deck.run.dtype));
+      report.checkpoints.push_back(saver.save(w.comm, save_tensors, metadata,
                                               static_cast<std::uint64_t>(ckpt.deck.max_file_bytes),
                                               static_cast<std::uint64_t>(ckpt.deck.buffer_bytes), extra,
                                               static_cast<std::uint64_t>(ckpt.deck.write_speed_sample_bytes),
-                                              model_fingerprint, fingerprints));
-      report.checkpoints.back().names = checkpoint_names_name(ckpt.names);
+                                              model_fingerprint, fingerprints,
+                                              ckpt.save_adapter() ? ckpt.save_adapter()->file_stem() : "model"));
+      report.checkpoints.back().names = checkpoint_names_name(ckpt.save_names);
       save_local = report.checkpoints.back().seconds;  // without the write-speed reference
       if (optimizer_state) save_local += report.checkpoints[report.checkpoints.size() - 2].seconds;
     };

@@ -4,16 +4,17 @@
 #include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/core/signal_cleanup.hpp"
+#include "titan/parallel/broadcast.hpp"
 #include "titan/parallel/collective.hpp"
+
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <sys/stat.h>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
-#include <unordered_set>
 
 namespace titan {
 
@@ -28,9 +29,17 @@ std::string bcast_string(MPI_Comm comm, std::string s) {
   return s;
 }
 
-std::vector<TensorSpec> specs_of(std::vector<CheckpointTensor> const& tensors) {
-  std::vector<TensorSpec> out;
-  for (auto const& t : tensors) out.push_back({t.stored.name, t.param->dtype(), t.param->shape()});
+std::vector<ModelTensorInfo> infos_of(std::vector<CheckpointTensor> const& tensors) {
+  std::vector<ModelTensorInfo> out;
+  out.reserve(tensors.size());
+  for (auto const& t : tensors) out.push_back(t.info());
+  return out;
+}
+
+std::vector<std::vector<PieceLayout>> layouts_of(std::vector<CheckpointTensor> const& tensors) {
+  std::vector<std::vector<PieceLayout>> out;
+  out.reserve(tensors.size());
+  for (auto const& t : tensors) out.push_back(t.layouts);
   return out;
 }
 
@@ -42,24 +51,47 @@ int world_size(MPI_Comm comm) {
 
 }  // namespace
 
-std::vector<CheckpointTensor> checkpoint_tensors(std::vector<ParameterPtr> const& params, std::string const& family,
-                                                 CheckpointNames names, AttentionHeads heads) {
+std::vector<CheckpointTensor> checkpoint_tensors(std::vector<ParameterPtr> const& params,
+                                                 std::vector<BufferPtr> const& buffers, HfAdapter const* adapter) {
   std::vector<CheckpointTensor> out;
-  for (auto const& p : params) {
-    StoredName s = stored_name(family, p->fqn(), !p->aliases().empty(), names, heads);
-    if (s.permute_heads > 0)
-      require(p->shape().size() == 2 && p->shape()[0] % (2 * s.permute_heads) == 0,
-              p->fqn() + ": cannot permute rows for " + std::to_string(s.permute_heads) + " heads of shape " +
-                  describe(p->shape()));
-    out.push_back({p, std::move(s)});
-  }
-  std::unordered_set<std::string> seen;  // linear in the tensor count (issue 19: was pairwise)
-  for (auto const& t : out)
-    require(seen.insert(t.stored.name).second, "two parameters stored as '" + t.stored.name + "'");
+  for (auto const& p : params) out.push_back({p, nullptr, {}});
+  if (adapter)  // titan names store no buffer
+    for (auto const& b : buffers) out.push_back({nullptr, b, {}});
+  std::vector<std::vector<PieceLayout>> layouts = model_layouts(infos_of(out), adapter);
+  for (std::size_t k = 0; k < out.size(); ++k) out[k].layouts = std::move(layouts[k]);
+  save_tensors(infos_of(out), layouts_of(out));  // the layouts fill every stored tensor once, names unique
   return out;
 }
 
+std::string stored_names(CheckpointTensor const& t) {
+  if (t.layouts.empty()) return t.fqn();
+  std::string out;
+  for (StoredPiece const& p : t.layouts[0])
+    if (out.find("'" + p.tensor + "'") == std::string::npos && out != p.tensor) out += (out.empty() ? "" : "', '") + p.tensor;
+  return out;
+}
+
+CheckpointTensor whole_checkpoint_tensor(ShardedTensorPtr tensor) {
+  Extents const shape(tensor->shape().begin(), tensor->shape().end());
+  std::string const fqn = tensor->fqn();
+  return {std::move(tensor), nullptr, {stored_whole(fqn, shape)}};
+}
+
 CheckpointSaver::~CheckpointSaver() { cancel_on_signal(_signal_slot); }
+
+namespace {
+
+// The index's text: the plan's, with titan_app's fingerprints (keyed by FQN).
+std::string index_with_fingerprints(std::vector<FileRecord> const& files, std::vector<CheckpointTensor> const& tensors,
+                                    std::uint64_t model_fingerprint, std::vector<std::uint64_t> const& fingerprints) {
+  // The parameters come first (checkpoint_tensors); buffers have no fingerprint here.
+  if (fingerprints.size() > tensors.size()) throw RunError("internal: more checkpoint fingerprints than tensors");
+  TensorFingerprints fps;
+  for (std::size_t i = 0; i < fingerprints.size(); ++i) fps.emplace_back(tensors[i].fqn(), fingerprints[i]);
+  return add_fingerprints_to_index(encode_index(files), model_fingerprint, fps);
+}
+
+}  // namespace
 
 CheckpointReport CheckpointSaver::write_part(MPI_Comm comm, std::string const& subdir,
                                              std::vector<CheckpointTensor> const& tensors, Metadata const& metadata,
@@ -68,12 +100,13 @@ CheckpointReport CheckpointSaver::write_part(MPI_Comm comm, std::string const& s
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   std::string const dir = _tmp + "/" + subdir;
-  std::vector<FileRecord> const files = plan_checkpoint_files(specs_of(tensors), max_file_bytes, metadata);
+  std::vector<TensorSpec> const stored = save_tensors(infos_of(tensors), layouts_of(tensors));
+  std::vector<FileRecord> const files = plan_checkpoint_files(stored, max_file_bytes, metadata);
   CheckpointReport r;
   r.kind = "save_" + subdir;
   r.dir = _dir + "/" + subdir;
   r.files = static_cast<int>(files.size());
-  r.tensors = static_cast<int>(tensors.size());
+  r.tensors = static_cast<int>(stored.size());
   for (auto const& f : files) r.bytes += static_cast<std::int64_t>(f.size());
   collective(comm, [&] {
     if (rank == 0 && ::mkdir(dir.c_str(), 0777) != 0)
@@ -84,11 +117,8 @@ CheckpointReport CheckpointSaver::write_part(MPI_Comm comm, std::string const& s
   write_checkpoint_files(comm, dir, files, tensors, buffer_bytes);
   collective(comm, [&] {
     if (rank != 0) return;
-    if (fingerprints.size() != tensors.size()) throw RunError("internal: checkpoint fingerprints and tensors disagree");
-    TensorFingerprints fps;
-    for (std::size_t i = 0; i < tensors.size(); ++i) fps.emplace_back(tensors[i].stored.name, fingerprints[i]);
-    _staging.write_file(subdir + "/model.safetensors.index.json",
-                        add_fingerprints_to_index(encode_index(files), fingerprint, fps));
+    _staging.write_file(subdir + "/" + index_file_name("model"),
+                        index_with_fingerprints(files, tensors, fingerprint, fingerprints));
     fsync_directory(dir);
   });
   double const seconds = MPI_Wtime() - t0;
@@ -127,15 +157,16 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
                                        std::uint64_t buffer_bytes,
                                        std::vector<std::pair<std::string, std::string>> const& extra_files,
                                        std::uint64_t sample_bytes, std::uint64_t model_fingerprint,
-                                       std::vector<std::uint64_t> const& fingerprints) {
+                                       std::vector<std::uint64_t> const& fingerprints, std::string const& stem) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  std::vector<FileRecord> const files = plan_checkpoint_files(specs_of(tensors), max_file_bytes, metadata);
+  std::vector<TensorSpec> const stored = save_tensors(infos_of(tensors), layouts_of(tensors));
+  std::vector<FileRecord> const files = plan_checkpoint_files(stored, max_file_bytes, metadata, stem);
   CheckpointReport r;
   r.kind = "save";
   r.dir = _dir;
   r.files = static_cast<int>(files.size());
-  r.tensors = static_cast<int>(tensors.size());
+  r.tensors = static_cast<int>(stored.size());
   for (auto const& f : files) r.bytes += static_cast<std::int64_t>(f.size());
 
   TITAN_MPI_CHECK(MPI_Barrier(comm));
@@ -143,10 +174,7 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
   write_checkpoint_files(comm, _tmp, files, tensors, buffer_bytes);
   collective(comm, [&] {
     if (rank != 0) return;
-    if (fingerprints.size() != tensors.size()) throw RunError("internal: checkpoint fingerprints and tensors disagree");
-    TensorFingerprints fps;
-    for (std::size_t i = 0; i < tensors.size(); ++i) fps.emplace_back(tensors[i].stored.name, fingerprints[i]);
-    _staging.write_file("model.safetensors.index.json", add_fingerprints_to_index(encode_index(files), model_fingerprint, fps));
+    _staging.write_file(index_file_name(stem), index_with_fingerprints(files, tensors, model_fingerprint, fingerprints));
     for (auto const& [name, text] : extra_files) _staging.write_file(name, text);
     _staging.commit();
   });
@@ -186,62 +214,38 @@ CheckpointReport CheckpointSaver::save(MPI_Comm comm, std::vector<CheckpointTens
 }
 
 CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vector<CheckpointTensor> const& tensors,
-                                 bool convert_dtype, std::uint64_t buffer_bytes, Metadata* metadata,
-                                 CheckpointIdentity const& identity, SlabHook const& on_slab) {
+                                 HfAdapter const* adapter, DType dtype, bool convert_dtype, std::uint64_t buffer_bytes,
+                                 Metadata* metadata, CheckpointIdentity const& identity, SlabHook const& on_slab) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  // Rank 0 reads and checks; the others learn the result: the file names,
-  // per tensor (file, offset, dtype), the metadata.
-  std::string files_text, meta_text;
-  std::vector<long long> where(3 * tensors.size(), 0);
-  std::int64_t bytes = 0;
+  // Rank 0 reads and checks; the others learn the plan.
+  std::string plan_text;
   collective(comm, [&] {
     if (rank != 0) return;
     check_checkpoint_inputs(dir);  // a FIFO would block the reader (and every rank's MPI_File_open)
     CheckpointContents const c = read_checkpoint_directory(dir);
     check_checkpoint_identity(c.metadata, identity, dir);  // family, flavor, names: before the tensors
-    std::vector<TensorLocation> const locs = match_checkpoint(c, specs_of(tensors), convert_dtype);
-    for (auto const& f : c.files) {
-      files_text += f.name + "\n";
-      bytes += static_cast<std::int64_t>(f.file_size);
+    if (adapter) {  // HF names: config.json, when there is one, must describe the deck's model
+      std::string const config = dir + "/config.json";
+      struct stat st;
+      if (::lstat(config.c_str(), &st) == 0)
+        check_hf_config(adapter->config(dtype), read_small_file(config, "config.json", std::uint64_t(16) << 20), config);
     }
-    for (auto const& [k, v] : c.metadata) meta_text += k + '\0' + v + '\0';
-    for (std::size_t i = 0; i < locs.size(); ++i) {
-      where[3 * i] = locs[i].file;
-      where[3 * i + 1] = static_cast<long long>(locs[i].offset);
-      where[3 * i + 2] = locs[i].dtype == DType::float32 ? 0 : 1;
-    }
+    plan_text = encode_load_plan(plan_load(c, infos_of(tensors), layouts_of(tensors), convert_dtype, adapter));
   });
-  files_text = bcast_string(comm, files_text);
-  meta_text = bcast_string(comm, meta_text);
-  TITAN_MPI_CHECK(MPI_Bcast(where.data(), static_cast<int>(where.size()), MPI_LONG_LONG, 0, comm));
-  TITAN_MPI_CHECK(MPI_Bcast(&bytes, 1, MPI_INT64_T, 0, comm));
-  std::vector<std::string> file_names;
-  for (std::size_t b = 0, e; (e = files_text.find('\n', b)) != std::string::npos; b = e + 1)
-    file_names.push_back(files_text.substr(b, e - b));
-  if (metadata) {
-    metadata->clear();
-    std::vector<std::string> parts;
-    for (std::size_t b = 0, e; (e = meta_text.find('\0', b)) != std::string::npos; b = e + 1)
-      parts.push_back(meta_text.substr(b, e - b));
-    for (std::size_t i = 0; i + 1 < parts.size(); i += 2) metadata->emplace_back(parts[i], parts[i + 1]);
-  }
-  std::vector<TensorLocation> locs(tensors.size());
-  for (std::size_t i = 0; i < tensors.size(); ++i) {
-    locs[i].file = static_cast<int>(where[3 * i]);
-    locs[i].offset = static_cast<std::uint64_t>(where[3 * i + 1]);
-    locs[i].dtype = where[3 * i + 2] == 0 ? DType::float32 : DType::bfloat16;
-  }
+  broadcast_text(comm, plan_text, 0);
+  LoadPlan const plan = decode_load_plan(plan_text);
+  if (metadata) *metadata = plan.metadata;
 
   CheckpointReport r;
   r.kind = "load";
   r.dir = dir;
-  r.files = static_cast<int>(file_names.size());
-  r.tensors = static_cast<int>(tensors.size());
-  r.bytes = bytes;
+  r.files = static_cast<int>(plan.files.size());
+  r.tensors = static_cast<int>(plan.sources.size());
+  r.bytes = static_cast<std::int64_t>(plan.bytes);
   TITAN_MPI_CHECK(MPI_Barrier(comm));
   double const t0 = MPI_Wtime();
-  read_checkpoint_files(comm, dir, file_names, tensors, locs, buffer_bytes, on_slab);
+  read_checkpoint_files(comm, dir, plan, tensors, buffer_bytes, on_slab);
   Kokkos::fence();
   double const seconds = MPI_Wtime() - t0;
   TITAN_MPI_CHECK(MPI_Allreduce(&seconds, &r.seconds, 1, MPI_DOUBLE, MPI_MAX, comm));
@@ -254,7 +258,7 @@ CheckpointReport load_checkpoint(MPI_Comm comm, std::string const& dir, std::vec
 
 void check_loaded_checkpoint(MPI_Comm comm, std::string const& dir, Metadata const& metadata,
                              std::vector<CheckpointTensor> const& tensors, std::vector<std::uint64_t> const& fingerprints,
-                             std::uint64_t model_fingerprint, std::string const& run_dtype) {
+                             std::uint64_t model_fingerprint, std::string const& run_dtype, std::string const& stem) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   collective(comm, [&] {
@@ -265,11 +269,11 @@ void check_loaded_checkpoint(MPI_Comm comm, std::string const& dir, Metadata con
       if (k == "dtype") stored_dtype = v;
     }
     if (!stored_dtype.empty() && stored_dtype != run_dtype) return;  // converted: other values by design
-    std::ifstream in(dir + "/model.safetensors.index.json", std::ios::binary);
+    std::ifstream in(dir + "/" + index_file_name(stem), std::ios::binary);
     std::string const index((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     TensorFingerprints loaded;
     for (std::size_t i = 0; i < tensors.size() && i < fingerprints.size(); ++i)
-      loaded.emplace_back(tensors[i].stored.name, fingerprints[i]);
+      loaded.emplace_back(tensors[i].fqn(), fingerprints[i]);
     check_loaded_fingerprints(saved_fingerprints(header_fp, index), model_fingerprint, loaded, dir);
   });
 }

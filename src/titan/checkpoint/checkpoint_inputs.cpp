@@ -50,7 +50,7 @@ void check_checkpoint_identity(std::vector<std::pair<std::string, std::string>> 
                      "' (its metadata's flavor) but the deck builds flavor '" + echo(run.flavor) + "'");
   if (!names.empty() && names != run.names)
     throw InputError(where + "the checkpoint was saved with " + echo(names) + " names but this run reads " +
-                     echo(run.names) + " names; give --checkpoint-names " + echo(names));
+                     echo(run.names) + " names; give --load-names " + echo(names) + " (or --checkpoint-names " + echo(names) + ")");
 }
 
 }  // namespace titan

@@ -22,14 +22,16 @@ std::uint64_t tensor_bytes(TensorSpec const& t) {
   return n;
 }
 
-std::string shard_file_name(int index, int count) {
+std::string shard_file_name(int index, int count, std::string const& stem) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "model-%05d-of-%05d.safetensors", index, count);
-  return buf;
+  std::snprintf(buf, sizeof buf, "-%05d-of-%05d.safetensors", index, count);
+  return stem + buf;
 }
 
+std::string index_file_name(std::string const& stem) { return stem + ".safetensors.index.json"; }
+
 std::vector<FileRecord> plan_checkpoint_files(std::vector<TensorSpec> const& tensors, std::uint64_t max_file_bytes,
-                                              Metadata const& metadata) {
+                                              Metadata const& metadata, std::string const& stem) {
   std::vector<FileRecord> files;
   std::uint64_t used = 0;
   for (auto const& t : tensors) {
@@ -49,7 +51,7 @@ std::vector<FileRecord> plan_checkpoint_files(std::vector<TensorSpec> const& ten
   }
   int const count = static_cast<int>(files.size());
   for (int i = 0; i < count; ++i) {
-    files[static_cast<std::size_t>(i)].name = shard_file_name(i + 1, count);
+    files[static_cast<std::size_t>(i)].name = shard_file_name(i + 1, count, stem);
     files[static_cast<std::size_t>(i)].header = encode_header(files[static_cast<std::size_t>(i)].tensors, metadata);
   }
   return files;
@@ -110,11 +112,33 @@ CheckpointContents read_checkpoint_directory(std::string const& dir) {
   if (::stat(dir.c_str(), &st) != 0)
     throw InputError("--load " + dir + ": no such checkpoint directory (" + std::strerror(errno) + ")");
   if (!S_ISDIR(st.st_mode)) throw InputError("--load " + dir + ": not a directory");
-  std::string const index_path = dir + "/model.safetensors.index.json";
-  if (::stat(index_path.c_str(), &st) != 0)
-    throw InputError(index_path + ": missing index (" + std::strerror(errno) + "); not a complete checkpoint");
-  ParsedIndex const index =
-      parse_index(read_small_file(index_path, "the checkpoint index", max_index_bytes), index_path);
+  auto exists = [](std::string const& p) {
+    struct stat s;
+    return ::lstat(p.c_str(), &s) == 0;
+  };
+  // The index: titan's and transformers' name, else diffusers'; without
+  // one, a lone single-file checkpoint.
+  std::string index_path = dir + "/" + index_file_name("model");
+  int const missing = exists(index_path) ? 0 : errno;
+  ParsedIndex index;
+  if (missing) {
+    std::string const diffusers = dir + "/" + index_file_name("diffusion_pytorch_model");
+    if (exists(diffusers)) index_path = diffusers;
+  }
+  if (exists(index_path)) {
+    c.index = index_path.substr(dir.size() + 1);
+    index = parse_index(read_small_file(index_path, "the checkpoint index", max_index_bytes), index_path);
+  } else {
+    for (std::string const single : {"model.safetensors", "diffusion_pytorch_model.safetensors"})
+      if (exists(dir + "/" + single)) {
+        ParsedFile const f = read_file_header(dir + "/" + single);
+        for (auto const& t : f.tensors) index.weight_map.emplace_back(t.name, single);
+        if (f.tensors.empty()) throw InputError(dir + "/" + single + ": holds no tensor");
+        break;
+      }
+    if (index.weight_map.empty())
+      throw InputError(index_path + ": missing index (" + std::strerror(missing) + "); not a complete checkpoint");
+  }
   if (index.weight_map.empty()) throw InputError(index_path + ": the weight_map is empty");
 
   std::map<std::string, int> file_of_name;
@@ -154,46 +178,6 @@ CheckpointContents read_checkpoint_directory(std::string const& dir) {
                      " but the files hold " + std::to_string(total) + " bytes of tensors");
   c.metadata = c.files.front().metadata;
   return c;
-}
-
-std::vector<TensorLocation> match_checkpoint(CheckpointContents const& c, std::vector<TensorSpec> const& expected,
-                                             bool convert_dtype) {
-  std::map<std::string, std::pair<int, TensorRecord const*>> by_name;
-  for (std::size_t f = 0; f < c.files.size(); ++f)
-    for (auto const& t : c.files[f].tensors) by_name[t.name] = {static_cast<int>(f), &t};
-  std::vector<TensorLocation> out;
-  std::map<std::string, bool> used;
-  for (auto const& e : expected) {
-    auto const it = by_name.find(e.name);
-    if (it == by_name.end())
-      throw InputError("--load " + c.dir + ": missing tensor '" + e.name + "' (the model has it, the checkpoint's index does not)");
-    ParsedFile const& pf = c.files[static_cast<std::size_t>(it->second.first)];
-    TensorRecord const& t = *it->second.second;
-    std::string const path = c.dir + "/" + pf.name;
-    if (t.shape != e.shape)
-      throw InputError(path + ": tensor '" + e.name + "' has shape " + describe_shape(t.shape) + " but the model's is " +
-                       describe_shape(e.shape) + " (a checkpoint of another model size?)");
-    DType stored = DType::float32;
-    if (!parameter_dtype_of(t.dtype, stored))
-      throw InputError(path + ": tensor '" + e.name + "' is " + stored_dtype_name(t.dtype) +
-                       ", not a parameter dtype (F32 or BF16)");
-    if (stored != e.dtype && !convert_dtype)
-      throw InputError(path + ": tensor '" + e.name + "' is " + stored_dtype_name(t.dtype) + " but the run's dtype is " +
-                       dtype_name(e.dtype) + " (--load-convert-dtype converts on load, or set run.dtype=" +
-                       dtype_name(stored) + ")");
-    TensorLocation loc;
-    loc.file = it->second.first;
-    loc.offset = pf.data_start() + t.begin;
-    loc.dtype = stored;
-    out.push_back(loc);
-    used[e.name] = true;
-  }
-  for (auto const& [name, where] : by_name)
-    if (!used.count(name))
-      throw InputError(c.dir + "/" + c.files[static_cast<std::size_t>(where.first)].name + ": extra tensor '" + name +
-                       "' that the model does not have (a checkpoint of another model, or other names: see "
-                       "--checkpoint-names)");
-  return out;
 }
 
 }  // namespace titan

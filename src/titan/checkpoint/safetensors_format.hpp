@@ -35,8 +35,11 @@ struct TensorSpec {
 
 std::uint64_t tensor_bytes(TensorSpec const& t);
 
-//! "model-00001-of-00003.safetensors" (1-based, five digits like HF).
-std::string shard_file_name(int index, int count);
+//! "model-00001-of-00003.safetensors" (1-based, five digits like HF); the
+//! stem is "model", or diffusers' "diffusion_pytorch_model".
+std::string shard_file_name(int index, int count, std::string const& stem = "model");
+//! "model.safetensors.index.json" for stem "model".
+std::string index_file_name(std::string const& stem = "model");
 
 //! Plans the files: tensors in the given order; a file holds tensors until
 //! the next one would make its data exceed max_file_bytes; a tensor larger
@@ -44,7 +47,7 @@ std::string shard_file_name(int index, int count);
 //! are encoded (deterministically: metadata in the given order, then the
 //! tensors in file order) and padded with spaces to a multiple of 8 bytes.
 std::vector<FileRecord> plan_checkpoint_files(std::vector<TensorSpec> const& tensors, std::uint64_t max_file_bytes,
-                                              Metadata const& metadata);
+                                              Metadata const& metadata, std::string const& stem = "model");
 
 //! model.safetensors.index.json: {"metadata": {"total_size": N}, "weight_map":
 //! {name: file}} with the names sorted (as HF writes it), indent 2.
@@ -66,23 +69,15 @@ ParsedIndex parse_index(std::string const& text, std::string const& path);
 //! the index in the file it names, and nothing else in the files).
 struct CheckpointContents {
   std::string dir;
+  std::string index;              // the index file's name ("" for a lone STEM.safetensors)
   std::vector<ParsedFile> files;  // in the order the index first names them
   Metadata metadata;              // of the first file
 };
-//! Reads DIR/model.safetensors.index.json and every header it names.
+//! Reads DIR/model.safetensors.index.json (or diffusers'
+//! diffusion_pytorch_model.safetensors.index.json) and every header it
+//! names; without an index, a lone model.safetensors (or
+//! diffusion_pytorch_model.safetensors), as HF saves a model of one file.
 //! Throws InputError naming the file (and tensor) for every defect.
 CheckpointContents read_checkpoint_directory(std::string const& dir);
-
-//! Where one expected tensor lies in a checkpoint.
-struct TensorLocation {
-  int file = -1;                 // index into CheckpointContents::files
-  std::uint64_t offset = 0;      // absolute byte offset of its data in the file
-  DType dtype = DType::float32;  // stored dtype
-};
-//! Matches the tensors a model expects (names, shapes, dtypes) against the
-//! checkpoint. Throws InputError naming file and tensor for a missing or
-//! extra tensor, a shape mismatch, or a dtype mismatch unless `convert_dtype`.
-std::vector<TensorLocation> match_checkpoint(CheckpointContents const& c, std::vector<TensorSpec> const& expected,
-                                             bool convert_dtype);
 
 }  // namespace titan

@@ -332,10 +332,12 @@ void read_checkpoint_settings(TableReader& t, CheckpointSettings& c) {
     require(!v->empty(), t.where("load") + " load must name a directory");
     c.load = *v;
   }
-  if (auto v = t.get_string("names")) {
-    require(*v == "titan" || *v == "hf", t.where("names") + " names = '" + echo(*v) + "' is not known (use 'titan' or 'hf')");
-    c.names = *v;
-  }
+  for (char const* key : {"names", "load_names", "save_names"})
+    if (auto v = t.get_string(key)) {
+      require(*v == "titan" || *v == "hf",
+              t.where(key) + " " + key + " = '" + echo(*v) + "' is not known (use 'titan' or 'hf')");
+      (std::string(key) == "names" ? c.names : std::string(key) == "load_names" ? c.load_names : c.save_names) = *v;
+    }
   if (auto v = t.get_int("max_file_bytes")) {
     require(*v > 0, t.where("max_file_bytes") + " max_file_bytes = " + std::to_string(*v) + " must be > 0");
     c.max_file_bytes = *v;
@@ -507,6 +509,8 @@ std::string resolved_deck_toml(Deck const& deck) {
     if (!c.save.empty()) t.insert("save", c.save);
     if (!c.load.empty()) t.insert("load", c.load);
     t.insert("names", c.names);
+    if (!c.load_names.empty()) t.insert("load_names", c.load_names);
+    if (!c.save_names.empty()) t.insert("save_names", c.save_names);
     t.insert("max_file_bytes", c.max_file_bytes);
     t.insert("buffer_bytes", c.buffer_bytes);
     t.insert("write_speed_sample_bytes", c.write_speed_sample_bytes);

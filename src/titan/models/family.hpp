@@ -4,7 +4,7 @@
 // line per family in registry.cpp.
 #pragma once
 
-#include "titan/checkpoint/checkpoint_names.hpp"
+#include "titan/checkpoint/hf_adapter.hpp"
 #include "titan/config/model_args.hpp"
 #include "titan/core/dtype.hpp"
 #include "titan/modules/model_config.hpp"
@@ -27,10 +27,10 @@ struct Family {
   //! True when the model's root is a Decoder: the module tree runs the
   //! forward pass (--forward) and training (--train).
   bool language_model = false;
-  //! Hugging Face interop of checkpoints (--checkpoint-names hf): the heads
-  //! of the q/k row permutation and config.json; null where none is defined.
-  AttentionHeads (*attention_heads)(ModelArgs const& args) = nullptr;
-  std::string (*hf_config_json)(ModelArgs const& args, DType dtype) = nullptr;
+  //! Hugging Face checkpoints (--load-names / --save-names hf): the family's
+  //! state-dict adapter for the deck's arguments (names, layouts,
+  //! config.json; checkpoint/hf_adapter.hpp); null where none is defined.
+  std::unique_ptr<HfAdapter> (*hf_adapter)(ModelArgs const& args) = nullptr;
 };
 
 }  // namespace titan

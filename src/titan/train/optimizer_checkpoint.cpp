@@ -10,12 +10,6 @@ namespace titan {
 
 namespace {
 
-StoredName titan_name(std::string const& fqn) {
-  StoredName s;
-  s.name = fqn;
-  return s;
-}
-
 std::vector<ShardedTensorPtr> tensors_of(std::vector<CheckpointTensor> const& ts) {
   std::vector<ShardedTensorPtr> out;
   for (auto const& t : ts) out.push_back(t.param);
@@ -36,9 +30,9 @@ std::vector<std::uint64_t> tensor_fingerprints(std::vector<ShardedTensorPtr> con
 OptimizerCheckpoint::OptimizerCheckpoint(AdamW& optimizer, std::vector<MoE*> const& moes, Mesh const& mesh, int rank)
     : _optimizer(optimizer), _moes(moes) {
   for (AdamW::State const& s : optimizer.states()) {
-    _tensors.push_back({s.exp_avg, titan_name(s.exp_avg->fqn())});
-    _tensors.push_back({s.exp_avg_sq, titan_name(s.exp_avg_sq->fqn())});
-    if (s.master) _tensors.push_back({s.master, titan_name(s.master->fqn())});
+    _tensors.push_back(whole_checkpoint_tensor(s.exp_avg));
+    _tensors.push_back(whole_checkpoint_tensor(s.exp_avg_sq));
+    if (s.master) _tensors.push_back(whole_checkpoint_tensor(s.master));
   }
   for (MoE* m : moes) {
     if (!m->expert_bias()) continue;
@@ -46,7 +40,7 @@ OptimizerCheckpoint::OptimizerCheckpoint(AdamW& optimizer, std::vector<MoE*> con
     auto t = std::make_shared<ShardedTensor>(b->fqn(), b->shape(), replicated(), DType::float32, mesh, rank);
     t->allocate_zeros();
     _bias_copies.push_back(t);
-    _tensors.push_back({t, titan_name(b->fqn())});
+    _tensors.push_back(whole_checkpoint_tensor(t));
   }
 }
 
@@ -57,7 +51,7 @@ CheckpointReport OptimizerCheckpoint::save(MPI_Comm comm, CheckpointSaver& saver
     if (m->expert_bias()) Kokkos::deep_copy(_bias_copies[k++]->f32(), m->expert_bias()->data());
   std::vector<std::uint64_t> const fps = tensor_fingerprints(tensors_of(_tensors), comm);
   std::uint64_t fp = 0;
-  for (std::size_t i = 0; i < _tensors.size(); ++i) fp = combine_fingerprint(fp, _tensors[i].stored.name, fps[i]);
+  for (std::size_t i = 0; i < _tensors.size(); ++i) fp = combine_fingerprint(fp, _tensors[i].fqn(), fps[i]);
   Metadata kept;  // the run's own keys; the model's dtype, names and fingerprint are not this state's
   for (auto const& kv : metadata)
     if (kv.first != "dtype" && kv.first != "fingerprint" && kv.first != "names") kept.push_back(kv);
@@ -87,12 +81,12 @@ CheckpointReport OptimizerCheckpoint::load(MPI_Comm comm, std::string const& dir
                                            CheckpointIdentity const& identity) {
   std::string const sub = dir + "/" + optimizer_subdir;
   Metadata metadata;
-  CheckpointReport r = load_checkpoint(comm, sub, _tensors, false, buffer_bytes, &metadata,
+  CheckpointReport r = load_checkpoint(comm, sub, _tensors, nullptr, DType::float32, false, buffer_bytes, &metadata,
                                       {identity.family, identity.flavor, "titan"});
   r.kind = "load_optimizer";
   std::vector<std::uint64_t> const fps = tensor_fingerprints(tensors_of(_tensors), comm);
   std::uint64_t fp = 0;
-  for (std::size_t i = 0; i < _tensors.size(); ++i) fp = combine_fingerprint(fp, _tensors[i].stored.name, fps[i]);
+  for (std::size_t i = 0; i < _tensors.size(); ++i) fp = combine_fingerprint(fp, _tensors[i].fqn(), fps[i]);
   check_loaded_checkpoint(comm, sub, metadata, _tensors, fps, fp, "float32");
   std::int64_t step = -1;
   collective(comm, [&] {

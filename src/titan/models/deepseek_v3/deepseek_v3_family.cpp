@@ -1,5 +1,6 @@
 #include "titan/models/deepseek_v3/deepseek_v3_family.hpp"
 
+#include "titan/models/deepseek_v3/deepseek_v3_hf.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/common/moe_rules.hpp"
@@ -136,6 +137,10 @@ std::int64_t activated_params(ModelArgs const& args, std::int64_t total) {
 
 }  // namespace
 
-Family deepseek_v3_family() { return {deepseek_v3_deck_family(), model_config, activated_params, true}; }
+Family deepseek_v3_family() {
+  Family f{deepseek_v3_deck_family(), model_config, activated_params, true};
+  f.hf_adapter = deepseek_v3_hf_adapter;  // checkpoint/hf_adapter.hpp
+  return f;
+}
 
 }  // namespace titan

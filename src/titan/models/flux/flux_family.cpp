@@ -1,5 +1,6 @@
 #include "titan/models/flux/flux_family.hpp"
 
+#include "titan/models/flux/flux_hf.hpp"
 #include "titan/core/errors.hpp"
 
 #include <cmath>
@@ -137,6 +138,10 @@ std::int64_t activated_params(ModelArgs const&, std::int64_t total) { return tot
 
 }  // namespace
 
-Family flux_family() { return {flux_deck_family(), model_config, activated_params}; }
+Family flux_family() {
+  Family f{flux_deck_family(), model_config, activated_params};
+  f.hf_adapter = flux_hf_adapter;  // checkpoint/hf_adapter.hpp
+  return f;
+}
 
 }  // namespace titan

@@ -1,5 +1,6 @@
 #include "titan/models/gpt_oss/gpt_oss_family.hpp"
 
+#include "titan/models/gpt_oss/gpt_oss_hf.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/common/moe_rules.hpp"
@@ -137,6 +138,10 @@ std::int64_t activated_params(ModelArgs const& args, std::int64_t total) {
 
 }  // namespace
 
-Family gpt_oss_family() { return {gpt_oss_deck_family(), model_config, activated_params, true}; }
+Family gpt_oss_family() {
+  Family f{gpt_oss_deck_family(), model_config, activated_params, true};
+  f.hf_adapter = gpt_oss_hf_adapter;  // checkpoint/hf_adapter.hpp
+  return f;
+}
 
 }  // namespace titan

@@ -100,7 +100,10 @@ std::int64_t activated_params(ModelArgs const&, std::int64_t total) { return tot
 
 }  // namespace
 
-Family llama3_family() { return {llama3_deck_family(), model_config,           activated_params,
-          true,                 llama3_attention_heads, llama3_hf_config_json}; }
+Family llama3_family() {
+  Family f{llama3_deck_family(), model_config, activated_params, true};
+  f.hf_adapter = llama3_hf_adapter;  // checkpoint/hf_adapter.hpp
+  return f;
+}
 
 }  // namespace titan

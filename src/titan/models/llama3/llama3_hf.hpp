@@ -1,17 +1,16 @@
-// Llama3's Hugging Face interop for checkpoints (--checkpoint-names hf): the
-// heads that decide the q/k row permutation and config.json as HF writes it
-// for LlamaForCausalLM. Host-only.
+// Llama3's Hugging Face state-dict adapter (LlamaForCausalLM): names as
+// torchtitan's Llama3 adapter maps them, q/k rows permuted from titan's
+// interleaved-pair RoPE layout to HF's rotate-half one, a tied embedding
+// stored once as model.embed_tokens.weight, config.json. Host-only.
 #pragma once
 
-#include "titan/checkpoint/checkpoint_names.hpp"
+#include "titan/checkpoint/hf_adapter.hpp"
 #include "titan/config/model_args.hpp"
-#include "titan/core/dtype.hpp"
 
-#include <string>
+#include <memory>
 
 namespace titan {
 
-AttentionHeads llama3_attention_heads(ModelArgs const& args);
-std::string llama3_hf_config_json(ModelArgs const& args, DType dtype);
+std::unique_ptr<HfAdapter> llama3_hf_adapter(ModelArgs const& args);
 
 }  // namespace titan

@@ -1,5 +1,6 @@
 #include "titan/models/llama4/llama4_family.hpp"
 
+#include "titan/models/llama4/llama4_hf.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/models/common/init_rules.hpp"
 #include "titan/models/common/moe_rules.hpp"
@@ -125,6 +126,10 @@ std::int64_t activated_params(ModelArgs const& args, std::int64_t total) {
 
 }  // namespace
 
-Family llama4_family() { return {llama4_deck_family(), model_config, activated_params, true}; }
+Family llama4_family() {
+  Family f{llama4_deck_family(), model_config, activated_params, true};
+  f.hf_adapter = llama4_hf_adapter;  // checkpoint/hf_adapter.hpp
+  return f;
+}
 
 }  // namespace titan

@@ -1,5 +1,6 @@
 #include "titan/models/qwen3/qwen3_family.hpp"
 
+#include "titan/models/qwen3/qwen3_hf.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/models/common/moe_rules.hpp"
 #include "titan/models/common/placements.hpp"
@@ -115,6 +116,10 @@ std::int64_t activated_params(ModelArgs const& args, std::int64_t total) {
 
 }  // namespace
 
-Family qwen3_family() { return {qwen3_deck_family(), model_config, activated_params, true}; }
+Family qwen3_family() {
+  Family f{qwen3_deck_family(), model_config, activated_params, true};
+  f.hf_adapter = qwen3_hf_adapter;  // checkpoint/hf_adapter.hpp
+  return f;
+}
 
 }  // namespace titan
