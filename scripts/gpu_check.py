@@ -48,7 +48,7 @@ SIZES = {
     "main_deck": ("inputs/llama.toml", "inputs/llama3_debug.toml"),
     "main_sets": ([], ["--set", "run.dtype=bfloat16"]),
     "main_fingerprint": (CONTRACT["llama3_8b_bf16"], CONTRACT["debug_bf16"]),
-    "forward": (["--flavor", "1B", "--batch", "4", "--seq-len", "2048", "--reps", "3"],
+    "forward": (["--flavor", "1B", "--batch", "1", "--seq-len", "2048", "--reps", "3"],  # logits 1 GB
                 ["--flavor", "debugmodel", "--batch", "1", "--seq-len", "64", "--reps", "1"]),
     "torch_elements": (1 << 28, 1 << 20),
     "torch_model_deck": ("inputs/llama.toml", "inputs/llama3_debug.toml"),
