@@ -3,6 +3,7 @@
 same run (best of R), then prints titan/torch ratios.
 
     python3 bench/compare_torch.py [--init-bench build/bench/init_bench] [--elements N] [--reps R] [--device D]
+                                   [--json FILE]
 
 --device auto (default) times torch on CUDA when torch sees a GPU (compare it
 with an init_bench built against a CUDA Kokkos, docs/gpu.md), else on the CPU
@@ -12,9 +13,11 @@ Needs Debian's python3-torch (use /usr/bin/python3 if another python3 is first
 on PATH). Without torch it says so and exits 0.
 """
 import argparse
-import re
+import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 
 KINDS = [  # init_bench's row name, and the same initializer in torch
@@ -29,18 +32,14 @@ KINDS = [  # init_bench's row name, and the same initializer in torch
 
 
 def run_init_bench(path, elements, reps):
-    out = subprocess.run([path, "--elements", str(elements), "--reps", str(reps)], check=True,
-                         capture_output=True, text=True).stdout
-    rates, dtype = {}, None
-    for line in out.splitlines():
-        m = re.match(r"(float32|bfloat16), ", line)
-        if m:
-            dtype = m.group(1)
-            continue
-        m = re.match(r"\s+(.+?)\s{2,}([0-9.]+)\s+[0-9.]+\s+[0-9.]+$", line)
-        if m and dtype:
-            rates[(m.group(1).strip(), dtype)] = float(m.group(2))
-    return out, rates
+    """init_bench's printed table and its rows by (kernel, dtype) -> M elem/s (from its --json)."""
+    with tempfile.TemporaryDirectory() as d:
+        jpath = os.path.join(d, "init_bench.json")
+        out = subprocess.run([path, "--elements", str(elements), "--reps", str(reps), "--json", jpath], check=True,
+                             capture_output=True, text=True).stdout
+        with open(jpath) as f:
+            rows = json.load(f)["rows"]
+    return out, {(r["kernel"], r["dtype"]): r["M_elem_per_s"] for r in rows}
 
 
 def torch_rates(elements, reps, device):
@@ -70,12 +69,16 @@ def main():
     ap.add_argument("--elements", type=int, default=64 << 20)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--json", help="also write the comparison as JSON")
     args = ap.parse_args()
     try:
         import torch  # noqa: F401
     except ImportError:
         print("compare_torch: torch is not importable by %s; install python3-torch (Debian) and run "
               "it with /usr/bin/python3" % sys.executable)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"torch": None, "note": "torch not importable"}, f)
         return 0
     import torch
     device = args.device
@@ -87,13 +90,20 @@ def main():
     where = "one thread each" if device == "cpu" else "torch on %s" % torch.cuda.get_device_name()
     print("titan vs torch %s (%s, %d elements, best of %d)" % (version, where, args.elements, args.reps))
     print("  %-28s %-9s %12s %12s %8s" % ("initializer", "dtype", "titan M/s", "torch M/s", "ratio"))
+    rows = []
     for name, _ in KINDS:
         for dtype in ("float32", "bfloat16"):
             a, b = ours.get((name, dtype)), theirs[(name, dtype)]
+            rows.append({"initializer": name, "dtype": dtype, "titan_M_per_s": a, "torch_M_per_s": b,
+                         "titan_over_torch": a / b if a else None})
             if a is None:
                 print("  %-28s %-9s %12s %12.1f %8s" % (name, dtype, "?", b, "?"))
             else:
                 print("  %-28s %-9s %12.1f %12.1f %8.2f" % (name, dtype, a, b, a / b))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"torch": version, "device": device, "elements": args.elements, "reps": args.reps,
+                       "rows": rows}, f, indent=1)
     n01 = theirs[("normal(0, 1)", "float32")]
     print("\nreference: torch normal_ float32 = %.1f M/s; the issue's target for titan normal/trunc_normal "
           "is 3x that = %.1f M/s" % (n01, 3 * n01))

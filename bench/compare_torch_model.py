@@ -5,7 +5,7 @@ and the init_states and fill times), then allocates the same tensors in torch
 and times torchtitan's way of initializing them (one nn.init call per
 parameter), best of R, and prints the ratios.
 
-    python3 bench/compare_torch_model.py [--titan build/titan_app] [--reps R] [--device D] DECK [titan args...]
+    python3 bench/compare_torch_model.py [--titan build/titan_app] [--reps R] [--device D] [--json FILE] DECK [titan args...]
 
 --device auto (default): CUDA when torch sees a GPU (then run it with a
 titan_app built against a CUDA Kokkos, docs/gpu.md), else the CPU with one
@@ -72,6 +72,7 @@ def main():
     ap.add_argument("--titan", default="build/titan_app")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--json", help="also write the comparison as JSON")
     ap.add_argument("deck")
     ap.add_argument("titan_args", nargs=argparse.REMAINDER)
     args = ap.parse_args()
@@ -80,6 +81,9 @@ def main():
     except ImportError:
         print("compare_torch_model: torch is not importable by %s; install python3-torch (Debian) and run it "
               "with /usr/bin/python3" % sys.executable)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"torch": None, "note": "torch not importable"}, f)
         return 0
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     r = titan_report(args.titan, args.deck, args.titan_args, args.reps)
@@ -96,6 +100,11 @@ def main():
     print("  torch %-13s %10.4f s  (per-parameter nn.init on %s, best of %d)" % (version, torch_s, device, args.reps))
     print("  ratio torch / titan init_states = %.2f; titan init_states / fill = %.2f" %
           (torch_s / titan_init, titan_init / titan_fill))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"torch": version, "device": device, "deck": args.deck, "dtype": r["dtype"],
+                       "params": r["params"]["total"], "titan_init_states_s": titan_init, "titan_fill_s": titan_fill,
+                       "torch_init_s": torch_s, "torch_over_titan": torch_s / titan_init}, f, indent=1)
     return 0
 
 

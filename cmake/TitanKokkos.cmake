@@ -9,7 +9,13 @@
 # make a small interface target from the include dirs and the libraries.
 
 find_package(Kokkos REQUIRED)
-find_package(KokkosKernels QUIET)
+# Kokkos Kernels must be built against the Kokkos just found: look in that
+# Kokkos' install prefix first (-DKokkos_ROOT=<prefix> of a CUDA install that
+# also holds Kokkos Kernels), then the usual places. Without the hint a
+# -DKokkos_ROOT build found Debian's Trilinos Kokkos Kernels, built against
+# Kokkos 3.4 Serial, and the link failed (issue 20).
+get_filename_component(_titan_kokkos_prefix "${Kokkos_DIR}/../../.." ABSOLUTE)
+find_package(KokkosKernels QUIET HINTS ${_titan_kokkos_prefix})
 
 function(_titan_target_usable tgt out)
   set(ok FALSE)
@@ -54,6 +60,11 @@ endif()
 
 if(TARGET Kokkos::kokkoskernels)
   target_link_libraries(titan_kokkoskernels INTERFACE Kokkos::kokkoskernels titan::kokkos)
+elseif(TARGET trilinos_kokkoskernels AND kokkos_ok)
+  # A standalone Kokkos with Trilinos' Kokkos Kernels: two Kokkos in one binary.
+  message(FATAL_ERROR "Kokkos ${Kokkos_VERSION} from ${Kokkos_DIR} is a standalone install, but the Kokkos Kernels "
+                      "found (${KokkosKernels_DIR}) is Trilinos', built against another Kokkos. Give "
+                      "-DKokkosKernels_ROOT=<prefix of a Kokkos Kernels built against this Kokkos> (docs/gpu.md).")
 elseif(TARGET trilinos_kokkoskernels)
   target_link_libraries(titan_kokkoskernels INTERFACE trilinos_kokkoskernels titan::kokkos)
 else()

@@ -396,7 +396,7 @@ int run(World const& w, int argc, char** argv, DeviceChoice const& device) {
     if (opt.verify)
       collective(w.comm, [&] {
         Progress progress("verify", static_cast<double>(my_elems), progress_on);
-        verify_local = timed("verify", [&] { progress.advance(statistics.verify_local()); });
+        verify_local = timed("verify", [&] { statistics.verify_local([&](double e) { progress.advance(e); }); });
         progress.finish();
       });
 

@@ -74,19 +74,17 @@ std::vector<ValueStats> RunStatistics::reduce(MPI_Comm comm) const {
   return out;
 }
 
-double RunStatistics::verify_local() const {
-  double read = 0;
+void RunStatistics::verify_local(std::function<void(double)> const& progress) const {
   for (std::size_t i = 0; i < _params.size(); ++i) {
     Parameter const& p = *_params[i];
     if (!_recorded[i] || !p.allocated()) continue;
     ValueStats const again = local_stats(p);
-    read += static_cast<double>(p.local_numel());
+    if (progress) progress(static_cast<double>(p.local_numel()));
     std::string const why = stats_disagree(_local[i], again);
     if (!why.empty())
       throw RunError("--verify: " + p.fqn() + ": the values in memory differ from those the init pass stored (" +
                      why + ")");
   }
-  return read;
 }
 
 }  // namespace titan

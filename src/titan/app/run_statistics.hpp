@@ -40,8 +40,9 @@ class RunStatistics {
   //! --verify: reads every recorded local shard back from memory and
   //! compares it with the record (fingerprint, count, min and max exactly;
   //! sums within their rounding bound, stats_agree()). Throws RunError naming
-  //! the first parameter that differs. Not collective. Returns the elements read.
-  double verify_local() const;
+  //! the first parameter that differs. Not collective. `progress` gets the
+  //! elements read, parameter by parameter.
+  void verify_local(std::function<void(double)> const& progress = {}) const;
 
   //! Parameters whose statistics came from a re-read in gather_local().
   std::size_t reread() const { return _reread; }
