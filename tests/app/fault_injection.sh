@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fault injection ([debug] fail_rank / fail_phase): rank FAIL_RANK throws in
-# PHASE. The whole job must exit with status 1 within 10 s (a hang bound, not
+# PHASE (with the flags that make it run). The whole job must exit with status 1 within 10 s (a hang bound, not
 # a speed claim), rank 0 printing the failing rank's message exactly once, no
 # rank taking the abort path, no summary printed; and the --report-json path
 # must be as it was before the run (holding an older report with OLDER=older,
@@ -19,9 +19,19 @@ report=$tmp/report.json
 old='{"program": "an older report"}'
 [ "$older" = none ] || echo "$old" > "$report"
 
+# What makes the phase run (the driver's phase list, src/titan/app/run_phases.cpp).
+case $phase in
+  plan) extra=(--dry-run) ;;
+  verify) extra=(--verify) ;;
+  forward) extra=(--forward) ;;
+  train) extra=(--train --set train.steps=2) ;;
+  save) extra=(--save "$tmp/ck") ;;
+  verify_layout) extra=(--verify-layout) ;;
+  *) extra=() ;;
+esac
 start=$(date +%s%N)
 timeout -k 5 10 "$mpiexec" -n "$ranks" --oversubscribe "$app" --quiet inputs/llama3_debug.toml \
-  --set debug.fail_rank="$fail_rank" --set debug.fail_phase="$phase" --report-json "$report" \
+  --set debug.fail_rank="$fail_rank" --set debug.fail_phase="$phase" --report-json "$report" "${extra[@]}" \
   > "$tmp/out" 2> "$tmp/err"
 rc=$?
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
@@ -45,6 +55,6 @@ if [ "$older" = none ]; then
 else
   [ "$(cat "$report")" = "$old" ] || fail "the older report was replaced"
 fi
-leftovers=$(find "$tmp" -name '*report.json*' ! -name report.json)
+leftovers=$(find "$tmp" -name '*report.json*' ! -name report.json; find "$tmp" -maxdepth 1 -name 'ck*')
 [ -z "$leftovers" ] || fail "temporary left behind: $leftovers"
 echo "OK: $ranks ranks, rank $fail_rank fails in $phase: exit 1 after ${elapsed_ms} ms; report path as before ($older), no temporary"

@@ -40,9 +40,12 @@ void check_output_paths(RunPaths const& p) {
   struct Input {
     std::string what, path;
   };
-  std::vector<Input> const inputs = {{"the input deck", p.deck}, {"the tokens file", p.tokens_file}};
+  std::vector<Input> const inputs = {{"the input deck", p.deck},
+                                      {"the tokens file", p.tokens_file},
+                                      {"the training tokens file", p.train_tokens_file}};
   std::vector<std::pair<std::string, std::string>> const outputs = {{"--report-json", p.report_json},
-                                                                    {"--dump-logits", p.dump_logits}};
+                                                                    {"--dump-logits", p.dump_logits},
+                                                                    {"[train] dump_gradients", p.dump_gradients}};
   std::optional<FileId> const load = p.load_dir.empty() ? std::nullopt : file_id(p.load_dir);
   std::vector<FileId> const load_files = load ? files_in(p.load_dir) : std::vector<FileId>{};
   std::optional<FileId> const save = p.save_dir.empty() ? std::nullopt : file_id(p.save_dir);

@@ -10,13 +10,13 @@ namespace titan {
 
 struct RunPaths {
   // Inputs ("" = none).
-  std::string deck, tokens_file, load_dir;
+  std::string deck, tokens_file, train_tokens_file, load_dir;
   // Outputs ("" = none).
-  std::string report_json, dump_logits, save_dir;
+  std::string report_json, dump_logits, save_dir, dump_gradients;
 };
 
-//! Throws InputError (naming both paths) when --report-json or
-//! --dump-logits is the deck, the tokens file, a file of the --load
+//! Throws InputError (naming both paths) when --report-json,
+//! --dump-logits or [train] dump_gradients is the deck, a tokens file ([forward] or [train]), a file of the --load
 //! checkpoint or inside it, inside the --save directory, or the other
 //! output; or when --save names the same path as either of them.
 void check_output_paths(RunPaths const& paths);
