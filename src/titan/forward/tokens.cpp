@@ -116,7 +116,11 @@ ForwardTokens make_forward_tokens(ForwardSettings const& s, TokenShape const& sp
 
 ForwardTokens read_forward_tokens(MPI_Comm comm, ForwardSettings const& s, TokenShape const& spec,
                                   std::int64_t memory_available) {
-  if (s.tokens_file.empty()) return make_forward_tokens(s, spec);
+  if (s.tokens_file.empty()) {  // generated on every rank; the checks (seq_len) may refuse on all alike
+    ForwardTokens generated;
+    collective(comm, [&] { generated = make_forward_tokens(s, spec); });
+    return generated;
+  }
   int rank = 0, node_ranks = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm node;
