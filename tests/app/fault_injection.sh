@@ -55,6 +55,11 @@ if [ "$older" = none ]; then
 else
   [ "$(cat "$report")" = "$old" ] || fail "the older report was replaced"
 fi
-leftovers=$(find "$tmp" -name '*report.json*' ! -name report.json; find "$tmp" -maxdepth 1 -name 'ck*')
+# A save's temporary directory never stays; the checkpoint itself is complete
+# when the fault comes at the end of the save phase (it was committed first).
+leftovers=$(find "$tmp" -name '*report.json*' ! -name report.json; find "$tmp" -maxdepth 1 -name 'ck.*')
+if [ "$phase" = save ]; then
+  [ -f "$tmp/ck/model.safetensors.index.json" ] || fail "the save phase ended without its checkpoint"
+fi
 [ -z "$leftovers" ] || fail "temporary left behind: $leftovers"
 echo "OK: $ranks ranks, rank $fail_rank fails in $phase: exit 1 after ${elapsed_ms} ms; report path as before ($older), no temporary"
