@@ -70,10 +70,11 @@ if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=16m tmpfs "$tmp/fs" 2> /dev/nu
   mnt=$tmp/fs
   for n in 1 2; do
     rm -rf "${mnt:?}"/*
-    # A long init (repeat = 1000: 3-6 s) after the free-space check; the tmpfs is
+    # A long init (repeat = 1000: 3-6 s; TITAN_FULL_FS_REPEAT overrides it, the
+    # sanitizer suite's 200 take longer still) after the free-space check; the tmpfs is
     # filled to 2 MiB of free space while it runs, so the 11 MB save runs out.
     (cd "$mnt" && "$mpiexec" -n "$n" --oversubscribe "$app" "${base[@]}" "$deck" --set model.n_layers=2 \
-       --set run.repeat=1000 --save ck > "$tmp/out" 2> "$tmp/err") &
+       --set run.repeat="${TITAN_FULL_FS_REPEAT:-1000}" --save ck > "$tmp/out" 2> "$tmp/err") &
     job=$!
     for _ in $(seq 100); do ls -d "$mnt"/ck.tmp.* > /dev/null 2>&1 && break; sleep 0.1; done
     sleep 1
