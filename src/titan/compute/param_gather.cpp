@@ -2,6 +2,7 @@
 
 #include "titan/core/bf16.hpp"
 #include "titan/core/errors.hpp"
+#include "titan/compute/shard_group.hpp"
 #include "titan/parallel/collective.hpp"
 
 #include <algorithm>
@@ -11,14 +12,6 @@
 namespace titan {
 
 namespace {
-
-// The part of `box` inside rows [r0, r1) of dim 0 (extent 0 when none).
-Box clip_rows(Box b, std::int64_t r0, std::int64_t r1) {
-  std::int64_t const lo = std::max(b.offset[0], r0), hi = std::min(b.offset[0] + b.extent[0], r1);
-  b.offset[0] = lo;
-  b.extent[0] = std::max<std::int64_t>(0, hi - lo);
-  return b;
-}
 
 // Calls fn(global coordinates of the segment start) for every contiguous
 // last-dimension segment of `sub` (extent sub.extent.back()).
@@ -51,18 +44,10 @@ float widen(bf16_bits v) { return bf16_to_float(v); }
 
 }  // namespace
 
-ParamGather::ParamGather(Mesh const& mesh, MPI_Comm comm) : _mesh(mesh), _comm(comm) {
-  MPI_Comm_rank(comm, &_rank);
-  MPI_Comm_size(comm, &_size);
-}
+ParamGather::ParamGather(MeshComm const& mc) : _mc(mc) {}
 
 bool ParamGather::fully_local(ShardedTensor const& p) const {
-  if (p.dtype() != DType::float32) return false;
-  for (int r = 0; r < _size; ++r) {
-    Box const b = local_box(p.shape(), p.placements(), _mesh, _mesh.coords(r));
-    if (b.numel() != p.numel()) return false;
-  }
-  return true;
+  return p.dtype() == DType::float32 && shard_dims(p.placements(), _mc.mesh()) == 0;
 }
 
 void ParamGather::reserve(std::int64_t elems) {
@@ -80,15 +65,15 @@ void ParamGather::rows(ShardedTensor const& p, std::int64_t r0, std::int64_t r1,
   Shape const& shape = p.shape();
   std::int64_t row_numel = 1;
   for (std::size_t d = 1; d < shape.size(); ++d) row_numel *= shape[d];
-  std::vector<int> counts(static_cast<std::size_t>(_size)), displs(static_cast<std::size_t>(_size));
-  std::vector<Box> boxes(static_cast<std::size_t>(_size));
-  collective(_comm, [&] {  // a failure packing on one rank is every rank's, never a rank missing the Allgatherv
-    // What every rank contributes: its primary-replica box, clipped to the rows.
+  ShardGroup const g = shard_group(shape, p.placements(), _mc);
+  std::vector<int> counts(static_cast<std::size_t>(g.size)), displs(static_cast<std::size_t>(g.size));
+  std::vector<Box> boxes(static_cast<std::size_t>(g.size));
+  collective(_mc.along(all_mesh_dims), [&] {  // a failure packing on one rank is every rank's, never a rank missing the Allgatherv
+    // What every member of the shard group (one whole replica) contributes:
+    // its box, clipped to the rows.
     std::int64_t total = 0;
-    for (int r = 0; r < _size; ++r) {
-      auto const c = _mesh.coords(r);
-      Box b = clip_rows(local_box(shape, p.placements(), _mesh, c), r0, r1);
-      if (!is_primary_replica(p.placements(), _mesh, c)) b.extent.assign(b.extent.size(), 0);
+    for (int r = 0; r < g.size; ++r) {
+      Box b = clip_rows(g.boxes[static_cast<std::size_t>(r)], r0, r1);
       std::int64_t const n = b.numel();
       if (n > INT_MAX || total > INT_MAX) throw RunError("gathering " + p.fqn() + " needs smaller chunks (MPI int counts)");
       counts[r] = static_cast<int>(n);
@@ -97,7 +82,7 @@ void ParamGather::rows(ShardedTensor const& p, std::int64_t r0, std::int64_t r1,
       boxes[r] = std::move(b);
     }
     // Pack this rank's part (widened to float32).
-    Box const& mine = boxes[_rank];
+    Box const& mine = boxes[g.rank];
     Box const& shard = p.local_box();
     _send.resize(static_cast<std::size_t>(mine.numel()));
     if (mine.numel() > 0) {
@@ -113,9 +98,13 @@ void ParamGather::rows(ShardedTensor const& p, std::int64_t r0, std::int64_t r1,
     }
     _recv.resize(static_cast<std::size_t>(total));
   });
-  TITAN_MPI_CHECK(MPI_Allgatherv(_send.data(), counts[_rank], MPI_FLOAT, _recv.data(), counts.data(), displs.data(),
-                                 MPI_FLOAT, _comm));
-  collective(_comm, [&] {
+  _sent_bytes = g.size > 1 ? static_cast<std::int64_t>(_send.size() * sizeof(float)) : 0;
+  if (g.size > 1)
+    TITAN_MPI_CHECK(MPI_Allgatherv(_send.data(), counts[g.rank], MPI_FLOAT, _recv.data(), counts.data(), displs.data(),
+                                   MPI_FLOAT, g.comm));
+  else
+    _recv = _send;
+  collective(_mc.along(all_mesh_dims), [&] {
     // Unpack every rank's box into the full rows.
     constexpr bool host_out = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;
     float* dst = out;
@@ -126,7 +115,7 @@ void ParamGather::rows(ShardedTensor const& p, std::int64_t r0, std::int64_t r1,
     Shape full_offset(shape.size(), 0), full_extent = shape;
     full_offset[0] = r0;
     full_extent[0] = r1 - r0;
-    for (int r = 0; r < _size; ++r) {
+    for (int r = 0; r < g.size; ++r) {
       Box const& b = boxes[r];
       if (b.numel() == 0) continue;
       std::int64_t const seg = b.extent.back();

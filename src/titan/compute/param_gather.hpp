@@ -1,12 +1,15 @@
-// FSDP-style gathering of a parameter's full value from its shards: every
-// rank that holds the primary replica of a box contributes it; every rank
-// receives all boxes (MPI_Allgatherv over the world) and unpacks each one
-// at the place local_box() gives for its owner. Values are widened to float32.
+// FSDP-style gathering of a parameter's full value from its shards: over the
+// parameter's shard group (shard_group.hpp: the ranks that differ only along
+// the mesh dimensions that shard it, one whole replica) every member
+// contributes its box and receives all of them (MPI_Allgatherv), unpacking
+// each at the place local_box() gives for its owner. A parameter no mesh
+// dimension shards is widened locally, without communication. Values are
+// widened to float32.
 #pragma once
 
 #include "titan/core/types.hpp"
 #include "titan/tensor/sharded_tensor.hpp"
-#include "titan/parallel/mesh.hpp"
+#include "titan/parallel/mesh_comm.hpp"
 
 #include <mpi.h>
 
@@ -16,12 +19,14 @@ namespace titan {
 
 class ParamGather {
  public:
-  ParamGather(Mesh const& mesh, MPI_Comm comm);
+  //! `mc` must outlive the ParamGather.
+  explicit ParamGather(MeshComm const& mc);
 
-  //! True when every rank holds all of `p` in float32 (then no gather is
-  //! needed and its local View can be read directly). Same answer on every rank.
+  //! True when every rank holds all of `p` in float32 (no mesh dimension of
+  //! size > 1 shards it; then no gather is needed and its local View can be
+  //! read directly). Same answer on every rank.
   bool fully_local(ShardedTensor const& p) const;
-  //! Collective over the communicator: writes rows [r0, r1) of dim 0 of p's
+  //! Collective over the world (every rank calls it for the same p, r0, r1): writes rows [r0, r1) of dim 0 of p's
   //! global tensor (all of the other dims), row-major, as float32 to `out`
   //! (memory of MemSpace, (r1 - r0) * row_numel floats).
   //! Packing and unpacking run inside collective(): a failure on one rank
@@ -32,13 +37,13 @@ class ParamGather {
   void reserve(std::int64_t elems);
   //! Bytes of host staging buffers held (for the memory plan).
   std::int64_t staging_bytes() const;
-  //! Bytes this rank contributed to the last rows() call.
-  std::int64_t last_send_bytes() const { return static_cast<std::int64_t>(_send.size() * sizeof(float)); }
+  //! Bytes this rank sent to other ranks in the last rows() call (its
+  //! clipped box as float32; 0 when the shard group is this rank alone).
+  std::int64_t last_send_bytes() const { return _sent_bytes; }
 
  private:
-  Mesh _mesh;
-  MPI_Comm _comm;
-  int _rank = 0, _size = 1;
+  MeshComm const& _mc;
+  std::int64_t _sent_bytes = 0;
   std::vector<float> _send, _recv, _host_out;
 };
 

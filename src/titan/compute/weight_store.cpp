@@ -1,5 +1,6 @@
 #include "titan/compute/weight_store.hpp"
 
+#include "titan/compute/shard_group.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/parallel/collective.hpp"
 
@@ -29,38 +30,85 @@ void fill_zero(float* p, std::int64_t n) {
   if (n > 0) Kokkos::deep_copy(View1<float>(p, static_cast<std::size_t>(n)), 0.0f);
 }
 
-}  // namespace
 
-namespace detail {
+// Shapes of rank 1-3 padded with trailing 1s, as the kernels below index them.
+struct Padded3 {
+  std::int64_t s[3] = {1, 1, 1}, o[3] = {0, 0, 0}, e[3] = {1, 1, 1};
+  Padded3(Shape const& shape, Box const& box) {
+    require_internal(shape.size() >= 1 && shape.size() <= 3, "gradient reduction of a tensor of rank " + std::to_string(shape.size()));
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+      s[d] = shape[d];
+      o[d] = box.offset[d];
+      e[d] = box.extent[d];
+    }
+  }
+};
 
-void add_box(float const* full, Shape const& shape, std::int64_t r0, std::int64_t r1, Box const& box, View1<float> local);
-
-// local[l] += full[global index of l - r0 rows] for the elements of `box`
-// whose dim-0 index lies in [r0, r1); `full` holds rows [r0, r1) of the
-// global tensor, row-major. Shapes of rank 1-3, padded with trailing 1s.
-void add_box(float const* full, Shape const& shape, std::int64_t r0, std::int64_t r1, Box const& box, View1<float> local) {
+// out[l] = rows[global index of element l of `box`], `rows` holding rows
+// [r0, ...) of the global tensor row-major; `box` lies inside those rows.
+void pack_box(float const* rows, Shape const& shape, std::int64_t r0, Box const& box, float* out) {
   std::int64_t const n = box.numel();
   if (n == 0) return;
-  std::int64_t s[3] = {1, 1, 1}, o[3] = {0, 0, 0}, e[3] = {1, 1, 1};
-  for (std::size_t d = 0; d < shape.size(); ++d) {
-    s[d] = shape[d];
-    o[d] = box.offset[d];
-    e[d] = box.extent[d];
-  }
-  std::int64_t const s1 = s[1], s2 = s[2], o0 = o[0], o1 = o[1], o2 = o[2], e1 = e[1], e2 = e[2];
-  UView<float const*> src(full, static_cast<std::size_t>((r1 - r0) * s1 * s2));
-  Kokkos::parallel_for("compute:grad_box", Range(0, n), KOKKOS_LAMBDA(std::int64_t l) {
+  Padded3 const q(shape, box);
+  std::int64_t const s1 = q.s[1], s2 = q.s[2], o0 = q.o[0], o1 = q.o[1], o2 = q.o[2], e1 = q.e[1], e2 = q.e[2];
+  Kokkos::parallel_for("compute:grad_pack", Range(0, n), KOKKOS_LAMBDA(std::int64_t l) {
     std::int64_t const i2 = l % e2, i1 = (l / e2) % e1, i0 = l / (e1 * e2);
-    std::int64_t const g0 = o0 + i0;
-    if (g0 < r0 || g0 >= r1) return;
-    local(l) += src(((g0 - r0) * s1 + (o1 + i1)) * s2 + (o2 + i2));
+    out[l] = rows[((o0 + i0 - r0) * s1 + (o1 + i1)) * s2 + (o2 + i2)];
   });
 }
 
-}  // namespace detail
+// local[place of element l of `part` in `box`] += part_values[l], where
+// `part` is `box` clipped to some rows (same extents beyond dim 0).
+void add_part(float const* part_values, Shape const& shape, Box const& part, Box const& box, View1<float> local) {
+  std::int64_t const n = part.numel();
+  if (n == 0) return;
+  Padded3 const q(shape, part);
+  std::int64_t const e1 = q.e[1], e2 = q.e[2], skip = part.offset[0] - box.offset[0];
+  Kokkos::parallel_for("compute:grad_add", Range(0, n), KOKKOS_LAMBDA(std::int64_t l) {
+    local(skip * e1 * e2 + l) += part_values[l];
+  });
+}
+
+// True when the members' clipped boxes lie one after another in `rows`
+// (whole rows each, in member order), so that the rows are already the
+// send buffer of the reduce-scatter.
+bool in_member_order(std::vector<Box> const& parts, Shape const& shape, std::int64_t r0) {
+  std::int64_t next = r0;
+  for (Box const& b : parts) {
+    if (b.numel() == 0) continue;
+    if (b.offset[0] != next) return false;
+    for (std::size_t d = 1; d < shape.size(); ++d)
+      if (b.offset[d] != 0 || b.extent[d] != shape[d]) return false;
+    next += b.extent[0];
+  }
+  return true;
+}
+
+// Runs `mpi(send, recv)` on host memory: the buffers themselves when the
+// default memory space is host-accessible, otherwise host copies (send
+// copied in, recv copied back; a device build without CUDA-aware MPI).
+template <class F>
+void on_host(float const* send, std::int64_t n_send, float* recv, std::int64_t n_recv, std::vector<float>& stage, F&& mpi) {
+  constexpr bool host = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;
+  Kokkos::fence();
+  if (host) {
+    mpi(send, recv);
+    return;
+  }
+  using HostU = Kokkos::View<float*, HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  bool const in_place = send == recv;
+  stage.resize(static_cast<std::size_t>(n_send + (in_place ? 0 : n_recv)));
+  HostU hs(stage.data(), static_cast<std::size_t>(n_send));
+  Kokkos::deep_copy(hs, UView<float const*>(send, static_cast<std::size_t>(n_send)));
+  float* hr = in_place ? stage.data() : stage.data() + n_send;
+  mpi(stage.data(), hr);
+  Kokkos::deep_copy(UView<float*>(recv, static_cast<std::size_t>(n_recv)), HostU(hr, static_cast<std::size_t>(n_recv)));
+}
+
+}  // namespace
 
 WeightStore::WeightStore(Mesh const& mesh, MPI_Comm comm, GradientSet* grads)
-    : _mesh(mesh), _comm(comm), _grads(grads), _gather(mesh, comm) {
+    : _mesh(mesh), _comm(comm), _grads(grads), _mesh_comm(mesh, comm), _gather(_mesh_comm) {
   MPI_Comm_size(comm, &_world);
 }
 
@@ -165,36 +213,63 @@ F3 WeightStore::grad_t3(Parameter const& p) const {
   return F3(grad_data(p), p.shape()[0], p.shape()[1], p.shape()[2]);
 }
 
-void WeightStore::sum_over_ranks(float* data, std::int64_t n) {
-  constexpr bool host = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;
-  Kokkos::fence();
-  double const t0 = MPI_Wtime();
-  _comm_stats.all_reduce.calls += 1;
-  _comm_stats.all_reduce.bytes += static_cast<double>(n) * sizeof(float);
-  for (std::int64_t done = 0; done < n;) {  // MPI counts are int
-    int const c = static_cast<int>(std::min<std::int64_t>(n - done, INT_MAX / 2));
-    if (host) {
-      TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, data + done, c, MPI_FLOAT, MPI_SUM, _comm));
-    } else {  // a device build without CUDA-aware MPI: staged through the host
-      _host_stage.resize(static_cast<std::size_t>(c));
-      UView<float*> d(data + done, static_cast<std::size_t>(c));
-      Kokkos::View<float*, HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(_host_stage.data(), _host_stage.size());
-      Kokkos::deep_copy(h, d);
-      TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, _host_stage.data(), c, MPI_FLOAT, MPI_SUM, _comm));
-      Kokkos::deep_copy(d, h);
-    }
-    done += c;
+void WeightStore::reduce_into_shard(Parameter const& p, float* rows, std::int64_t r0, std::int64_t r1) {
+  Shape const& shape = p.shape();
+  ShardGroup const g = shard_group(shape, p.placements(), _mesh_comm);
+  std::vector<Box> parts;
+  std::vector<int> counts;
+  std::int64_t total = 0;
+  for (Box const& b : g.boxes) {
+    parts.push_back(clip_rows(b, r0, r1));
+    std::int64_t const n = parts.back().numel();
+    if (n > INT_MAX) throw RunError("reducing the gradient of " + p.fqn() + " needs smaller chunks (MPI int counts)");
+    counts.push_back(static_cast<int>(n));
+    total += n;
   }
-  _comm_stats.all_reduce.seconds += MPI_Wtime() - t0;
+  Box const& mine = parts[static_cast<std::size_t>(g.rank)];
+  std::int64_t const n_mine = mine.numel();
+  float* summed = rows;  // this rank's part, summed over the shard group
+  if (g.size > 1) {
+    // Reduce-scatter over the shard group: each member receives the sum of
+    // its own part. The rows are the send buffer when the parts lie in
+    // member order (Shard(0) on one dimension), else packed member by member.
+    float const* send = rows;
+    collective(_comm, [&] {
+      reserve(_rs_recv, n_mine, "weights:reduce_scatter");
+      if (!in_member_order(parts, shape, r0)) {
+        reserve(_rs_send, total, "weights:reduce_scatter_send");
+        std::int64_t at = 0;
+        for (Box const& b : parts) {
+          pack_box(rows, shape, r0, b, _rs_send.data() + at);
+          at += b.numel();
+        }
+        send = _rs_send.data();
+      }
+    });
+    double const t0 = MPI_Wtime();
+    on_host(send, total, _rs_recv.data(), n_mine, _host_stage, [&](float const* s, float* r) {
+      TITAN_MPI_CHECK(MPI_Reduce_scatter(s, r, counts.data(), MPI_FLOAT, MPI_SUM, g.comm));
+    });
+    _comm_stats.reduce_scatter.seconds += MPI_Wtime() - t0;
+    _comm_stats.reduce_scatter.calls += 1;
+    _comm_stats.reduce_scatter.bytes += static_cast<double>(total) * sizeof(float);
+    summed = _rs_recv.data();
+  }
+  if (g.replica_count > 1) {  // the replicas of this box sum their parts
+    double const t0 = MPI_Wtime();
+    on_host(summed, n_mine, summed, n_mine, _host_stage, [&](float const*, float* r) {
+      TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, r, static_cast<int>(n_mine), MPI_FLOAT, MPI_SUM, g.replicas));
+    });
+    _comm_stats.all_reduce.seconds += MPI_Wtime() - t0;
+    _comm_stats.all_reduce.calls += 1;
+    _comm_stats.all_reduce.bytes += static_cast<double>(n_mine) * sizeof(float);
+  }
+  collective(_comm, [&] { add_part(summed, shape, mine, p.local_box(), _grads->of(p).f32()); });
 }
 
 void WeightStore::reduce_grads() {
   if (_world == 1) return;  // accumulated in place
-  std::int64_t n = 0;
-  for (Parameter const* p : _group) n += p->numel();
-  sum_over_ranks(_grad_pool.data(), n);
-  for (Parameter const* p : _group)
-    detail::add_box(grad_data(*p), p->shape(), 0, p->shape()[0], p->local_box(), _grads->of(*p).f32());
+  for (Parameter const* p : _group) reduce_into_shard(*p, grad_data(*p), 0, p->shape()[0]);
 }
 
 FMat WeightStore::grad_rows(Parameter const& p, std::int64_t r0, std::int64_t r1) {
@@ -208,13 +283,12 @@ FMat WeightStore::grad_rows(Parameter const& p, std::int64_t r0, std::int64_t r1
 
 void WeightStore::reduce_grad_rows(Parameter const& p, std::int64_t r0, std::int64_t r1) {
   if (_world == 1) return;
-  std::int64_t const row = row_numel(p.shape());
-  sum_over_ranks(_grad_rows_buf.data(), (r1 - r0) * row);
-  detail::add_box(_grad_rows_buf.data(), p.shape(), r0, r1, p.local_box(), _grads->of(p).f32());
+  reduce_into_shard(p, _grad_rows_buf.data(), r0, r1);
 }
 
 std::int64_t WeightStore::scratch_bytes() const {
-  return static_cast<std::int64_t>((_pool.span() + _grad_pool.span() + _rows_buf.span() + _grad_rows_buf.span()) *
+  return static_cast<std::int64_t>((_pool.span() + _grad_pool.span() + _rows_buf.span() + _grad_rows_buf.span() +
+                                    _rs_send.span() + _rs_recv.span()) *
                                    sizeof(float)) +
          _gather.staging_bytes() + static_cast<std::int64_t>(_host_stage.capacity() * sizeof(float));
 }

@@ -5,8 +5,10 @@
 // large for that, are gathered in row chunks. A parameter every rank holds
 // whole in float32 is read in place. In a training step each gathered group
 // gets zeroed full-size float32 gradient buffers; reduce_grads() sums them
-// over the ranks (each rank computed its own sequences) and adds each rank's
-// box into its gradient shard (GradientSet).
+// over the ranks (each rank computed its own sequences): reduce-scattered
+// over each parameter's shard group onto the owners' boxes, then all-reduced
+// over the box's replicas (shard_group.hpp), and added into the gradient
+// shard (GradientSet). Gathers, too, run over the shard group only.
 #pragma once
 
 #include "titan/compute/compute_types.hpp"
@@ -28,8 +30,8 @@ struct CommCounter {
   double bytes = 0, seconds = 0;
 };
 struct CommStats {
-  CommCounter all_gather, all_reduce;
-  double seconds() const { return all_gather.seconds + all_reduce.seconds; }
+  CommCounter all_gather, reduce_scatter, all_reduce, all_to_all;
+  double seconds() const { return all_gather.seconds + reduce_scatter.seconds + all_reduce.seconds + all_to_all.seconds; }
 };
 
 class WeightStore {
@@ -55,8 +57,8 @@ class WeightStore {
   FVec grad_vec(Parameter const& p) const;
   FMat grad_mat(Parameter const& p) const;
   F3 grad_t3(Parameter const& p) const;
-  //! Collective: sums the group's gradients over the ranks and adds each
-  //! rank's box into its gradient shard.
+  //! Collective: sums the group's gradients over the ranks onto their
+  //! owners and adds each rank's box into its gradient shard.
   void reduce_grads();
   //! A zeroed gradient buffer for rows [r0, r1) of p ([r1 - r0, row]) ...
   FMat grad_rows(Parameter const& p, std::int64_t r0, std::int64_t r1);
@@ -72,17 +74,20 @@ class WeightStore {
  private:
   float* weight_data(Parameter const& p) const;
   float* grad_data(Parameter const& p) const;
-  void sum_over_ranks(float* data, std::int64_t n);
+  //! Collective: `rows` (rows [r0, r1) of p's partial gradient, MemSpace)
+  //! summed over the ranks; this rank's part added into its gradient shard.
+  void reduce_into_shard(Parameter const& p, float* rows, std::int64_t r0, std::int64_t r1);
 
   Mesh _mesh;
   MPI_Comm _comm;
   int _world = 1;
   GradientSet* _grads = nullptr;
+  MeshComm _mesh_comm;
   ParamGather _gather;
   std::vector<Parameter const*> _group;
   std::unordered_map<Parameter const*, float*> _at, _grad_at;
   std::vector<std::int64_t> _grad_offset;  // offset of each group member in the gradient pool
-  View1<float> _pool, _grad_pool, _rows_buf, _grad_rows_buf;
+  View1<float> _pool, _grad_pool, _rows_buf, _grad_rows_buf, _rs_send, _rs_recv;
   std::vector<float> _host_stage;
   CommStats _comm_stats;
   //! Rows [r0, r1) of p gathered into `out`, counted as an all-gather.

@@ -41,6 +41,22 @@ LanguageModel::BlocksBytes Decoder::blocks_activation_bytes(std::int64_t n_seq, 
   return b;
 }
 
+// Mirrors forward() and backward() below: each block and the final norm
+// gathered before the forward and again before the backward (FSDP's
+// reshard after forward; recomputation under activation checkpointing
+// reuses the backward's gather), the embedding's rows in the forward only
+// (its backward needs no weights), the output head's in both.
+std::vector<LanguageModel::ParamUse> Decoder::param_uses(bool training) const {
+  int const twice = training ? 2 : 1, reduced = training ? 1 : 0;
+  std::vector<ParamUse> u;
+  u.push_back({_tok_embeddings->weight().get(), 1, reduced});
+  for (auto const& ps : _block_params)
+    for (Parameter const* p : ps) u.push_back({p, twice, reduced});
+  u.push_back({_norm->weight().get(), twice, reduced});
+  u.push_back({_output->weight().get(), twice, reduced});
+  return u;
+}
+
 Act Decoder::forward(StepContext& ctx) {
   require_internal(_freqs_cis->allocated(), "the RoPE table is not allocated");
   ctx.freqs = FreqsView(_freqs_cis->data().data(), _freqs_cis->shape()[0], _freqs_cis->shape()[1], _freqs_cis->shape()[2]);

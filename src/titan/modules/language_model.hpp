@@ -6,8 +6,10 @@
 
 #include "titan/compute/layer.hpp"
 #include "titan/compute/step_context.hpp"
+#include "titan/modules/parameter.hpp"
 
 #include <cstdint>
+#include <vector>
 
 namespace titan {
 
@@ -37,6 +39,17 @@ class LanguageModel {
     double kept = 0, kept_inputs = 0, forward = 0, backward = 0, largest_kept = 0;
   };
   virtual BlocksBytes blocks_activation_bytes(std::int64_t n_seq, std::int64_t T) const = 0;
+
+  // ---- What the communication model needs
+  //! One use of a parameter in a pass: how many times it is gathered (whole,
+  //! or in vocabulary rows that together make it whole) and how many times
+  //! its gradient is reduced onto the owners. A tied tensor has a use per module.
+  struct ParamUse {
+    Parameter const* param = nullptr;
+    int gathers = 0, reductions = 0;
+  };
+  //! Every use in a forward pass (`training` false) or a training step.
+  virtual std::vector<ParamUse> param_uses(bool training) const = 0;
 };
 
 }  // namespace titan

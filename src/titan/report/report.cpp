@@ -254,6 +254,12 @@ std::string RunReport::json() const {
     o << ", \"fingerprint\": ", json_string(o, hex64(t.fingerprint));
     o << ", \"seconds\": {\"forward\": ", json_number(o, t.forward_s), o << ", \"backward\": ", json_number(o, t.backward_s);
     o << ", \"optimizer\": ", json_number(o, t.optimizer_s), o << ", \"communication\": ", json_number(o, t.communication_s);
+    o << "}, \"comm\": {";
+    for (std::size_t i = 0; i < t.comm.size(); ++i) {
+      o << (i ? ", " : "") << "\"" << t.comm[i].kind << "\": {\"bytes\": ", json_number(o, t.comm[i].bytes);
+      o << ", \"seconds\": ", json_number(o, t.comm[i].seconds);
+      o << ", \"model_bytes\": ", json_number(o, t.comm[i].model_bytes), o << "}";
+    }
     o << "}, \"flops_per_step\": ", json_number(o, t.flops_per_step);
     o << ", \"peak_rss\": " << t.peak_rss_max << ", \"peak_rss_min\": " << t.peak_rss_min
       << ", \"planned_peak_bytes\": " << t.planned_peak_bytes << ", \"optimizer_state_bytes\": " << t.optimizer_state_bytes_max;

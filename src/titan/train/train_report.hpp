@@ -15,6 +15,15 @@ struct TrainStepRecord {
   double seconds = 0;      // slowest rank, the whole step
 };
 
+//! One collective kind's traffic per step: bytes this rank put into its send
+//! buffers for other ranks and seconds in the calls (packing and staging
+//! included), each the maximum over the ranks, averaged over the steps.
+struct TrainCommKind {
+  std::string kind;  // all_gather | reduce_scatter | all_reduce | all_to_all
+  double bytes = 0, seconds = 0;
+  double model_bytes = 0;  // the analytic model's bytes (train/comm_model.hpp), max over the ranks
+};
+
 struct TrainReport {
   std::int64_t batch = 0, seq_len = 0;
   std::string tokens;                     // where the tokens came from
@@ -25,6 +34,9 @@ struct TrainReport {
   // loss), backward, optimizer (norm, clipping, load balancing, AdamW), and
   // the communication inside them (gathers and gradient reductions).
   double forward_s = 0, backward_s = 0, optimizer_s = 0, communication_s = 0;
+  //! Parameter and gradient traffic per step by collective kind (the loss,
+  //! gradient-norm and router-count reductions, a few bytes each, not counted).
+  std::vector<TrainCommKind> comm;
   double flops_per_step = 0;              // all ranks, products of one step (forward, backward, recomputation)
   std::int64_t peak_rss_min = 0, peak_rss_max = 0;
   std::int64_t planned_peak_bytes = 0;    // the memory plan of the largest rank

@@ -8,6 +8,7 @@
 #include "titan/forward/forward.hpp"
 #include "titan/forward/safetensors.hpp"
 #include "titan/parallel/collective.hpp"
+#include "titan/train/comm_model.hpp"
 #include "titan/train/load_balance.hpp"
 #include "titan/train/lr_schedule.hpp"
 
@@ -29,7 +30,8 @@ double max_over_ranks(double v, MPI_Comm comm) {
 void dump_gradients(GradientSet const& grads, Mesh const& mesh, MPI_Comm comm, std::string const& path) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  ParamGather gather(mesh, comm);
+  MeshComm const mc(mesh, comm);
+  ParamGather gather(mc);
   std::vector<std::vector<float>> full;
   for (auto const& g : grads.all()) {
     std::vector<float> v(static_cast<std::size_t>(g->numel()));
@@ -47,6 +49,25 @@ void dump_gradients(GradientSet const& grads, Mesh const& mesh, MPI_Comm comm, s
                    static_cast<std::int64_t>(full[i].size() * sizeof(float))});
     write_safetensors(path, t);
   });
+}
+
+// The step's traffic by collective kind (max over ranks) added into `sums`.
+void add_step_comm(std::vector<TrainCommKind>& sums, CommStats const& c, MPI_Comm comm) {
+  std::vector<std::pair<char const*, CommCounter const*>> const kinds = {
+      {"all_gather", &c.all_gather}, {"reduce_scatter", &c.reduce_scatter}, {"all_reduce", &c.all_reduce},
+      {"all_to_all", &c.all_to_all}};
+  if (sums.empty())
+    for (auto const& k : kinds) sums.push_back({k.first, 0, 0});
+  std::vector<double> v;
+  for (auto const& k : kinds) {
+    v.push_back(k.second->bytes);
+    v.push_back(k.second->seconds);
+  }
+  TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_MAX, comm));
+  for (std::size_t i = 0; i < kinds.size(); ++i) {
+    sums[i].bytes += v[2 * i];
+    sums[i].seconds += v[2 * i + 1];
+  }
 }
 
 std::string number(double v) {
@@ -160,6 +181,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     report.backward_s += max_over_ranks(t2 - t1, comm);
     report.optimizer_s += max_over_ranks(t3 - t2, comm);
     report.communication_s += max_over_ranks(store.comm().seconds(), comm);
+    add_step_comm(report.comm, store.comm(), comm);
     double flops = ctx.fc.flops;
     TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &flops, 1, MPI_DOUBLE, MPI_SUM, comm));
     report.flops_per_step = flops;
@@ -172,6 +194,16 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
                                         : static_cast<double>(B * T) / r.seconds;
     report.tokens_per_s = tps;
     if (rank == 0 && run.after_step) run.after_step(r, static_cast<double>(B * T) / r.seconds);
+  }
+  StepCommBytes const modelled_step = model_step_comm(lm, mesh, mesh.coords(rank), true);
+  std::vector<double> modelled = {modelled_step.all_gather, modelled_step.reduce_scatter, modelled_step.all_reduce,
+                                  modelled_step.all_to_all};
+  TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, modelled.data(), 4, MPI_DOUBLE, MPI_MAX, comm));
+  for (std::size_t i = 0; i < report.comm.size(); ++i) {  // per step
+    TrainCommKind& k = report.comm[i];
+    k.bytes /= static_cast<double>(report.steps.size());
+    k.seconds /= static_cast<double>(report.steps.size());
+    k.model_bytes = modelled[i];
   }
   std::int64_t const rss = peak_resident_bytes();
   TITAN_MPI_CHECK(MPI_Allreduce(&rss, &report.peak_rss_min, 1, MPI_INT64_T, MPI_MIN, comm));

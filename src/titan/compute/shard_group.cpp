@@ -1,0 +1,48 @@
+#include "titan/compute/shard_group.hpp"
+
+#include "titan/parallel/collective.hpp"
+
+#include <algorithm>
+
+namespace titan {
+
+MeshDimMask shard_dims(Placements const& placements, Mesh const& mesh) {
+  MeshDimMask s = 0;
+  for (int m = 0; m < num_mesh_dims; ++m)
+    if (placements[m].is_shard() && mesh.size(m) > 1) s |= mesh_dim_bit(m);
+  return s;
+}
+
+std::array<int, num_mesh_dims> group_member_coords(Mesh const& mesh, std::array<int, num_mesh_dims> coords,
+                                                   MeshDimMask dims, int j) {
+  for (int m = num_mesh_dims; m-- > 0;)  // the last dimension varies fastest
+    if (dims & mesh_dim_bit(m)) {
+      coords[m] = j % mesh.size(m);
+      j /= mesh.size(m);
+    }
+  return coords;
+}
+
+ShardGroup shard_group(Shape const& shape, Placements const& placements, MeshComm const& mc) {
+  Mesh const& mesh = mc.mesh();
+  MeshDimMask const s = shard_dims(placements, mesh);
+  ShardGroup g;
+  g.comm = mc.along(s);
+  g.replicas = mc.along(all_mesh_dims & ~s);
+  TITAN_MPI_CHECK(MPI_Comm_size(g.comm, &g.size));
+  TITAN_MPI_CHECK(MPI_Comm_rank(g.comm, &g.rank));
+  TITAN_MPI_CHECK(MPI_Comm_size(g.replicas, &g.replica_count));
+  g.boxes.reserve(static_cast<std::size_t>(g.size));
+  for (int j = 0; j < g.size; ++j)
+    g.boxes.push_back(local_box(shape, placements, mesh, group_member_coords(mesh, mc.coords(), s, j)));
+  return g;
+}
+
+Box clip_rows(Box b, std::int64_t r0, std::int64_t r1) {
+  std::int64_t const lo = std::max(b.offset[0], r0), hi = std::min(b.offset[0] + b.extent[0], r1);
+  b.offset[0] = lo;
+  b.extent[0] = std::max<std::int64_t>(0, hi - lo);
+  return b;
+}
+
+}  // namespace titan
