@@ -52,22 +52,44 @@ bool ParamGather::fully_local(ShardedTensor const& p) const {
 
 void ParamGather::reserve(std::int64_t elems) {
   std::size_t const n = static_cast<std::size_t>(elems);
-  _send.reserve(n);
-  _recv.reserve(n);
-  if (!Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible) _host_out.reserve(n);
+  _now.send.reserve(n);
+  _now.recv.reserve(n);
+  if (!Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible) _now.host_out.reserve(n);
 }
 
-std::int64_t ParamGather::staging_bytes() const {
-  return static_cast<std::int64_t>((_send.capacity() + _recv.capacity() + _host_out.capacity()) * sizeof(float));
+std::int64_t ParamGather::InFlight::staging_bytes() const {
+  return static_cast<std::int64_t>((send.capacity() + recv.capacity() + host_out.capacity()) * sizeof(float));
 }
+
+std::int64_t ParamGather::staging_bytes() const { return _now.staging_bytes(); }
 
 void ParamGather::rows(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, float* out) {
+  post(p, r0, r1, _now, true);
+  finish(_now, out);
+}
+
+void ParamGather::start(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, InFlight& f) {
+  post(p, r0, r1, f, false);
+}
+
+bool ParamGather::test(InFlight& f) {
+  if (f.request == MPI_REQUEST_NULL) return true;
+  int done = 0;
+  TITAN_MPI_CHECK(MPI_Test(&f.request, &done, MPI_STATUS_IGNORE));
+  return done != 0;
+}
+
+void ParamGather::post(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, InFlight& f, bool blocking) {
   Shape const& shape = p.shape();
-  std::int64_t row_numel = 1;
-  for (std::size_t d = 1; d < shape.size(); ++d) row_numel *= shape[d];
   ShardGroup const g = shard_group(shape, p.placements(), _mc);
-  std::vector<int> counts(static_cast<std::size_t>(g.size)), displs(static_cast<std::size_t>(g.size));
-  std::vector<Box> boxes(static_cast<std::size_t>(g.size));
+  f.p = &p;
+  f.r0 = r0;
+  f.r1 = r1;
+  f.group_size = g.size;
+  f.group_rank = g.rank;
+  f.counts.assign(static_cast<std::size_t>(g.size), 0);
+  f.displs.assign(static_cast<std::size_t>(g.size), 0);
+  f.boxes.assign(static_cast<std::size_t>(g.size), Box{});
   collective(_mc.along(all_mesh_dims), [&] {  // a failure packing on one rank is every rank's, never a rank missing the Allgatherv
     // What every member of the shard group (one whole replica) contributes:
     // its box, clipped to the rows.
@@ -76,58 +98,70 @@ void ParamGather::rows(ShardedTensor const& p, std::int64_t r0, std::int64_t r1,
       Box b = clip_rows(g.boxes[static_cast<std::size_t>(r)], r0, r1);
       std::int64_t const n = b.numel();
       if (n > INT_MAX || total > INT_MAX) throw RunError("gathering " + p.fqn() + " needs smaller chunks (MPI int counts)");
-      counts[r] = static_cast<int>(n);
-      displs[r] = static_cast<int>(total);
+      f.counts[r] = static_cast<int>(n);
+      f.displs[r] = static_cast<int>(total);
       total += n;
-      boxes[r] = std::move(b);
+      f.boxes[r] = std::move(b);
     }
     // Pack this rank's part (widened to float32).
-    Box const& mine = boxes[g.rank];
+    Box const& mine = f.boxes[g.rank];
     Box const& shard = p.local_box();
-    _send.resize(static_cast<std::size_t>(mine.numel()));
+    f.send.resize(static_cast<std::size_t>(mine.numel()));
     if (mine.numel() > 0) {
       std::int64_t const seg = mine.extent.back();
       std::size_t k = 0;
       p.visit([&](auto const& view) {
         auto host = Kokkos::create_mirror_view_and_copy(HostSpace(), view);
-        for_each_segment(mine, [&](std::vector<std::int64_t> const& g) {
-          auto const* src = host.data() + linear_in(g, shard.offset, shard.extent);
-          for (std::int64_t j = 0; j < seg; ++j) _send[k++] = widen(src[j]);
+        for_each_segment(mine, [&](std::vector<std::int64_t> const& gi) {
+          auto const* src = host.data() + linear_in(gi, shard.offset, shard.extent);
+          for (std::int64_t j = 0; j < seg; ++j) f.send[k++] = widen(src[j]);
         });
       });
     }
-    _recv.resize(static_cast<std::size_t>(total));
+    f.recv.resize(static_cast<std::size_t>(g.size > 1 ? total : 0));
   });
-  _sent_bytes = g.size > 1 ? static_cast<std::int64_t>(_send.size() * sizeof(float)) : 0;
-  if (g.size > 1)
-    TITAN_MPI_CHECK(MPI_Allgatherv(_send.data(), counts[g.rank], MPI_FLOAT, _recv.data(), counts.data(), displs.data(),
-                                   MPI_FLOAT, g.comm));
+  f.sent_bytes = g.size > 1 ? static_cast<std::int64_t>(f.send.size() * sizeof(float)) : 0;
+  f.request = MPI_REQUEST_NULL;
+  if (g.size == 1) return;  // the rank's box is the whole tensor: unpacked from `send`
+  if (blocking)
+    TITAN_MPI_CHECK(MPI_Allgatherv(f.send.data(), f.counts[g.rank], MPI_FLOAT, f.recv.data(), f.counts.data(),
+                                   f.displs.data(), MPI_FLOAT, g.comm));
   else
-    _recv = _send;
+    TITAN_MPI_CHECK(MPI_Iallgatherv(f.send.data(), f.counts[g.rank], MPI_FLOAT, f.recv.data(), f.counts.data(),
+                                    f.displs.data(), MPI_FLOAT, g.comm, &f.request));
+}
+
+void ParamGather::finish(InFlight& f, float* out) {
+  if (f.request != MPI_REQUEST_NULL) TITAN_MPI_CHECK(MPI_Wait(&f.request, MPI_STATUS_IGNORE));
+  _sent_bytes = f.sent_bytes;
+  Shape const& shape = f.p->shape();
+  std::int64_t row_numel = 1;
+  for (std::size_t d = 1; d < shape.size(); ++d) row_numel *= shape[d];
+  std::vector<float> const& all = f.group_size > 1 ? f.recv : f.send;
   collective(_mc.along(all_mesh_dims), [&] {
     // Unpack every rank's box into the full rows.
     constexpr bool host_out = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;
     float* dst = out;
     if (!host_out) {
-      _host_out.resize(static_cast<std::size_t>((r1 - r0) * row_numel));
-      dst = _host_out.data();
+      f.host_out.resize(static_cast<std::size_t>((f.r1 - f.r0) * row_numel));
+      dst = f.host_out.data();
     }
     Shape full_offset(shape.size(), 0), full_extent = shape;
-    full_offset[0] = r0;
-    full_extent[0] = r1 - r0;
-    for (int r = 0; r < g.size; ++r) {
-      Box const& b = boxes[r];
+    full_offset[0] = f.r0;
+    full_extent[0] = f.r1 - f.r0;
+    for (int r = 0; r < f.group_size; ++r) {
+      Box const& b = f.boxes[r];
       if (b.numel() == 0) continue;
       std::int64_t const seg = b.extent.back();
-      float const* src = _recv.data() + displs[r];
-      for_each_segment(b, [&](std::vector<std::int64_t> const& g) {
-        std::memcpy(dst + linear_in(g, full_offset, full_extent), src, static_cast<std::size_t>(seg) * sizeof(float));
+      float const* src = all.data() + f.displs[r];
+      for_each_segment(b, [&](std::vector<std::int64_t> const& gi) {
+        std::memcpy(dst + linear_in(gi, full_offset, full_extent), src, static_cast<std::size_t>(seg) * sizeof(float));
         src += seg;
       });
     }
     if (!host_out) {
-      Kokkos::View<float*, HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(_host_out.data(), _host_out.size());
-      Kokkos::View<float*, MemSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> d(out, _host_out.size());
+      Kokkos::View<float*, HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(f.host_out.data(), f.host_out.size());
+      Kokkos::View<float*, MemSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> d(out, f.host_out.size());
       Kokkos::deep_copy(d, h);
     }
   });

@@ -32,6 +32,26 @@ class ParamGather {
   //! Packing and unpacking run inside collective(): a failure on one rank
   //! is a CollectiveError on every rank, never a rank missing the Allgatherv.
   void rows(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, float* out);
+  //! One parameter's gather, posted and not yet unpacked, with its own buffers.
+  struct InFlight {
+    ShardedTensor const* p = nullptr;
+    std::int64_t r0 = 0, r1 = 0;
+    int group_size = 1, group_rank = 0;
+    std::vector<Box> boxes;
+    std::vector<int> counts, displs;
+    std::vector<float> send, recv, host_out;
+    MPI_Request request = MPI_REQUEST_NULL;
+    std::int64_t sent_bytes = 0;
+    std::int64_t staging_bytes() const;
+  };
+  //! rows() in two halves, so that compute can run in between: start() packs
+  //! this rank's part and posts a non-blocking MPI_Iallgatherv (collective
+  //! over the world like rows(): every rank starts the same gathers in the
+  //! same order); test() progresses it and says whether it is done; finish()
+  //! waits and unpacks into `out` (collective).
+  void start(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, InFlight& f);
+  bool test(InFlight& f);
+  void finish(InFlight& f, float* out);
   //! Allocates the staging for gathers of up to `elems` elements now, so
   //! that rows() never allocates.
   void reserve(std::int64_t elems);
@@ -42,9 +62,11 @@ class ParamGather {
   std::int64_t last_send_bytes() const { return _sent_bytes; }
 
  private:
+  void post(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, InFlight& f, bool blocking);
+
   MeshComm const& _mc;
   std::int64_t _sent_bytes = 0;
-  std::vector<float> _send, _recv, _host_out;
+  InFlight _now;  // rows()' buffers, reused
 };
 
 }  // namespace titan

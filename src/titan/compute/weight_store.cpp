@@ -112,8 +112,54 @@ WeightStore::WeightStore(Mesh const& mesh, MPI_Comm comm, GradientSet* grads)
   MPI_Comm_size(comm, &_world);
 }
 
+WeightStore::~WeightStore() {
+  try {
+    drain();
+  } catch (...) {  // an MPI error while unwinding: nothing more to do
+  }
+}
+
+void WeightStore::drain() {
+  for (std::size_t i = 0; i < _flights_used; ++i)
+    if (_flights[i].request != MPI_REQUEST_NULL) MPI_Wait(&_flights[i].request, MPI_STATUS_IGNORE);
+  _flights_used = 0;
+  _next_group.clear();
+  _flight_of.clear();
+}
+
+void WeightStore::prefetch(std::vector<Parameter const*> const& params) {
+  if (!_prefetch || _world == 1) return;
+  drain();
+  double const t0 = MPI_Wtime();
+  _next_group = params;
+  for (Parameter const* p : params) {
+    if (_gather.fully_local(*p)) {
+      _flight_of.push_back(-1);
+      continue;
+    }
+    if (_flights.size() <= _flights_used) _flights.emplace_back();
+    _gather.start(*p, 0, p->shape()[0], _flights[_flights_used]);
+    _flight_of.push_back(static_cast<int>(_flights_used++));
+  }
+  _posted_at = MPI_Wtime();
+  _all_done = false;
+  _comm_stats.all_gather.seconds += _posted_at - t0;  // packing and posting
+}
+
+void WeightStore::progress() {
+  if (_flights_used == 0 || _all_done) return;
+  bool all = true;
+  for (std::size_t i = 0; i < _flights_used; ++i) all = _gather.test(_flights[i]) && all;
+  if (all) {
+    _all_done = true;
+    _done_at = MPI_Wtime();
+  }
+}
+
 void WeightStore::gather(std::vector<Parameter const*> const& params) {
   release();
+  bool const prefetched = !_next_group.empty() && params == _next_group;
+  if (!prefetched) drain();  // every rank the same: the group asked for is not the one in flight
   _group = params;
   std::int64_t need = 0, largest = 0;
   for (Parameter const* p : params)
@@ -123,18 +169,35 @@ void WeightStore::gather(std::vector<Parameter const*> const& params) {
     }
   collective(_comm, [&] {  // an allocation failing on one rank fails the gather on all
     reserve(_pool, need, "weights:pool");
-    _gather.reserve(largest);
+    if (!prefetched) _gather.reserve(largest);
   });
+  double const waited_from = MPI_Wtime();
+  if (prefetched) _comm_stats.overlapped += (_all_done ? std::min(_done_at, waited_from) : waited_from) - _posted_at;
   std::int64_t used = 0;
-  for (Parameter const* p : params) {
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    Parameter const* p = params[k];
     if (_gather.fully_local(*p)) {
       _at[p] = p->f32().data();
       continue;
     }
     float* dst = _pool.data() + used;
-    gather_rows(*p, 0, p->shape()[0], dst);
+    if (prefetched) {
+      ParamGather::InFlight& f = _flights[static_cast<std::size_t>(_flight_of[k])];
+      _gather.finish(f, dst);
+      _comm_stats.all_gather.calls += 1;
+      _comm_stats.all_gather.bytes += static_cast<double>(f.sent_bytes);
+    } else {
+      gather_rows(*p, 0, p->shape()[0], dst);
+    }
     _at[p] = dst;
     used += p->numel();
+  }
+  if (prefetched) {
+    Kokkos::fence();
+    _comm_stats.all_gather.seconds += MPI_Wtime() - waited_from;  // waiting and unpacking
+    _flights_used = 0;
+    _next_group.clear();
+    _flight_of.clear();
   }
 }
 
@@ -286,11 +349,17 @@ void WeightStore::reduce_grad_rows(Parameter const& p, std::int64_t r0, std::int
   reduce_into_shard(p, _grad_rows_buf.data(), r0, r1);
 }
 
+std::int64_t WeightStore::flights_bytes() const {
+  std::int64_t b = 0;
+  for (ParamGather::InFlight const& f : _flights) b += f.staging_bytes();
+  return b;
+}
+
 std::int64_t WeightStore::scratch_bytes() const {
   return static_cast<std::int64_t>((_pool.span() + _grad_pool.span() + _rows_buf.span() + _grad_rows_buf.span() +
                                     _rs_send.span() + _rs_recv.span()) *
                                    sizeof(float)) +
-         _gather.staging_bytes() + static_cast<std::int64_t>(_host_stage.capacity() * sizeof(float));
+         _gather.staging_bytes() + static_cast<std::int64_t>(_host_stage.capacity() * sizeof(float)) + flights_bytes();
 }
 
 }  // namespace titan

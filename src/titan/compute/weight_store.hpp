@@ -31,6 +31,10 @@ struct CommCounter {
 };
 struct CommStats {
   CommCounter all_gather, reduce_scatter, all_reduce, all_to_all;
+  //! Seconds prefetched gathers were in flight while this rank computed
+  //! (from their posting to the earlier of their completion, as a progress
+  //! test saw it, and their wait): an upper bound on the hidden part.
+  double overlapped = 0;
   double seconds() const { return all_gather.seconds + reduce_scatter.seconds + all_reduce.seconds + all_to_all.seconds; }
 };
 
@@ -39,8 +43,22 @@ class WeightStore {
   //! `grads` null: no gradients (a forward pass only).
   WeightStore(Mesh const& mesh, MPI_Comm comm, GradientSet* grads);
 
-  //! Collective: the full float32 values of `params` until release().
+  //! Waits for gathers still in flight (prefetch()).
+  ~WeightStore();
+  WeightStore(WeightStore const&) = delete;
+  WeightStore& operator=(WeightStore const&) = delete;
+
+  //! Collective: the full float32 values of `params` until release(); when
+  //! they are the group of the last prefetch(), that gather is completed.
   void gather(std::vector<Parameter const*> const& params);
+  //! Collective: starts gathering `params` (non-blocking), to be completed
+  //! by the next gather() of the same group while the current group
+  //! computes (FSDP's prefetch of the next block). Does nothing when off or
+  //! on one rank.
+  void prefetch(std::vector<Parameter const*> const& params);
+  void set_prefetch(bool on) { _prefetch = on; }
+  //! Lets prefetched gathers progress (MPI_Test); called between sublayers.
+  void progress();
   void release();
   //! Views of a gathered parameter of rank 1, 2 or 3 (InternalError otherwise).
   FVec vec(Parameter const& p) const;
@@ -90,6 +108,16 @@ class WeightStore {
   View1<float> _pool, _grad_pool, _rows_buf, _grad_rows_buf, _rs_send, _rs_recv;
   std::vector<float> _host_stage;
   CommStats _comm_stats;
+  //! Prefetched gathers: one InFlight per member of _next_group that needs one.
+  bool _prefetch = true;
+  std::vector<Parameter const*> _next_group;
+  std::vector<ParamGather::InFlight> _flights;
+  std::vector<int> _flight_of;  // per member of _next_group: index into _flights, -1 when read in place
+  std::size_t _flights_used = 0;
+  double _posted_at = 0, _done_at = 0;
+  bool _all_done = false;
+  void drain();
+  std::int64_t flights_bytes() const;
   //! Rows [r0, r1) of p gathered into `out`, counted as an all-gather.
   void gather_rows(Parameter const& p, std::int64_t r0, std::int64_t r1, float* out);
 };

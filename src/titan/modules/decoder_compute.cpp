@@ -1,7 +1,8 @@
 // The decoder's forward and backward over its module tree: the embedding and
 // output head in vocabulary chunks, each block gathered (FSDP-style) just
-// before it computes and dropped after, re-gathered for its backward, its
-// gradients reduced onto the owners' shards when its backward is done.
+// before it computes, the next block's gather started before it computes
+// (prefetch), dropped after, re-gathered for its backward, its gradients
+// reduced onto the owners' shards when its backward is done.
 // Every stretch between two collectives runs in ctx.guarded(): a failure on
 // one rank ends the pass on every rank.
 #include "titan/modules/decoder.hpp"
@@ -67,8 +68,11 @@ Act Decoder::forward(StepContext& ctx) {
   ctx.step();
   bool const checkpoint = ctx.keep_for_backward && ctx.checkpoint_blocks;
   _block_inputs.assign(checkpoint ? _blocks.size() : 0, Act());
+  Parameter const* norm_w = _norm->weight().get();
   for (std::size_t i = 0; i < _blocks.size(); ++i) {
     ctx.weights.gather(_block_params[i]);
+    // The next group's gather runs while this block computes.
+    ctx.weights.prefetch(i + 1 < _blocks.size() ? _block_params[i + 1] : std::vector<Parameter const*>{norm_w});
     ctx.guarded([&] {
       if (checkpoint) {  // keep the block's input only; backward recomputes the rest
         _block_inputs[i] = x;
@@ -83,7 +87,6 @@ Act Decoder::forward(StepContext& ctx) {
     ctx.weights.release();
     ctx.step();
   }
-  Parameter const* norm_w = _norm->weight().get();
   ctx.weights.gather({norm_w});
   ctx.guarded([&] { x = _norm->forward(ctx, x); });
   ctx.weights.release();
@@ -100,6 +103,7 @@ void Decoder::backward(StepContext& ctx, Act const& dlogits) {
   Act dx = _output->backward_chunked(ctx, dlogits, chunk);
   Parameter const* norm_w = _norm->weight().get();
   ctx.weights.gather({norm_w});
+  if (!_blocks.empty()) ctx.weights.prefetch(_block_params.back());
   ctx.guarded([&] {
     ctx.weights.begin_grads();
     dx = _norm->backward(ctx, dx);
@@ -109,6 +113,7 @@ void Decoder::backward(StepContext& ctx, Act const& dlogits) {
   bool const checkpoint = !_block_inputs.empty();
   for (std::size_t i = _blocks.size(); i-- > 0;) {
     ctx.weights.gather(_block_params[i]);
+    if (i > 0) ctx.weights.prefetch(_block_params[i - 1]);
     ctx.guarded([&] {
       ctx.weights.begin_grads();
       if (checkpoint) {  // recompute the block's inside from its kept input

@@ -9,17 +9,27 @@ namespace titan {
 
 Act TransformerBlock::forward(StepContext& ctx, Act const& x) {
   require_internal(computes(), fqn() + ": the block lacks attention, attention_norm, feed_forward/moe or ffn_norm");
-  Act h = _attention->forward(ctx, _attention_norm->forward(ctx, x));
+  Act const xn = _attention_norm->forward(ctx, x);
+  ctx.weights.progress();  // lets the next block's prefetched gather move on between sublayers
+  Act h = _attention->forward(ctx, xn);
   add_into(h, x);
-  Act out = _ffn->forward(ctx, _ffn_norm->forward(ctx, h));
+  ctx.weights.progress();
+  Act const hn = _ffn_norm->forward(ctx, h);
+  ctx.weights.progress();
+  Act out = _ffn->forward(ctx, hn);
   add_into(out, h);
   return out;
 }
 
 Act TransformerBlock::backward(StepContext& ctx, Act const& dy) {
-  Act dh = _ffn_norm->backward(ctx, _ffn->backward(ctx, dy));
+  Act const dffn = _ffn->backward(ctx, dy);
+  ctx.weights.progress();
+  Act dh = _ffn_norm->backward(ctx, dffn);
   add_into(dh, dy);
-  Act dx = _attention_norm->backward(ctx, _attention->backward(ctx, dh));
+  ctx.weights.progress();
+  Act const datt = _attention->backward(ctx, dh);
+  ctx.weights.progress();
+  Act dx = _attention_norm->backward(ctx, datt);
   add_into(dx, dh);
   return dx;
 }

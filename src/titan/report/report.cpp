@@ -115,7 +115,8 @@ void RunReport::print_summary(std::ostream& out) const {
         << " -> " << last.grad_norm << ", lr " << first.lr << " -> " << last.lr << "\n"
         << std::setprecision(4) << "  " << t.tokens_per_s << " tokens/s; " << total << " s in all: forward "
         << share(t.forward_s) << " %, backward " << share(t.backward_s) << " %, optimizer " << share(t.optimizer_s)
-        << " %, communication inside them " << share(t.communication_s) << " %\n"
+        << " %, communication inside them " << share(t.communication_s) << " % (prefetched gathers in flight during compute "
+        << share(t.overlapped_s) << " %" << (t.prefetch ? "" : ", prefetch off") << ")\n"
         << "  peak RSS per rank " << human_bytes(static_cast<double>(t.peak_rss_min)) << " .. "
         << human_bytes(static_cast<double>(t.peak_rss_max)) << ", optimizer state "
         << human_bytes(static_cast<double>(t.optimizer_state_bytes_max)) << " (max rank)";
@@ -243,6 +244,7 @@ std::string RunReport::json() const {
     TrainReport const& t = *train;
     key("train"), o << "{\"batch\": " << t.batch << ", \"seq_len\": " << t.seq_len << ", \"tokens\": ", json_string(o, t.tokens);
     o << ", \"activation_checkpointing\": ", json_string(o, t.activation_checkpointing);
+    o << ", \"prefetch\": " << (t.prefetch ? "true" : "false");
     o << ", \"steps\": [";
     for (std::size_t i = 0; i < t.steps.size(); ++i) {
       TrainStepRecord const& r = t.steps[i];
@@ -254,6 +256,7 @@ std::string RunReport::json() const {
     o << ", \"fingerprint\": ", json_string(o, hex64(t.fingerprint));
     o << ", \"seconds\": {\"forward\": ", json_number(o, t.forward_s), o << ", \"backward\": ", json_number(o, t.backward_s);
     o << ", \"optimizer\": ", json_number(o, t.optimizer_s), o << ", \"communication\": ", json_number(o, t.communication_s);
+    o << ", \"communication_overlapped\": ", json_number(o, t.overlapped_s);
     o << "}, \"comm\": {";
     for (std::size_t i = 0; i < t.comm.size(); ++i) {
       o << (i ? ", " : "") << "\"" << t.comm[i].kind << "\": {\"bytes\": ", json_number(o, t.comm[i].bytes);

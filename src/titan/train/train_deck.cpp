@@ -96,6 +96,7 @@ void read_train_settings(TableReader& t, TrainSettings& s) {
       throw InputError(t.where("activation_checkpointing") + " activation_checkpointing = '" + echo(*v) +
                        "' is not known (use none or full)");
   }
+  if (auto v = t.get_bool("prefetch")) s.prefetch = *v;
   t.finish();
   require(!s.total_steps || s.steps == 0 || *s.total_steps >= s.steps,
           t.where("total_steps") + " total_steps = " + std::to_string(s.total_steps.value_or(0)) +
@@ -117,7 +118,8 @@ toml::table train_settings_table(TrainSettings const& s) {
                 {"warmup_steps", s.warmup_steps},
                 {"decay", lr_decay_name(s.decay)},
                 {"min_lr_factor", s.min_lr_factor},
-                {"activation_checkpointing", activation_checkpointing_name(s.activation_checkpointing)}};
+                {"activation_checkpointing", activation_checkpointing_name(s.activation_checkpointing)},
+                {"prefetch", s.prefetch}};
   if (!s.tokens_file.empty()) t.insert("tokens_file", s.tokens_file);
   if (s.decay_ratio) t.insert("decay_ratio", *s.decay_ratio);
   if (s.total_steps) t.insert("total_steps", *s.total_steps);

@@ -10,6 +10,15 @@ namespace titan {
 
 namespace {
 constexpr double f4 = 4, i8 = 8;
+
+bool shards_on_several_dims(std::vector<ParameterPtr> const& params) {
+  for (auto const& q : params) {
+    int dims = 0;
+    for (Placement const& pl : q->placements()) dims += pl.is_shard() ? 1 : 0;
+    if (dims > 1) return true;
+  }
+  return false;
+}
 }  // namespace
 
 std::int64_t TrainMemoryPlan::total() const {
@@ -57,7 +66,19 @@ TrainMemoryPlan plan_train_memory(LanguageModel const& m, std::vector<ParameterP
   if (world > 1) gather += f4 * static_cast<double>(m.largest_block_numel()) + f4 * chunk_rows * D;  // gradient pools
   p.gather = saturate_bytes(gather);
   double const gather_elems = in_place ? 0 : std::max(static_cast<double>(m.largest_parameter_numel()), chunk_rows * D);
-  p.gather_staging = saturate_bytes(2 * f4 * gather_elems + (device_build ? 2 * f4 * gather_elems : 0));
+  double staging = 2 * f4 * gather_elems + (device_build ? 2 * f4 * gather_elems : 0);
+  if (world > 1) {
+    double const block = static_cast<double>(m.largest_block_numel()), largest = static_cast<double>(m.largest_parameter_numel());
+    // The prefetched block in flight: each tensor's gathered whole and this
+    // rank's boxes (about 1/world of it), on the host.
+    if (s.prefetch) staging += f4 * block * (1 + 1.0 / world) + (device_build ? f4 * block : 0);
+    // The reduce-scatter's received box (largest tensor / world) and, when
+    // the members' boxes are not whole rows in member order (more than one
+    // mesh dimension shards a tensor), its packed send buffer.
+    staging += f4 * largest / world;
+    if (shards_on_several_dims(params)) staging += f4 * largest;
+  }
+  p.gather_staging = saturate_bytes(staging);
   p.token_ids = saturate_bytes(i8 * static_cast<double>(batch) * T + 4 * i8 * N);
   return p;
 }

@@ -22,7 +22,7 @@ struct TrainMemoryPlan {
   std::int64_t activations = 0;      //!< kept for backward (all blocks, or their inputs with checkpointing) + the largest block's own
   std::int64_t logits = 0;           //!< [N, V] (their gradient overwrites them) and the head's chunk
   std::int64_t gather = 0;           //!< the block pool and its gradient pool, the vocabulary chunks (when gathered)
-  std::int64_t gather_staging = 0;   //!< MPI staging of the largest gather
+  std::int64_t gather_staging = 0;   //!< MPI staging: the largest gather, the prefetched block, the reduce-scatter
   std::int64_t token_ids = 0;        //!< the step's ids on the host and on the device, grouped by id
 
   std::int64_t total() const;

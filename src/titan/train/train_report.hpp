@@ -34,6 +34,9 @@ struct TrainReport {
   // loss), backward, optimizer (norm, clipping, load balancing, AdamW), and
   // the communication inside them (gathers and gradient reductions).
   double forward_s = 0, backward_s = 0, optimizer_s = 0, communication_s = 0;
+  //! Seconds prefetched gathers were in flight while the rank computed (max over ranks, summed over steps).
+  double overlapped_s = 0;
+  bool prefetch = true;
   //! Parameter and gradient traffic per step by collective kind (the loss,
   //! gradient-norm and router-count reductions, a few bytes each, not counted).
   std::vector<TrainCommKind> comm;

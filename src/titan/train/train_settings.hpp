@@ -36,6 +36,9 @@ struct TrainSettings {
   std::optional<double> decay_ratio;        // unset: decay right after the warmup
   double min_lr_factor = 0.0;
   ActivationCheckpointing activation_checkpointing = ActivationCheckpointing::none;
+  //! Start the next block's gather before the current block computes
+  //! (non-blocking; docs/parallelism.md). false: each gather when needed.
+  bool prefetch = true;
   //! The first step's gradients (before clipping), every tensor whole as
   //! float32 under its FQN, written by rank 0 as safetensors ("" = none):
   //! for checking the backward pass on small models.

@@ -92,6 +92,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
   std::vector<ParameterPtr> const params = model.parameters();
   GradientSet grads(params, mesh, rank);
   WeightStore store(mesh, comm, &grads);
+  store.set_prefetch(s.prefetch);
   std::vector<MoE*> const moes = moe_layers(model);
   LrSchedule const schedule = make_lr_schedule(s, run.schedule_steps);
   AdamWHyper hyper;
@@ -105,6 +106,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
   report.seq_len = T;
   report.tokens = tokens.source();
   report.activation_checkpointing = activation_checkpointing_name(s.activation_checkpointing);
+  report.prefetch = s.prefetch;
   double steady_seconds = 0;
   std::int64_t steady_steps = 0;
   for (std::int64_t step = run.first_step; step <= run.last_step; ++step) {
@@ -182,6 +184,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     report.optimizer_s += max_over_ranks(t3 - t2, comm);
     report.communication_s += max_over_ranks(store.comm().seconds(), comm);
     add_step_comm(report.comm, store.comm(), comm);
+    report.overlapped_s += max_over_ranks(store.comm().overlapped, comm);
     double flops = ctx.fc.flops;
     TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &flops, 1, MPI_DOUBLE, MPI_SUM, comm));
     report.flops_per_step = flops;
