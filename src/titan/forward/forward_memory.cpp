@@ -66,6 +66,10 @@ ForwardMemoryPlan plan_forward_memory(LanguageModel const& m, std::vector<Parame
   // a whole local shard (at most the largest tensor, the embedding among them).
   double staging = 2 * f4 * static_cast<double>(p.gather_elems);
   if (device_build) staging += f4 * static_cast<double>(p.gather_elems) + f4 * std::max(static_cast<double>(m.largest_parameter_numel()), Vd * Dd);
+  if (world > 1) {  // the next block's gather in flight (WeightStore::prefetch): each tensor whole and this rank's boxes
+    double const block = static_cast<double>(m.largest_block_numel());
+    staging += f4 * block * (1 + 1.0 / world) + (device_build ? f4 * block : 0);
+  }
   p.gather_staging = saturate_bytes(staging);
   if (dump_logits) {
     double d = device_build ? f4 * N * Vd : 0;  // the host copy each rank sends from
