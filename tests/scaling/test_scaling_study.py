@@ -13,6 +13,8 @@ contract; not the fingerprints: the BLAS's float rounding depends on how many
 rows each rank has) and near ln(V) for an untrained model, a communication share in [0, 1] with time spent
 communicating on 2 ranks.
 init: the CSV header of before (its output must not change).
+forward runs the list twice (--trials 2): each row is its run's trial with
+the most tokens/s, checked against both trials' reports.
 errors: bad arguments exit 2 with one argparse message; a failing run exits 1
 naming its command and showing titan_app's error.
 report_keys: the per-kind train.comm.<kind> keys are read when a report has
@@ -21,6 +23,7 @@ Prints "scaling study checks passed" when every check holds.
 """
 import csv
 import importlib.util
+import json
 import math
 import os
 import subprocess
@@ -59,10 +62,13 @@ def close(a, b, rel):
 def phase_checks(phase, app, mpiexec, out):
     extra = ["--phase", phase, "--ranks", "1", "2", "--batch", "4", "--batch-per-rank", "2",
              "--set", "model.n_layers=2"]
-    extra += ["--steps", "2"] if phase == "train" else ["--repeat", "1"]
+    # forward also runs the list twice (--trials 2): each row must be its run's faster trial
+    extra += ["--steps", "2"] if phase == "train" else ["--repeat", "1", "--trials", "2"]
     p = study(app, mpiexec, out, *extra)
     check(p.returncode == 0, "%s study exits 0 (got %d)" % (phase, p.returncode))
-    check("[scaling] 4/4 %s weak np=2 mesh dp_shard=2,ep=1,tp=1" % phase in p.stdout, "progress line of run 4/4")
+    last = "4/4" if phase == "train" else "8/8"
+    check("[scaling] %s %s weak np=2 mesh dp_shard=2,ep=1,tp=1" % (last, phase) in p.stdout,
+          "progress line of run %s" % last)
     path = os.path.join(out, "scaling_%s.csv" % phase)
     if not os.path.exists(path):
         check(False, "CSV %s written" % path)
@@ -86,6 +92,14 @@ def phase_checks(phase, app, mpiexec, out):
         check(0 < eff < 10, tag + ": efficiency %.3f in (0, 10)" % eff)
         if n == 1:
             check(eff == 1.0, tag + ": the baseline's efficiency is 1")
+        if phase == "forward":
+            tps_trials = []
+            for t in (1, 2):
+                report = os.path.join(out, "forward_%s_np%d_dp_shard%d_ep1_tp1_trial%d.json" % (r["mode"], n, dp, t))
+                with open(report) as f:
+                    tps_trials.append(json.load(f)["forward"]["tokens_per_s"])
+            check(int(r["trials"]) == 2 and close(tps, max(tps_trials), 1e-9),
+                  tag + ": the kept trial is the faster one (%.6g of %s)" % (tps, tps_trials))
         if phase == "train":
             share, comm = float(r["comm_share"]), float(r["comm_s"])
             check(0 <= share <= 1 and comm >= 0, tag + ": communication %.4f s, share %.3f in [0, 1]" % (comm, share))
@@ -122,6 +136,7 @@ def error_checks(app, mpiexec, out):
                          (["--phase", "train", "--ranks", "0"], "must be at least 1"),
                          (["--phase", "train", "--ranks", "1", "--mesh", "tp=2"], "--mesh tp=2 fits none of --ranks 1"),
                          (["--phase", "init", "--mesh", "tp=2"], "--mesh applies to --phase forward and train only"),
+                         (["--phase", "init", "--trials", "2"], "--trials applies to --phase forward and train only"),
                          (["--phase", "train", "--app", "/nonexistent/titan_app"], "no such file")):
         p = study(app, mpiexec, out, *args)
         check(p.returncode == 2 and needle in p.stderr and p.stderr.count("error:") == 1,
