@@ -30,8 +30,10 @@ reads the JSON reports, writes a CSV and PNG plots and prints a table.
   reduce_scatter, all_reduce, all_to_all (per step; absent: empty cells).
   --trials K runs the whole list K times in rounds and keeps, per run, the
   trial with the most tokens/s (a shared machine's other work only slows a
-  run down). The CSV also has each kept trial's wall seconds and the 1-minute
-  load average before it (load_before: the other work it competed with).
+  run down). The CSV also has each kept trial's wall seconds, the cores it
+  got (cores_used: CPU seconds of mpirun and its ranks / wall seconds, MPI's
+  polling included) and the 1-minute load average before it (load_before:
+  the other work it competed with).
   Mesh shapes: --mesh dp_shard=2,tp=2 (repeatable) sets [mesh] with --set;
   unnamed dimensions are dp_shard=-1 (the remaining ranks), ep=1, tp=1. A
   shape runs at every rank count it fits. Without --mesh: the deck's [mesh].
@@ -49,6 +51,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -82,6 +85,12 @@ def tail(path, lines=20):
             return "".join(f.readlines()[-lines:])
     except OSError:
         return "(no output)\n"
+
+
+def children_cpu_s():
+    """User + system seconds of every finished child process (mpirun reaps its ranks)."""
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
 
 
 def launch(args, ranks, extra, report, log):
@@ -317,7 +326,8 @@ def phase_row(args, r):
 PHASE_FIELDS = (["phase", "mode", "ranks", "oversubscribed", "mesh_spec", "mesh", "dp_shard", "ep", "tp", "batch",
                  "seq_len", "steps", "step_s", "first_step_s", "tokens_per_s", "efficiency", "comm_s", "comm_share"]
                 + ["comm_%s_%s" % (k, q) for k in COMM_KINDS for q in ("s", "bytes")]
-                + ["loss", "peak_rss_max_GiB", "fingerprint", "trial", "trials", "wall_s", "load_before"])
+                + ["loss", "peak_rss_max_GiB", "fingerprint", "trial", "trials", "wall_s", "cores_used",
+                    "load_before"])
 
 
 def phase_study(args):
@@ -364,7 +374,7 @@ def phase_study(args):
             " trial %d/%d" % (trial, args.trials) if args.trials > 1 else "")
         print(what + " ...", flush=True)
         load = os.getloadavg()[0]  # other work on the machine: the figures' context
-        t0 = time.monotonic()
+        t0, cpu0 = time.monotonic(), children_cpu_s()
         try:
             r, cmd = launch(args, n, extra, report, log)
             got = (r["mesh"]["dp_shard"], r["mesh"]["ep"], r["mesh"]["tp"])
@@ -388,13 +398,16 @@ def phase_study(args):
                 return 1
             continue
         wall = time.monotonic() - t0
+        # The cores the run got: CPU seconds of mpirun and its ranks over the wall time (MPI's polling counts
+        # as busy, so this is an upper bound on compute; below min(ranks, cores) the run was crowded out).
+        row["cores_used"] = (children_cpu_s() - cpu0) / wall if wall > 0 else None
         row.update(phase=args.phase, mode=mode, ranks=n, oversubscribed=int(n > ncores), mesh_spec=mesh["spec"],
                    mesh=mesh_label(dims), dp_shard=dims[0], ep=dims[1], tp=dims[2], wall_s=wall,
                    load_before=load, trials=args.trials, trial=trial)
         if k not in best or row["tokens_per_s"] > best[k]["tokens_per_s"]:
             best[k] = row
-        print("%s %.1f s (step %.3f s, %.1f tokens/s%s)" % (
-            what, wall, row["step_s"], row["tokens_per_s"],
+        print("%s %.1f s, %.2f cores busy (step %.3f s, %.1f tokens/s%s)" % (
+            what, wall, row["cores_used"], row["step_s"], row["tokens_per_s"],
             ", communication %.0f %%" % (100 * row["comm_share"]) if row.get("comm_share") is not None else ""),
             flush=True)
     rows = [best[k] for k in sorted(best)]
@@ -479,8 +492,9 @@ def plot_phase(args, rows, png, ncores):
     w = sorted({r["batch"] // r["dp_shard"] for r in rows if r["mode"] == "weak"})
     batches = ", ".join(x for x in ("strong batch %s" % "/".join(map(str, b)) if b else "",
                                     "weak %s per dp rank" % "/".join(map(str, w)) if w else "") if x)
-    title = "titan_app %s scaling: %s, %s, seq_len %d; %d cores (nproc)" % (
-        args.phase, os.path.basename(args.deck), batches, rows[0]["seq_len"], ncores)
+    loads = [r["load_before"] for r in rows]
+    title = "titan_app %s scaling: %s, %s, seq_len %d; %d cores (nproc), load average %.1f-%.1f before the runs" % (
+        args.phase, os.path.basename(args.deck), batches, rows[0]["seq_len"], ncores, min(loads), max(loads))
     if args.note:
         title += "\n" + args.note
     fig.suptitle(title, fontsize=11)

@@ -88,6 +88,9 @@ def phase_checks(phase, app, mpiexec, out):
               tag + ": tokens/s %.6g = batch * seq_len / step_s = %.6g" % (tps, batch * SEQ_LEN / step))
         loss = float(r["loss"])
         check(abs(loss - math.log(VOCAB)) < 1.5, tag + ": loss %.4f near ln V = %.4f" % (loss, math.log(VOCAB)))
+        used = float(r["cores_used"])
+        check(0 < used <= len(os.sched_getaffinity(0)) + 0.05,
+              tag + ": cores used %.2f in (0, nproc] (CPU seconds cannot exceed cores x wall seconds)" % used)
         eff = float(r["efficiency"])
         check(0 < eff < 10, tag + ": efficiency %.3f in (0, 10)" % eff)
         if n == 1:
