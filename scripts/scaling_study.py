@@ -330,7 +330,32 @@ PHASE_FIELDS = (["phase", "mode", "ranks", "oversubscribed", "mesh_spec", "mesh"
                     "load_before"])
 
 
+def read_rows(path):
+    """The rows of a CSV this script wrote, numbers as numbers (for --replot)."""
+    rows = []
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            row = {}
+            for k, v in r.items():
+                try:
+                    row[k] = int(v)
+                except ValueError:
+                    try:
+                        row[k] = float(v) if k != "fingerprint" else v
+                    except ValueError:
+                        row[k] = None if v == "" else v
+            rows.append(row)
+    return rows
+
+
 def phase_study(args):
+    stem = os.path.join(args.out_dir, "scaling_%s" % args.phase)
+    if args.replot:
+        rows = read_rows(stem + ".csv")
+        if not rows:
+            raise RunFailed("%s.csv has no rows to plot" % stem)
+        plot_phase(args, rows, stem + ".png", cores())
+        return 0
     meshes = args.mesh or [deck_mesh(args)]
     runs = plan_runs(args, meshes)
     for mesh in meshes:
@@ -424,7 +449,6 @@ def phase_study(args):
             print("[scaling] WARNING: strong-scaling losses differ by more than 1e-5 relative across runs: %s"
                   % " ".join("%.8g" % x for x in losses), file=sys.stderr)
 
-    stem = os.path.join(args.out_dir, "scaling_%s" % args.phase)
     with open(stem + ".csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=PHASE_FIELDS)
         w.writeheader()
@@ -484,10 +508,11 @@ def plot_phase(args, rows, png, ncores):
         ax.set_xlabel("MPI ranks" + (" (> %d oversubscribed)" % ncores if ranks[-1] > ncores else ""))
         ax.set_xticks(ranks)
         ax.grid(True, alpha=0.3)
-        if ax.get_lines():
-            ax.legend(fontsize=8)
         if ranks[-1] > ncores:
             ax.axvspan(ncores + 0.5, ranks[-1] + 0.5, color="grey", alpha=0.08)
+    # One legend for the four panels, below them, so that it hides no point (every series is in panel 0).
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=9)
     b = sorted({r["batch"] for r in rows if r["mode"] == "strong"})
     w = sorted({r["batch"] // r["dp_shard"] for r in rows if r["mode"] == "weak"})
     batches = ", ".join(x for x in ("strong batch %s" % "/".join(map(str, b)) if b else "",
@@ -498,7 +523,7 @@ def plot_phase(args, rows, png, ncores):
     if args.note:
         title += "\n" + args.note
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.04 * ((len(labels) + 3) // 4), 1, 1))
     fig.savefig(png, dpi=args.dpi)
     print("plot: " + png)
 
@@ -563,13 +588,16 @@ def parse_args(argv):
     ap.add_argument("--keep-going", action="store_true",
                     help="after a failed run, do the others and write the CSV of those that passed (exit status 1)")
     ap.add_argument("--no-plot", action="store_true", help="CSV and table only")
+    ap.add_argument("--replot", action="store_true",
+                    help="forward/train: no runs; redraw OUT_DIR/scaling_PHASE.png from OUT_DIR/scaling_PHASE.csv "
+                         "(--deck and --note for the title)")
     ap.add_argument("--note", default="", help="forward/train: a second title line, e.g. '2 cores shared with other jobs'")
     ap.add_argument("--dpi", type=positive, default=90, help="forward/train: PNG resolution (default 90)")
     args = ap.parse_args(argv)
     init = args.phase == "init"
     if init:
         for opt, given in (("--mesh", args.mesh), ("--batch", args.batch), ("--seq-len", args.seq_len),
-                           ("--note", args.note), ("--trials", args.trials > 1)):
+                           ("--note", args.note), ("--trials", args.trials > 1), ("--replot", args.replot)):
             if given:
                 ap.error("%s applies to --phase forward and train only" % opt)
     args.deck = args.deck or ("inputs/llama.toml" if init else "inputs/llama3_debug.toml")

@@ -118,6 +118,11 @@ def phase_checks(phase, app, mpiexec, out):
         import matplotlib  # noqa: F401
         png = os.path.join(out, "scaling_%s.png" % phase)
         check(os.path.exists(png) and os.path.getsize(png) > 10000, "plot %s written" % png)
+        if phase == "train":  # --replot redraws the plot from the CSV alone, with no run
+            os.remove(png)
+            q = study(app, mpiexec, out, "--phase", phase, "--replot")
+            check(q.returncode == 0 and os.path.exists(png) and "[scaling] 1/" not in q.stdout,
+                  "--replot redraws %s from the CSV without running" % png)
     except ImportError:
         print("matplotlib not importable here: the plot is not checked")
 
