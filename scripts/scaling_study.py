@@ -52,6 +52,7 @@ import csv
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -93,6 +94,22 @@ def children_cpu_s():
     return u.ru_utime + u.ru_stime
 
 
+def stop(proc):
+    """Ends mpirun and its ranks: SIGTERM (mpirun forwards it to the ranks), then SIGKILL to the session."""
+    try:
+        proc.terminate()
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    except OSError:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever of the session is still there
+    except OSError:
+        pass
+    proc.wait()
+
+
 def launch(args, ranks, extra, report, log):
     """Runs titan_app on `ranks` ranks; its stdout and stderr go to `log`.
 
@@ -104,10 +121,17 @@ def launch(args, ranks, extra, report, log):
         os.remove(report)  # a stale report must not pass for this run's
     try:
         with open(log, "w") as out:
-            rc = subprocess.run(cmd, env=app_env(), stdout=out, stderr=subprocess.STDOUT,
-                                timeout=args.timeout or None).returncode
-    except subprocess.TimeoutExpired:
-        raise RunFailed("timed out after %g s (--timeout): %s\n%s" % (args.timeout, " ".join(cmd), tail(log)))
+            # Its own session, so that a timeout or ^C can end mpirun and every rank it started.
+            proc = subprocess.Popen(cmd, env=app_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                rc = proc.wait(timeout=args.timeout or None)
+            except subprocess.TimeoutExpired:
+                stop(proc)
+                raise RunFailed("timed out after %g s (--timeout): %s\n--- last lines of %s:\n%s"
+                                % (args.timeout, " ".join(cmd), log, tail(log)))
+            except BaseException:  # ^C: no rank is left behind
+                stop(proc)
+                raise
     except OSError as e:
         raise RunFailed("cannot run %s: %s" % (" ".join(cmd), e))
     if rc != 0 or not os.path.exists(report):

@@ -16,7 +16,8 @@ init: the CSV header of before (its output must not change).
 forward runs the list twice (--trials 2): each row is its run's trial with
 the most tokens/s, checked against both trials' reports.
 errors: bad arguments exit 2 with one argparse message; a failing run exits 1
-naming its command and showing titan_app's error.
+naming its command and showing titan_app's error; --keep-going runs the
+others and writes their CSV; a run past --timeout is ended, ranks included.
 report_keys: the per-kind train.comm.<kind> keys are read when a report has
 them, and left empty when it has not (synthetic reports; no run).
 Prints "scaling study checks passed" when every check holds.
@@ -156,6 +157,22 @@ def error_checks(app, mpiexec, out):
           "a failing run: its command is printed")
     check("titan_app: error" in p.stderr and "no_such_key" in p.stderr, "a failing run: titan_app's message is shown")
     check("2/2" not in p.stdout, "the study stops after the failure (no --keep-going)")
+    # --keep-going: the tp=2 run fails (tp must divide n_heads = 1), the dp_shard run still runs and is in the CSV.
+    kg = os.path.join(out, "keep_going")
+    p = study(app, mpiexec, kg, "--phase", "train", "--ranks", "2", "--modes", "strong", "--mesh", "tp=2",
+              "--mesh", "dp_shard=-1", "--steps", "1", "--set", "model.n_heads=1", "--set", "model.n_layers=1",
+              "--keep-going", "--no-plot")
+    rows = read_csv(os.path.join(kg, "scaling_train.csv")) if os.path.exists(os.path.join(kg, "scaling_train.csv")) else []
+    check(p.returncode == 1 and "FAILED 1/2" in p.stderr and "1 run(s) failed" in p.stderr,
+          "--keep-going: exit 1 after the failed run, which it names")
+    check([r["mesh"] for r in rows] == ["dp_shard=2,ep=1,tp=1"], "--keep-going: the CSV has the run that passed")
+    # A run past --timeout is ended with every rank it started, and the study says so.
+    slow = os.path.join(out, "slow")
+    p = study(app, mpiexec, slow, "--phase", "train", "--ranks", "2", "--modes", "strong", "--mesh", "dp_shard=-1",
+              "--steps", "1000", "--timeout", "2")
+    check(p.returncode == 1 and "timed out after 2 s" in p.stderr, "a run past --timeout: exit 1, 'timed out'")
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    check(slow not in ps, "no process of the timed-out run is left")
 
 
 def report_keys_checks():
