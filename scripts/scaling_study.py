@@ -27,7 +27,9 @@ reads the JSON reports, writes a CSV and PNG plots and prints a table.
   train.seconds.communication (each step's slowest rank, summed) per step and
   as a share of the summed step seconds; and, when the report has them, the
   per-kind train.comm.<kind>.seconds / .bytes for the kinds all_gather,
-  reduce_scatter, all_reduce, all_to_all (per step; absent: empty cells).
+  reduce_scatter, all_reduce, all_to_all (a number per step, or a list of
+  per-step numbers: their mean after the first; or the same keys in each
+  record of train.steps; absent: empty cells).
   --trials K runs the whole list K times in rounds and keeps, per run, the
   trial with the most tokens/s (a shared machine's other work only slows a
   run down). The CSV also has each kept trial's wall seconds, the cores it
@@ -271,7 +273,10 @@ def deck_mesh(args):
             table = line.strip("[] ")
         elif table == "mesh" and "=" in line:
             key, _, value = line.partition("=")
-            mesh[key.strip()] = int(value.strip())
+            try:
+                mesh[key.strip()] = int(value.strip())
+            except ValueError:
+                raise RunFailed("%s: [mesh] %s is not an integer" % (" ".join(cmd), line))
     return {"spec": "deck", "dp_shard": mesh.get("dp_shard", -1), "ep": mesh.get("ep", 1), "tp": mesh.get("tp", 1)}
 
 
@@ -333,6 +338,10 @@ def phase_row(args, r):
             row["comm_s"] = comm / len(secs)
             row["comm_share"] = comm / total if total > 0 else None
         kinds = t.get("comm")
+        if not isinstance(kinds, dict) and all(isinstance(s.get("comm"), dict) for s in t["steps"]):
+            # The same keys inside each step's record instead: lists of per-step numbers.
+            kinds = {k: {q: [(s["comm"].get(k) or {}).get(q) for s in t["steps"]] for q in ("seconds", "bytes")}
+                     for k in COMM_KINDS if any(k in s["comm"] for s in t["steps"])}
         if isinstance(kinds, dict):
             for k in COMM_KINDS:
                 v = kinds.get(k)

@@ -199,6 +199,12 @@ def report_keys_checks():
     check(close(row["comm_all_reduce_s"], 0.2, 1e-12) and row["comm_all_reduce_bytes"] == 30,
           "per-kind lists of steps: the mean after the first")
     check("comm_all_to_all_s" not in row, "a kind the report lacks stays empty")
+    del train["comm"]
+    for s, ag in zip(steps, (5.0, 0.2, 0.4)):
+        s["comm"] = {"all_gather": {"seconds": ag, "bytes": 64}}
+    row = mod.phase_row(Args, {"train": train})
+    check(close(row["comm_all_gather_s"], 0.3, 1e-12) and row["comm_all_gather_bytes"] == 64
+          and "comm_all_reduce_s" not in row, "per-kind keys in each step's record: the mean after the first")
 
 
 def main():
