@@ -42,7 +42,8 @@ reads the JSON reports, writes a CSV and PNG plots and prints a table.
   Example (the figure in docs/performance.md):
 
     flock /tmp/titan_bigmem.lock nice -n -5 /usr/bin/python3 scripts/scaling_study.py --phase train \\
-        --ranks 1 2 3 4 --batch 12 --batch-per-rank 3 --steps 4 --out-dir build/scaling_train
+        --ranks 1 2 3 4 --mesh dp_shard=-1 --mesh tp=2 --batch 12 --batch-per-rank 3 --steps 4 \\
+        --trials 3 --out-dir build/scaling_train --note "..."
 
 Rank counts above the core count are oversubscribed (--oversubscribe), so
 their efficiency shows the machine, not the code. A failing run prints its
@@ -585,19 +586,21 @@ def positive(text):
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 epilog="Modes, formulas and examples: the head of this script and "
-                                        "docs/performance.md (scaling sections).")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="Figures and their commands: docs/performance.md (the scaling sections).")
     ap.add_argument("--phase", default="init", choices=["init", "forward", "train"],
                     help="what is timed (default init)")
-    ap.add_argument("--app", default="build/titan_app")
-    ap.add_argument("--mpiexec", default="mpirun")
+    ap.add_argument("--app", default="build/titan_app", help="the titan_app binary (default build/titan_app)")
+    ap.add_argument("--mpiexec", default="mpirun", help="the MPI launcher (default mpirun)")
     ap.add_argument("--deck", default=None,
                     help="default: inputs/llama.toml for init, inputs/llama3_debug.toml for forward/train")
     ap.add_argument("--ranks", type=positive, nargs="+", default=None,
                     help="rank counts (default: 1 2 4 for init, 1 2 for forward/train)")
-    ap.add_argument("--modes", nargs="+", default=["strong", "weak"], choices=["strong", "weak"])
-    ap.add_argument("--out-dir", default="build/scaling")
+    ap.add_argument("--modes", nargs="+", default=["strong", "weak"], choices=["strong", "weak"],
+                    help="default: both")
+    ap.add_argument("--out-dir", default="build/scaling",
+                    help="reports, logs, CSV and PNG (default build/scaling; init writes scaling.csv/.png, "
+                         "forward/train scaling_PHASE.csv/.png)")
     ap.add_argument("--repeat", type=positive, default=None,
                     help="init: run.repeat (default 1; >1 adds a warm-up pass, so the first touch of fresh pages "
                          "is not timed); forward: forward.repetitions, the best of R passes (default 2)")
@@ -619,7 +622,8 @@ def parse_args(argv):
                     help="forward/train: run the whole list this many times, in rounds, and keep each run's trial "
                          "with the most tokens/s (for a shared machine; default 1)")
     ap.add_argument("--keep-going", action="store_true",
-                    help="after a failed run, do the others and write the CSV of those that passed (exit status 1)")
+                    help="forward/train: after a failed run, do the others and write the CSV of those that passed "
+                         "(exit status 1)")
     ap.add_argument("--no-plot", action="store_true", help="CSV and table only")
     ap.add_argument("--replot", action="store_true",
                     help="forward/train: no runs; redraw OUT_DIR/scaling_PHASE.png from OUT_DIR/scaling_PHASE.csv "
@@ -630,7 +634,8 @@ def parse_args(argv):
     init = args.phase == "init"
     if init:
         for opt, given in (("--mesh", args.mesh), ("--batch", args.batch), ("--seq-len", args.seq_len),
-                           ("--note", args.note), ("--trials", args.trials > 1), ("--replot", args.replot)):
+                           ("--note", args.note), ("--trials", args.trials > 1), ("--replot", args.replot),
+                           ("--keep-going", args.keep_going)):
             if given:
                 ap.error("%s applies to --phase forward and train only" % opt)
     args.deck = args.deck or ("inputs/llama.toml" if init else "inputs/llama3_debug.toml")
