@@ -29,7 +29,8 @@ reads the JSON reports, writes a CSV and PNG plots and prints a table.
   per-kind train.comm.<kind>.seconds / .bytes for the kinds all_gather,
   reduce_scatter, all_reduce, all_to_all (a number per step, or a list of
   per-step numbers: their mean after the first; or the same keys in each
-  record of train.steps; absent: empty cells).
+  record of train.steps; absent: empty cells). With them the plot gets two
+  more panels: seconds and MB per rank per step by kind (the first series).
   --trials K runs the whole list K times in rounds and keeps, per run, the
   trial with the most tokens/s (a shared machine's other work only slows a
   run down). The CSV also has each kept trial's wall seconds, the cores it
@@ -510,13 +511,34 @@ def plot_phase(args, rows, png, ncores):
     plt = pyplot(args)
     if plt is None:
         return
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.4))
-    axes = axes.ravel()
+    # With the report's per-kind communication keys, two more panels: seconds and bytes by kind.
+    kinds = [k for k in COMM_KINDS if any(r.get("comm_%s_s" % k) is not None for r in rows)]
+    fig, axes = plt.subplots(2, 3 if kinds else 2, figsize=(17 if kinds else 12, 8.4))
+    # panels 0-3: the 2 x 2 of the first two columns, row by row; 4 and 5: the third column (the kinds)
+    axes = [axes[0][0], axes[0][1], axes[1][0], axes[1][1]] + ([axes[0][2], axes[1][2]] if kinds else [])
     series = []
     for r in rows:
         key = (r["mode"], r["mesh_spec"])
         if key not in series:
             series.append(key)
+    if kinds:
+        mode, spec = series[0]
+        sel = sorted((r for r in rows if (r["mode"], r["mesh_spec"]) == (mode, spec)), key=lambda r: r["ranks"])
+        for k, marker in zip(kinds, "osD^"):
+            pts = [(r["ranks"], r.get("comm_%s_s" % k), r.get("comm_%s_bytes" % k)) for r in sel]
+            secs = [(n, v) for n, v, _ in pts if v is not None]
+            nbytes = [(n, b / 1e6) for n, _, b in pts if b is not None]
+            axes[4].plot([x[0] for x in secs], [x[1] for x in secs], marker=marker, label=k)
+            if nbytes:
+                axes[5].plot([x[0] for x in nbytes], [x[1] for x in nbytes], marker=marker, label=k)
+        axes[4].plot([r["ranks"] for r in sel], [r.get("comm_s") for r in sel], color="grey", linestyle=":",
+                     label="all (train.seconds.communication)")
+        which = mode if spec == "deck" else "%s, %s" % (mode, spec)
+        axes[4].set_ylabel("communication seconds per step (%s)" % which)
+        axes[5].set_ylabel("MB per rank per step (%s)" % which)
+        for ax in axes[4:]:
+            if ax.get_lines():
+                ax.legend(fontsize=8)
     markers = "osD^v<>"
     for j, (mode, spec) in enumerate(series):
         sel = sorted((r for r in rows if (r["mode"], r["mesh_spec"]) == (mode, spec)), key=lambda r: r["ranks"])

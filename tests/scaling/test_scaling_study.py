@@ -19,7 +19,8 @@ errors: bad arguments exit 2 with one argparse message; a failing run exits 1
 naming its command and showing titan_app's error; --keep-going runs the
 others and writes their CSV; a run past --timeout is ended, ranks included.
 report_keys: the per-kind train.comm.<kind> keys are read when a report has
-them, and left empty when it has not (synthetic reports; no run).
+them, and left empty when it has not, and the plot gets its per-kind panels
+only then (synthetic reports and rows; no run).
 Prints "scaling study checks passed" when every check holds.
 """
 import csv
@@ -207,10 +208,46 @@ def report_keys_checks():
           and "comm_all_reduce_s" not in row, "per-kind keys in each step's record: the mean after the first")
 
 
+def plot_kinds_checks(out):
+    """The plot of rows with and without per-kind columns (synthetic rows; matplotlib only)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("matplotlib not importable here: the plot is not checked")
+        return
+    spec = importlib.util.spec_from_file_location("scaling_study", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+
+    class Args:
+        phase, deck, note, dpi, no_plot = "train", DECK, "synthetic rows", 60, False
+
+    os.makedirs(out, exist_ok=True)
+    rows = []
+    for n in (1, 2):
+        rows.append(dict(mode="strong", mesh_spec="deck", ranks=n, batch=4, dp_shard=n, seq_len=64, step_s=1.0 / n,
+                         tokens_per_s=256.0 * n, efficiency=1.0, comm_s=0.1 * (n - 1), comm_share=0.1 * (n - 1),
+                         load_before=1.0))
+    for with_kinds in (False, True):
+        if with_kinds:
+            for r in rows:
+                r.update(comm_all_gather_s=0.05 * r["ranks"], comm_all_gather_bytes=1e6 * r["ranks"])
+        png = os.path.join(out, "kinds_%d.png" % with_kinds)
+        mod.plot_phase(Args, rows, png, 2)
+        check(os.path.exists(png) and os.path.getsize(png) > 5000, "plot %s rows: %s" % (
+            "with per-kind" if with_kinds else "without per-kind", png))
+    import matplotlib.image
+    w0 = matplotlib.image.imread(os.path.join(out, "kinds_0.png")).shape[1]
+    w1 = matplotlib.image.imread(os.path.join(out, "kinds_1.png")).shape[1]
+    check(w1 > w0 * 1.3, "per-kind columns add a third column of panels (width %d -> %d px)" % (w0, w1))
+
+
 def main():
     what = sys.argv[1]
     if what == "report_keys":
         report_keys_checks()
+        if len(sys.argv) > 4:
+            plot_kinds_checks(sys.argv[4])
     else:
         app, mpiexec, out = sys.argv[2:5]
         os.makedirs(out, exist_ok=True)
