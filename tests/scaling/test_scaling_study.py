@@ -233,7 +233,7 @@ def plot_kinds_checks(out):
             for r in rows:
                 r.update(comm_all_gather_s=0.05 * r["ranks"], comm_all_gather_bytes=1e6 * r["ranks"])
         png = os.path.join(out, "kinds_%d.png" % with_kinds)
-        mod.plot_phase(Args, rows, png, 2)
+        mod.scaling_plots.plot_phase(Args, rows, png, 2)
         check(os.path.exists(png) and os.path.getsize(png) > 5000, "plot %s rows: %s" % (
             "with per-kind" if with_kinds else "without per-kind", png))
     import matplotlib.image
