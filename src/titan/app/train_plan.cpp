@@ -152,6 +152,9 @@ TrainPlanReport plan_training(TrainPlanInput const& in) {
   double peak = 0;
   for (auto const& [name, bytes] : r.terms) peak += static_cast<double>(bytes);
   r.peak_bytes = saturate_bytes(peak);
+  // Every FLOP term is proportional to the sequences: all ranks together compute the whole batch's.
+  r.flops_per_step = lm.train_step_flops(in.batch, in.seq_len,
+                                         in.settings.activation_checkpointing == ActivationCheckpointing::full);
   // As the memory guard judges a real run: the plan without the runtime
   // (the guard's margin stands for it) plus the margin.
   double const planned = peak - static_cast<double>(in.runtime_bytes);

@@ -37,6 +37,11 @@ class LanguageModel {
     double kept = 0, kept_inputs = 0, forward = 0, backward = 0, largest_kept = 0;
   };
   virtual BlocksBytes blocks_activation_bytes(std::int64_t n_seq, std::int64_t T) const = 0;
+  //! The matrix-product FLOPs of one training step on n_seq sequences of T
+  //! tokens (forward, backward and, with `checkpointing`, the blocks'
+  //! recomputed forward), as the step's FlopCounter counts them. Every term
+  //! is proportional to n_seq: the step's over all ranks is that of the whole batch.
+  virtual double train_step_flops(std::int64_t n_seq, std::int64_t T, bool checkpointing) const = 0;
 };
 
 }  // namespace titan
