@@ -141,7 +141,7 @@ Options parse_command_line(int argc, char** argv) {
     } else if (a == "--memory-per-rank") {
       std::string const v = value_of(a);
       std::optional<std::int64_t> const bytes = parse_bytes(v);
-      require(bytes.has_value(), "--memory-per-rank " + echo(v) +
+      require(bytes.has_value(), "--memory-per-rank '" + echo(v) + "'" +
                                      ": expected a positive byte count with an optional unit, e.g. 80GiB, 1.5TB or 4096");
       o.memory_per_rank = *bytes;
     } else if (a == "--report-json") {
