@@ -172,7 +172,7 @@ TrainPlanReport plan_training(TrainPlanInput const& in) {
   double const work_room = budget - static_cast<double>(plan.local_bytes);
   std::string advice;
   if (work_room > 0)
-    advice = train_memory_advice(lm, params, in.settings, in.batch, in.seq_len, world, device, work_room, rank);
+    advice = train_memory_advice(lm, params, in.settings, in.batch, in.seq_len, world, device, work_room, rank, false);
   else
     advice = "the model's own bytes on rank " + std::to_string(rank) + " (" +
              human_bytes(static_cast<double>(plan.local_bytes)) + ") leave no room for training";
@@ -183,8 +183,9 @@ TrainPlanReport plan_training(TrainPlanInput const& in) {
   advice += more > 0 ? "; at this batch and seq_len, about " + std::to_string(more) +
                            " ranks would fit (the parameters, gradients, optimizer states and masters divided over "
                            "them, the batch split over them)"
-                     : "; no rank count up to 16777216 fits this batch and seq_len (every block is gathered whole, so the "
-                       "gathered-block scratch and the staging do not shrink with more ranks)";
+                     : "; no rank count up to 16777216 fits this batch and seq_len (a rank computes at least one whole "
+                       "sequence and gathers every block whole: the activations of one sequence, the gathered-block "
+                       "scratch and the staging do not shrink with more ranks)";
   r.advice = advice;
   return r;
 }

@@ -64,7 +64,7 @@ TrainMemoryPlan plan_train_memory(LanguageModel const& m, std::vector<ParameterP
 
 std::string train_memory_advice(LanguageModel const& m, std::vector<ParameterPtr> const& params,
                                 TrainSettings const& s, std::int64_t batch, std::int64_t seq_len, int world,
-                                bool device_build, double room, int rank) {
+                                bool device_build, double room, int rank, bool hint_ranks) {
   auto total = [&](TrainSettings const& st, std::int64_t b, std::int64_t t) {
     return static_cast<double>(plan_train_memory(m, params, st, b, t, world, rank, device_build).total());
   };
@@ -97,7 +97,7 @@ std::string train_memory_advice(LanguageModel const& m, std::vector<ParameterPtr
     out += "; with train.activation_checkpointing = full: " +
            (with > 0 ? "train.batch = " + std::to_string(with) : std::string("not even batch 1"));
   }
-  if (fits == 0) out += " (more ranks shard the parameters, gradients and optimizer states)";
+  if (fits == 0 && hint_ranks) out += " (more ranks shard the parameters, gradients and optimizer states)";
   return out;
 }
 
