@@ -99,7 +99,7 @@ void phase_plan(RunState& s, PhaseTimer&) {
 // largest rank, its FLOPs, whether it fits (train_plan.hpp).
 void phase_train_plan(RunState& s, PhaseTimer&) {
   MemoryRoom const room =
-      planned_rank_memory(s.w.comm, s.opt.memory_per_rank, s.deck.debug.memory_available, s.device.device_id >= 0);
+      planned_rank_memory(s.w.comm, s.opt.memory_per_rank, s.deck.debug.memory_available, s.device.device_id);
   collective(s.w.comm, [&] {
     TrainPlanInput in;
     in.config = s.model_config.get();

@@ -62,22 +62,26 @@ std::int64_t ranks_that_fit(LanguageModel const& lm, std::vector<ParameterPtr> c
 
 }  // namespace
 
-MemoryRoom planned_rank_memory(MPI_Comm comm, std::int64_t given, std::int64_t pretend_available, bool device_build) {
+MemoryRoom planned_rank_memory(MPI_Comm comm, std::int64_t given, std::int64_t pretend_available, int device_id) {
   if (given > 0) return MemoryRoom{given, "--memory-per-rank"};
   int rank = 0, node_ranks = 1;
   TITAN_MPI_CHECK(MPI_Comm_rank(comm, &rank));
-  MPI_Comm node = MPI_COMM_NULL;
+  MPI_Comm node = MPI_COMM_NULL, sharing = MPI_COMM_NULL;
   TITAN_MPI_CHECK(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node));
-  TITAN_MPI_CHECK(MPI_Comm_size(node, &node_ranks));
+  // The ranks that share this memory: the node's, or on a device build those on this device (as the guard groups them).
+  TITAN_MPI_CHECK(MPI_Comm_split(node, device_id >= 0 ? device_id : 0, rank, &sharing));
+  TITAN_MPI_CHECK(MPI_Comm_size(sharing, &node_ranks));
+  TITAN_MPI_CHECK(MPI_Comm_free(&sharing));
   TITAN_MPI_CHECK(MPI_Comm_free(&node));
-  MemoryRoom room = pretend_available > 0     ? MemoryRoom{pretend_available, "[debug] memory_available"}
-                    : device_build ? device_free_memory()
-                                   : available_memory();
+  MemoryRoom room = pretend_available > 0 ? MemoryRoom{pretend_available, "[debug] memory_available"}
+                    : device_id >= 0      ? device_free_memory()
+                                          : available_memory();
   std::int64_t mine = room.bytes, least = 0;  // the smallest reading of the launch, as the guard takes a node's
   TITAN_MPI_CHECK(MPI_Allreduce(&mine, &least, 1, MPI_INT64_T, MPI_MIN, comm));
   if (least < 0) return MemoryRoom{-1, "unknown"};
   room.bytes = least / node_ranks;
-  room.source += " of this node over " + std::to_string(node_ranks) + (node_ranks == 1 ? " rank" : " ranks") +
+  room.source += std::string(device_id >= 0 ? " of this device" : " of this node") + " over " +
+                 std::to_string(node_ranks) + (node_ranks == 1 ? " rank" : " ranks") +
                  " of this launch on it (--memory-per-rank for another machine)";
   return room;
 }

@@ -33,9 +33,9 @@ struct TrainPlanInput {
 //! Collective over `comm`: the memory one rank of the planned run may use.
 //! `given` > 0 (--memory-per-rank): that. Otherwise as the memory guard reads
 //! it: the node's available memory (or `pretend_available`, [debug]
-//! memory_available; on a device build the device's free memory) divided by
-//! the ranks of this launch on the node.
-MemoryRoom planned_rank_memory(MPI_Comm comm, std::int64_t given, std::int64_t pretend_available, bool device_build);
+//! memory_available; on a device build, device_id >= 0, the device's free
+//! memory) divided by the ranks of this launch on the node (on the device).
+MemoryRoom planned_rank_memory(MPI_Comm comm, std::int64_t given, std::int64_t pretend_available, int device_id);
 
 //! The rank with the largest training plan (the first such rank): from the
 //! per-rank parameter counts of plan_layout (O(layouts x world)) and the
