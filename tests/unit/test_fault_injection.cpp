@@ -42,7 +42,7 @@ TEST_CASE("the debug table is read from the deck or --set and survives --print-c
 TEST_CASE("the debug table rejects unknown phases, bad ranks and half-given switches", "[fault]") {
   CHECK_THROWS_WITH(deck_with({"debug.fail_rank=0", "debug.fail_phase=init"}),
                     Catch::Contains("d.toml: [debug] fail_phase = 'init' is not a phase (valid: parse, build, plan, "
-                                    "fill, init_states, load, stats, verify, loads, forward, train, save, "
+                                    "train_plan, fill, init_states, load, stats, verify, loads, forward, train, save, "
                                     "verify_layout, report)"));
   CHECK_THROWS_WITH(deck_with({"debug.fail_rank=-2", "debug.fail_phase=build"}),
                     Catch::Contains("fail_rank = -2 is not a rank"));

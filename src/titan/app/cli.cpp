@@ -4,6 +4,7 @@
 #include "titan/config/closest_match.hpp"
 #include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
+#include "titan/core/human_bytes.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -24,6 +25,11 @@ options:
   --dry-run           build the module tree and layouts only: no allocation,
                       no initialization; reports parameters and bytes per rank
   --ranks N           with --dry-run: plan for N ranks (default: the MPI world size)
+  --memory-per-rank BYTES
+                      with --dry-run --train: judge the training plan against
+                      this much memory per rank (e.g. 80GiB, a device's memory;
+                      units B, KiB..PiB, KB..PB); default: this node's available
+                      memory over the ranks of this launch on it
   --report-json FILE  also write the report as JSON (written atomically)
   --verify-layout     after init, check collectively that the local shards tile
                       every tensor exactly once per replica group and that
@@ -48,6 +54,9 @@ options:
                       per step, loss, grad norm, lr and tokens/s in the report;
                       --save then also writes the optimizer state, --load resumes
                       from it (docs/training.md). [train] steps > 0 trains too.
+                      With --dry-run: the training-memory plan of the largest
+                      rank, term by term, its peak, whether it fits and what
+                      would (docs/training.md, "Planning before launch")
   --force             run even when the memory guard finds that the planned
                       allocations exceed the memory available on a node
   --save DIR          after init, write the model as sharded safetensors into DIR
@@ -88,11 +97,13 @@ Options parse_command_line(int argc, char** argv) {
   std::vector<std::string> const flags = {"--set", "--dry-run", "--ranks", "--report-json", "--print-config",
                                           "--quiet", "--profile", "--version", "--help", "-h", "--verify-layout", "--verify", "--force",
                                           "--forward", "--dump-logits", "--train", "--save", "--load", "--overwrite",
-                                          "--checkpoint-names", "--load-names", "--save-names", "--load-convert-dtype"};
+                                          "--checkpoint-names", "--load-names", "--save-names", "--load-convert-dtype",
+                                          "--memory-per-rank"};
   // Every flag that takes a value accepts both "--flag VALUE" and
   // "--flag=VALUE" (issue 12); a flag without a value refuses "=...".
   std::vector<std::string> const value_flags = {"--set",  "--ranks", "--report-json",     "--dump-logits",
-                                                "--save", "--load",  "--checkpoint-names", "--load-names", "--save-names"};
+                                                "--save", "--load",  "--checkpoint-names", "--load-names", "--save-names",
+                                                "--memory-per-rank"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     std::optional<std::string> inline_value;
@@ -127,6 +138,12 @@ Options parse_command_line(int argc, char** argv) {
       require(used == v.size() && n >= 1 && n <= (1L << 24),
               "--ranks " + echo(v) + ": expected a rank count between 1 and 16777216");
       o.plan_ranks = static_cast<int>(n);
+    } else if (a == "--memory-per-rank") {
+      std::string const v = value_of(a);
+      std::optional<std::int64_t> const bytes = parse_bytes(v);
+      require(bytes.has_value(), "--memory-per-rank '" + echo(v) + "'" +
+                                     ": expected a positive byte count with an optional unit, e.g. 80GiB, 1.5TB or 4096");
+      o.memory_per_rank = *bytes;
     } else if (a == "--report-json") {
       o.report_json = value_of(a);
       require(!o.report_json.empty(), "--report-json: the path is empty");
@@ -168,6 +185,8 @@ Options parse_command_line(int argc, char** argv) {
     }
   }
   require(o.plan_ranks == 0 || o.dry_run, "--ranks plans for another world size and needs --dry-run");
+  require(o.memory_per_rank == 0 || o.dry_run,
+          "--memory-per-rank judges a dry run's training plan and needs --dry-run (a real run's memory guard reads the memory it has)");
   require(!o.verify || !o.dry_run, "--verify reads the initialized parameters back; --dry-run initializes nothing");
   require(o.help || o.version || !o.deck_path.empty(), "no input deck given; usage: titan_app [options] DECK.toml (see --help)");
   return o;

@@ -1,6 +1,7 @@
 // Command-line options of titan_app.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@ struct Options {
   std::vector<std::string> sets;  // --set key=value, in order
   bool dry_run = false;
   int plan_ranks = 0;             // --ranks N (dry run only); 0 = the world size
+  std::int64_t memory_per_rank = 0;  // --memory-per-rank BYTES (dry run only): judge the training plan against it; 0 = the node's
   std::string report_json;        // --report-json FILE
   bool print_config = false;
   bool help = false;

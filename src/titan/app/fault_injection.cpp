@@ -13,10 +13,10 @@ void check_fault_injection(DebugSettings const& s, int world_size, bool dry_run)
                                         " but the world has " + std::to_string(world_size) +
                                         (world_size == 1 ? " rank" : " ranks") + " (ranks 0 to " +
                                         std::to_string(world_size - 1) + ")");
-  static std::vector<std::string> const dry_run_phases = {"parse", "build", "plan", "verify_layout", "report"};
+  static std::vector<std::string> const dry_run_phases = {"parse", "build", "plan", "train_plan", "verify_layout", "report"};
   require(!dry_run || std::find(dry_run_phases.begin(), dry_run_phases.end(), s.fail_phase) != dry_run_phases.end(),
           s.fail_rank_where + " fail_phase = '" + s.fail_phase +
-              "' does not run with --dry-run (a dry run has parse, build, plan, verify_layout and report)");
+              "' does not run with --dry-run (a dry run has parse, build, plan, train_plan with --train, verify_layout and report)");
 }
 
 void inject_fault(DebugSettings const& s, int rank, std::string const& phase) {

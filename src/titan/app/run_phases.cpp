@@ -4,6 +4,7 @@
 #include "titan/app/plan.hpp"
 #include "titan/app/progress.hpp"
 #include "titan/app/run_state.hpp"
+#include "titan/app/train_plan.hpp"
 #include "titan/core/bf16.hpp"
 #include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
@@ -92,6 +93,27 @@ void phase_build(RunState& s, PhaseTimer&) {
 void phase_plan(RunState& s, PhaseTimer&) {
   record_load(s.report, plan_layout(s.params, s.mesh).load());
   for (auto const& p : s.params) s.report.parameters.push_back(describe_parameter(*p, p->resolved_init()));
+}
+
+// ---- train_plan (dry run with --train): the training-memory plan of the
+// largest rank, its FLOPs, whether it fits (train_plan.hpp).
+void phase_train_plan(RunState& s, PhaseTimer&) {
+  MemoryRoom const room =
+      planned_rank_memory(s.w.comm, s.opt.memory_per_rank, s.deck.debug.memory_available, s.device.device_id);
+  collective(s.w.comm, [&] {
+    TrainPlanInput in;
+    in.config = s.model_config.get();
+    in.build.mesh = s.mesh;
+    in.build.dtype = s.deck.run.dtype;
+    in.build.overrides = &s.deck.overrides;
+    in.model = s.model.get();
+    in.settings = s.deck.train;
+    in.batch = s.train_tokens->batch();
+    in.seq_len = s.train_tokens->seq_len();
+    in.runtime_bytes = s.baseline_rss;
+    in.memory_per_rank = room;
+    s.report.train_plan = plan_training(in);
+  });
 }
 
 // ---- fill: the baseline, a plain fill of the same bytes: twice, the first
@@ -368,6 +390,7 @@ std::vector<Phase> run_phase_list() {
   return {
       {"build", Kind::collective, true, always, phase_build},
       {"plan", Kind::local, true, [](RunState const& s) { return s.opt.dry_run; }, phase_plan},
+      {"train_plan", Kind::collective, true, [](RunState const& s) { return s.opt.dry_run && s.train_on; }, phase_train_plan},
       {"fill", Kind::local, true, real_run, phase_fill},
       {"init_states", Kind::collective, true, [](RunState const& s) { return real_run(s) && !s.loading; }, phase_init_or_load},
       {"load", Kind::collective, true, [](RunState const& s) { return real_run(s) && s.loading; }, phase_init_or_load},

@@ -87,9 +87,12 @@ void check_inputs(RunState& s) {
     for (auto const& [on, flag, what] : {std::make_tuple(s.forward_on, "--forward", "forward pass"),
                                           std::make_tuple(s.train_on, "--train", "training")}) {
       if (!on) continue;  // the forward pass's and training's input
-      require(!s.opt.dry_run, std::string(flag) + " needs a real run (not --dry-run)");
+      // A dry run plans training's memory (train_plan.hpp); the forward pass it does not plan.
+      require(!s.opt.dry_run || std::string(flag) == "--train", std::string(flag) + " needs a real run (not --dry-run)");
       require_language_model(deck.family, flag, what);
     }
+    require(s.opt.memory_per_rank == 0 || s.train_on,
+            "--memory-per-rank judges the training plan of a dry run: add --train (or set [train] steps > 0)");
     if (s.forward_on) {
       require_regular_if_exists(deck.forward.tokens_file, "[forward] tokens_file");  // a FIFO would block
       if (!deck.forward.dump_logits.empty() && w.root()) {

@@ -106,6 +106,16 @@ void sink_grad(FVec p_sink, FVec delta, FVec dsinks, std::int64_t h) {
 
 }  // namespace detail
 
+void attention_core_flops(std::int64_t n_seq, std::int64_t hq, std::int64_t T, std::int64_t hd, std::int64_t hv,
+                          AttentionMask mask, double& forward, double& backward) {
+  double squares = 0;  // the blocks' n * nk, summed
+  for_each_block(T, mask, [&](Block blk) { squares += static_cast<double>(blk.n) * static_cast<double>(blk.nk); });
+  double const heads = static_cast<double>(n_seq) * static_cast<double>(hq);
+  double const d = static_cast<double>(hd), v = static_cast<double>(hv);
+  forward = heads * squares * 2 * (d + v);
+  backward = heads * squares * 2 * (3 * d + 2 * v);
+}
+
 void attention_forward(F4 q, F4 k, F4 v, float scale, AttentionMask mask, FVec sinks, F4 out, FlopCounter& fc) {
   std::int64_t const n_seq = q.extent(0), hq = q.extent(1), T = q.extent(2);
   std::int64_t const hkv = k.extent(1), group = hq / hkv;

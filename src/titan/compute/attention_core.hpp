@@ -23,6 +23,15 @@ struct AttentionMask {
 //! sinks [Hq] or empty.
 void attention_forward(F4 q, F4 k, F4 v, float scale, AttentionMask mask, FVec sinks, F4 out, FlopCounter& fc);
 
+//! What attention_forward and attention_backward count into the
+//! FlopCounter for n_seq sequences of T positions, hq query heads, q.k
+//! head dim hd and v head dim hv: per head and block of n positions, the
+//! forward's two products (2 n^2 hd, 2 n^2 hv), the backward's five (P
+//! recomputed, dP, dV, dQ, dK). Every block is computed whole (masked
+//! entries included).
+void attention_core_flops(std::int64_t n_seq, std::int64_t hq, std::int64_t T, std::int64_t hd, std::int64_t hv,
+                          AttentionMask mask, double& forward, double& backward);
+
 //! The gradients of attention_forward given dout [B, Hq, T, hv]: dq is
 //! overwritten; dk, dv and dsinks (when sinks is not empty) are accumulated
 //! (the caller zeroes them). P is recomputed from q and k, not stored.

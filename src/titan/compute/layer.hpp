@@ -18,10 +18,19 @@ struct ActivationBytes {
   double backward = 0;  //!< the backward's own buffers at their peak, dL/dx included, dL/dy not
 };
 
+//! The matrix-product FLOPs of a layer's forward and backward on n_seq
+//! sequences of T tokens, exactly as its kernels count them into the
+//! step's FlopCounter (2 m n k per gemm): for the dry run's plan
+//! (train.flops_per_step before launch), found from the shapes alone.
+struct LayerFlops {
+  double forward = 0, backward = 0;
+};
+
 class Layer {
  public:
   virtual ~Layer() = default;
   virtual ActivationBytes activation_bytes(std::int64_t n_seq, std::int64_t T) const = 0;
+  virtual LayerFlops flops(std::int64_t n_seq, std::int64_t T) const = 0;
   virtual Act forward(StepContext& ctx, Act const& x) = 0;
   //! Needs the forward pass's kept state (keep_for_backward); releases it.
   virtual Act backward(StepContext& ctx, Act const& dy) = 0;

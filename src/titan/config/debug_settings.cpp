@@ -9,8 +9,8 @@ namespace titan {
 
 std::vector<std::string> const& fault_phase_names() {
   // Every phase of the driver (app/run_phases.cpp), in the order they run.
-  static std::vector<std::string> const names = {"parse", "build",  "plan",  "fill",    "init_states",   "load",  "stats",
-                                                 "verify", "loads", "forward", "train", "save", "verify_layout", "report"};
+  static std::vector<std::string> const names = {"parse", "build",  "plan",  "train_plan", "fill",    "init_states",   "load",
+                                                 "stats", "verify", "loads", "forward", "train", "save", "verify_layout", "report"};
   return names;
 }
 

@@ -83,6 +83,18 @@ Act Attention::backward(StepContext& ctx, Act const& dy) {
   return dx;
 }
 
+LayerFlops Attention::flops(std::int64_t n_seq, std::int64_t T) const {
+  LayerFlops f;
+  for (Linear const* l : {_wq, _wk, _wv, _wo}) {
+    LayerFlops const lf = l->flops(n_seq, T);
+    f.forward += lf.forward;
+    f.backward += lf.backward;
+  }
+  double fwd = 0, bwd = 0;
+  attention_core_flops(n_seq, _n_heads, T, _head_dim, _head_dim, mask_of(_chunk_size, _sliding_window), fwd, bwd);
+  return {f.forward + fwd, f.backward + bwd};
+}
+
 ActivationBytes Attention::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
   double const N = static_cast<double>(n_seq * T), D = static_cast<double>(_wq->in_features());
   double const q = N * static_cast<double>(_n_heads * _head_dim), kv = N * static_cast<double>(_n_kv_heads * _head_dim);

@@ -53,6 +53,7 @@ class Decoder final : public Module, public LanguageModel {
   std::int64_t num_blocks() const override { return static_cast<std::int64_t>(_blocks.size()); }
   BlocksBytes blocks_activation_bytes(std::int64_t n_seq, std::int64_t T) const override;
   std::vector<ParamUse> param_uses(bool training) const override;
+  double train_step_flops(std::int64_t n_seq, std::int64_t T, bool checkpointing) const override;
 
  protected:
   void init_own_buffers(InitContext& ctx) override;  // computes freqs_cis

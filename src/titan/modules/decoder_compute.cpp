@@ -58,6 +58,16 @@ std::vector<LanguageModel::ParamUse> Decoder::param_uses(bool training) const {
   return u;
 }
 
+double Decoder::train_step_flops(std::int64_t n_seq, std::int64_t T, bool checkpointing) const {
+  double total = 0;
+  for (TransformerBlock const* blk : _blocks) {
+    LayerFlops const f = blk->flops(n_seq, T);
+    total += f.forward * (checkpointing ? 2 : 1) + f.backward;
+  }
+  LayerFlops const head = _output->flops(n_seq, T);  // the embedding's lookup and its gradient multiply nothing
+  return total + head.forward + head.backward;
+}
+
 Act Decoder::forward(StepContext& ctx) {
   require_internal(_freqs_cis->allocated(), "the RoPE table is not allocated");
   ctx.freqs = FreqsView(_freqs_cis->data().data(), _freqs_cis->shape()[0], _freqs_cis->shape()[1], _freqs_cis->shape()[2]);

@@ -29,6 +29,16 @@ Act FeedForward::backward(StepContext& ctx, Act const& dy) {
   return dx;
 }
 
+LayerFlops FeedForward::flops(std::int64_t n_seq, std::int64_t T) const {
+  LayerFlops f;
+  for (Linear const* l : {_w1, _w2, _w3}) {
+    LayerFlops const lf = l->flops(n_seq, T);
+    f.forward += lf.forward;
+    f.backward += lf.backward;
+  }
+  return f;
+}
+
 ActivationBytes FeedForward::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
   double const N = static_cast<double>(n_seq * T), F = static_cast<double>(_hidden), D = static_cast<double>(_w1->in_features());
   ActivationBytes a;

@@ -50,6 +50,11 @@ class LanguageModel {
   };
   //! Every use in a forward pass (`training` false) or a training step.
   virtual std::vector<ParamUse> param_uses(bool training) const = 0;
+  //! The matrix-product FLOPs of one training step on n_seq sequences of T
+  //! tokens (forward, backward and, with `checkpointing`, the blocks'
+  //! recomputed forward), as the step's FlopCounter counts them. Every term
+  //! is proportional to n_seq: the step's over all ranks is that of the whole batch.
+  virtual double train_step_flops(std::int64_t n_seq, std::int64_t T, bool checkpointing) const = 0;
 };
 
 }  // namespace titan

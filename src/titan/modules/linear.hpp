@@ -27,6 +27,7 @@ class Linear final : public Module, public Layer {
   Act forward(StepContext& ctx, Act const& x) override;
   Act backward(StepContext& ctx, Act const& dy) override;
   ActivationBytes activation_bytes(std::int64_t n_seq, std::int64_t T) const override;
+  LayerFlops flops(std::int64_t n_seq, std::int64_t T) const override;
   //! dx = beta dx + dy W, and W's (and b's) gradient: for the modules whose
   //! Linears share one input (q, k, v; w1, w3).
   void backward_into(StepContext& ctx, Act const& dy, FMat dx, float beta);

@@ -77,6 +77,12 @@ Act Linear::backward_chunked(StepContext& ctx, Act const& dy, std::int64_t chunk
   return dx;
 }
 
+LayerFlops Linear::flops(std::int64_t n_seq, std::int64_t T) const {
+  // y = x W^T; backward dx = dy W and dW += dy^T x (chunked or not, the same products).
+  double const f = 2.0 * static_cast<double>(n_seq * T) * static_cast<double>(_in) * static_cast<double>(_out);
+  return {f, 2 * f};
+}
+
 ActivationBytes Linear::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
   double const N = static_cast<double>(n_seq * T);
   ActivationBytes a;

@@ -69,6 +69,19 @@ Act MLAttention::backward(StepContext& ctx, Act const& dy) {
   return dx;
 }
 
+LayerFlops MLAttention::flops(std::int64_t n_seq, std::int64_t T) const {
+  LayerFlops f;
+  for (Linear const* l : {_wq, _wq_a, _wq_b, _wkv_a, _wkv_b, _wo}) {
+    if (l == nullptr) continue;  // wq, or wq_a and wq_b
+    LayerFlops const lf = l->flops(n_seq, T);
+    f.forward += lf.forward;
+    f.backward += lf.backward;
+  }
+  double fwd = 0, bwd = 0;
+  attention_core_flops(n_seq, _n_heads, T, _qk_head_dim, _v_head_dim, AttentionMask{}, fwd, bwd);
+  return {f.forward + fwd, f.backward + bwd};
+}
+
 ActivationBytes MLAttention::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
   double const N = static_cast<double>(n_seq * T), D = static_cast<double>(_wkv_a->in_features());
   double const H = static_cast<double>(_n_heads), qk = static_cast<double>(_qk_head_dim),

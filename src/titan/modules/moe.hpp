@@ -29,6 +29,8 @@ class ExpertsLayer {
   virtual Act backward(StepContext& ctx, Act const& dys) = 0;
   //! The experts' buffers on `rows` routed rows (N * K).
   virtual ActivationBytes activation_bytes(std::int64_t rows) const = 0;
+  //! The experts' FLOPs on `rows` routed rows (N * K, however they are spread over the experts).
+  virtual LayerFlops flops(std::int64_t rows) const = 0;
 };
 
 //! The config of an experts module (GroupedExperts or GptOssExperts).
@@ -53,6 +55,7 @@ class GroupedExperts final : public Module, public ExpertsLayer {
   Act forward(StepContext& ctx, Act const& xs, std::vector<std::int64_t> const& offset) override;
   Act backward(StepContext& ctx, Act const& dys) override;
   ActivationBytes activation_bytes(std::int64_t rows) const override;
+  LayerFlops flops(std::int64_t rows) const override;
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
@@ -84,6 +87,7 @@ class GptOssExperts final : public Module, public ExpertsLayer {
   Act forward(StepContext& ctx, Act const& xs, std::vector<std::int64_t> const& offset) override;
   Act backward(StepContext& ctx, Act const& dys) override;
   ActivationBytes activation_bytes(std::int64_t rows) const override;
+  LayerFlops flops(std::int64_t rows) const override;
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
@@ -119,6 +123,8 @@ class Router final : public Module {
   Routing forward(StepContext& ctx, Act const& x, FVec expert_bias);
   //! dx += the gradient through the gate values dgates [N, K] (and the gate's own).
   void backward(StepContext& ctx, Routing const& r, Act const& dgates, FMat dx);
+  //! The gate's FLOPs on n_seq * T rows.
+  LayerFlops flops(std::int64_t n_seq, std::int64_t T) const;
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
@@ -163,6 +169,7 @@ class MoE final : public Module, public Layer {
   Act forward(StepContext& ctx, Act const& x) override;
   Act backward(StepContext& ctx, Act const& dy) override;
   ActivationBytes activation_bytes(std::int64_t n_seq, std::int64_t T) const override;
+  LayerFlops flops(std::int64_t n_seq, std::int64_t T) const override;
 
  protected:
   void init_own_buffers(InitContext& ctx) override;  // zeros

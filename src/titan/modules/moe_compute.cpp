@@ -181,6 +181,26 @@ Act MoE::backward(StepContext& ctx, Act const& dy) {
   return dx;
 }
 
+LayerFlops Router::flops(std::int64_t n_seq, std::int64_t T) const { return _gate->flops(n_seq, T); }
+
+LayerFlops GroupedExperts::flops(std::int64_t rows) const {
+  // Each routed row through its expert's w1, w3 [Fm, D] and w2 [D, Fm]; the backward twice that.
+  double const f = 3 * 2.0 * static_cast<double>(rows) * static_cast<double>(_dim) * static_cast<double>(_hidden);
+  return {f, 2 * f};
+}
+
+LayerFlops GptOssExperts::flops(std::int64_t rows) const {
+  // mlp1 [2 Fm, D] and mlp2 [D, Fm]; the backward twice that.
+  double const f = 3 * 2.0 * static_cast<double>(rows) * static_cast<double>(_dim) * static_cast<double>(_hidden);
+  return {f, 2 * f};
+}
+
+LayerFlops MoE::flops(std::int64_t n_seq, std::int64_t T) const {
+  LayerFlops const g = _router->flops(n_seq, T), ex = _experts_layer->flops(n_seq * T * _top_k);
+  LayerFlops const sh = _shared ? _shared->flops(n_seq, T) : LayerFlops{};
+  return {g.forward + ex.forward + sh.forward, g.backward + ex.backward + sh.backward};
+}
+
 ActivationBytes GroupedExperts::activation_bytes(std::int64_t rows) const {
   double const R = static_cast<double>(rows), F = static_cast<double>(_hidden), D = static_cast<double>(_dim);
   ActivationBytes a;

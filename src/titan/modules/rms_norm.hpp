@@ -28,6 +28,7 @@ class RMSNorm final : public Module, public Layer {
   Act forward(StepContext& ctx, Act const& x) override;
   Act backward(StepContext& ctx, Act const& dy) override;
   ActivationBytes activation_bytes(std::int64_t n_seq, std::int64_t T) const override;
+  LayerFlops flops(std::int64_t n_seq, std::int64_t T) const override;
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers

@@ -19,6 +19,8 @@ Act RMSNorm::backward(StepContext& ctx, Act const& dy) {
   return dx;
 }
 
+LayerFlops RMSNorm::flops(std::int64_t, std::int64_t) const { return {}; }  // no matrix product
+
 ActivationBytes RMSNorm::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
   // Over rows of its own width (a model norm; the attention counts its per-head norms itself).
   double const N = static_cast<double>(n_seq * T), W = static_cast<double>(_weight->shape()[0]);

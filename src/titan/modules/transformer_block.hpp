@@ -57,6 +57,7 @@ class TransformerBlock final : public Module, public Layer {
   Act forward(StepContext& ctx, Act const& x) override;
   Act backward(StepContext& ctx, Act const& dy) override;
   ActivationBytes activation_bytes(std::int64_t n_seq, std::int64_t T) const override;
+  LayerFlops flops(std::int64_t n_seq, std::int64_t T) const override;
   //! True when the block has the four parts forward() runs.
   bool computes() const { return _attention && _attention_norm && _ffn && _ffn_norm; }
 

@@ -34,6 +34,17 @@ Act TransformerBlock::backward(StepContext& ctx, Act const& dy) {
   return dx;
 }
 
+LayerFlops TransformerBlock::flops(std::int64_t n_seq, std::int64_t T) const {
+  LayerFlops f;
+  if (!computes()) return f;
+  for (Layer const* l : {_attention_norm, _attention, _ffn_norm, _ffn}) {
+    LayerFlops const lf = l->flops(n_seq, T);
+    f.forward += lf.forward;
+    f.backward += lf.backward;
+  }
+  return f;
+}
+
 ActivationBytes TransformerBlock::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
   ActivationBytes a;
   if (!computes()) return a;

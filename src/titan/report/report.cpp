@@ -24,6 +24,48 @@ std::string grouped(std::int64_t v) {
   return s;
 }
 
+// The dry run's training plan (docs/training.md, "Planning before launch").
+void print_train_plan(std::ostream& out, TrainPlanReport const& p) {
+  static std::pair<char const*, char const*> const labels[] = {
+      {"parameters", "parameters (this rank's shards)"},
+      {"buffers", "buffers (every rank's copy)"},
+      {"gradients", "gradients (float32)"},
+      {"optimizer_states", "optimizer states (exp_avg, exp_avg_sq)"},
+      {"masters", "float32 masters (bfloat16 params)"},
+      {"activations", "activations"},
+      {"gathered_blocks", "gathered-block scratch"},
+      {"gather_staging", "communication staging"},
+      {"logits", "logits"},
+      {"token_ids", "token ids"},
+      {"runtime", "runtime (MPI, Kokkos; measured)"}};
+  out << "\ntraining plan: rank " << p.rank << " of " << p.ranks << " (the largest plan), batch " << p.batch
+      << " x seq_len " << p.seq_len << ", activation checkpointing " << p.activation_checkpointing << "\n";
+  for (auto const& [key, bytes] : p.terms) {
+    std::string label = key;
+    for (auto const& [k, l] : labels)
+      if (key == k) label = l;
+    out << "  " << std::left << std::setw(40) << label << std::right << std::setw(12)
+        << human_bytes(static_cast<double>(bytes)) << "\n";
+  }
+  out << "  " << std::left << std::setw(40) << "peak" << std::right << std::setw(12)
+      << human_bytes(static_cast<double>(p.peak_bytes)) << "\n";
+  if (p.flops_per_step > 0)
+    out << "  FLOPs per step (all ranks): " << std::setprecision(4) << p.flops_per_step << "\n";
+  for (auto const& [kind, bytes] : p.comm_bytes_per_step)
+    out << "  communication per step, " << kind << ": " << human_bytes(bytes) << "\n";
+  if (p.memory_per_rank < 0) {
+    out << "  fits: unknown (the memory per rank is unknown; give --memory-per-rank)\n";
+  } else {
+    out << "  fits: " << (p.fits && *p.fits ? "yes" : "NO") << " (needs "
+        << human_bytes(static_cast<double>(p.needed_bytes))
+        << " with the memory guard's margin of 256 MiB + 1/16 beside the runtime; "
+        << human_bytes(static_cast<double>(p.memory_per_rank)) << " per rank: " << p.memory_source << ")\n";
+    if (!p.advice.empty()) out << "  what would fit: " << p.advice << "\n";
+  }
+  out << "  (tp and ep change only how the parameters, gradients and optimizer states are sharded: the compute "
+         "gathers every block whole and splits the batch over all ranks; tp/ep compute splits are not implemented yet)\n";
+}
+
 }  // namespace
 
 double RunReport::bytes_imbalance() const {
@@ -126,6 +168,7 @@ void RunReport::print_summary(std::ostream& out) const {
         << " loss_last=" << last.loss << std::setprecision(4) << " tokens_per_s=" << t.tokens_per_s
         << " fingerprint=" << hex64(t.fingerprint) << "\n";
   }
+  if (train_plan) print_train_plan(out, *train_plan);
   for (auto const& c : checkpoints) {
     out << "\ncheckpoint " << c.kind << ": " << c.dir << " (" << c.names << " names, " << c.tensors << " tensors, "
         << c.files << " file" << (c.files == 1 ? "" : "s") << ", " << human_bytes(static_cast<double>(c.bytes)) << ")\n";
@@ -273,6 +316,21 @@ std::string RunReport::json() const {
       o << "]";
     }
     o << "]},\n";
+  }
+  if (train_plan) {
+    TrainPlanReport const& p = *train_plan;
+    key("train_plan"), o << "{\"rank\": " << p.rank << ", \"ranks\": " << p.ranks << ", \"batch\": " << p.batch
+                         << ", \"seq_len\": " << p.seq_len << ", \"activation_checkpointing\": ";
+    json_string(o, p.activation_checkpointing);
+    o << ", \"terms\": {";
+    for (std::size_t i = 0; i < p.terms.size(); ++i) o << (i ? ", " : "") << "\"" << p.terms[i].first << "\": " << p.terms[i].second;
+    o << "}, \"peak_bytes\": " << p.peak_bytes << ", \"needed_bytes\": " << p.needed_bytes
+      << ", \"memory_per_rank\": " << p.memory_per_rank << ", \"memory_source\": ";
+    json_string(o, p.memory_source);
+    o << ", \"fits\": " << (p.fits ? (*p.fits ? "true" : "false") : "null") << ", \"advice\": ";
+    json_string(o, p.advice);
+    o << ", \"flops_per_step\": ", json_number(o, p.flops_per_step);
+    o << "},\n";
   }
   key("phases"), o << "{";
   for (std::size_t i = 0; i < phases.size(); ++i) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "titan/forward/forward_report.hpp"
+#include "titan/train/train_plan_report.hpp"
 #include "titan/train/train_report.hpp"
 #include "titan/init/init_spec.hpp"
 
@@ -92,6 +93,7 @@ struct RunReport {
   std::vector<BufferReport> buffers;
   std::optional<ForwardReport> forward;     // --forward
   std::optional<TrainReport> train;         // --train
+  std::optional<TrainPlanReport> train_plan;  // --dry-run --train
   std::vector<CheckpointReport> checkpoints;  // load and/or save, in run order
   bool loaded = false;                       // parameters came from a checkpoint
 

@@ -85,25 +85,32 @@ TrainMemoryPlan plan_train_memory(LanguageModel const& m, std::vector<ParameterP
 
 std::string train_memory_advice(LanguageModel const& m, std::vector<ParameterPtr> const& params,
                                 TrainSettings const& s, std::int64_t batch, std::int64_t seq_len, int world,
-                                bool device_build, double room) {
-  auto total = [&](TrainSettings const& st, std::int64_t b) {
-    return static_cast<double>(plan_train_memory(m, params, st, b, seq_len, world, 0, device_build).total());
+                                bool device_build, double room, int rank, bool hint_ranks) {
+  auto total = [&](TrainSettings const& st, std::int64_t b, std::int64_t t) {
+    return static_cast<double>(plan_train_memory(m, params, st, b, t, world, rank, device_build).total());
   };
+  std::string const on = " on rank " + std::to_string(rank);
   std::string out = "training at batch = " + std::to_string(batch) + ", seq_len = " + std::to_string(seq_len) +
-                    " needs " + human_bytes(total(s, batch)) + " on rank 0";
+                    " needs " + human_bytes(total(s, batch, seq_len)) + on;
+  // The largest batch <= `batch` that fits at this seq_len (0: not even 1).
   auto largest = [&](TrainSettings const& st) -> std::int64_t {
-    if (total(st, 1) > room) return 0;
+    if (total(st, 1, seq_len) > room) return 0;
     std::int64_t lo = 1, hi = batch;
-    if (total(st, hi) <= room) return hi;
+    if (total(st, hi, seq_len) <= room) return hi;
     while (hi - lo > 1) {
       std::int64_t const mid = lo + (hi - lo) / 2;
-      (total(st, mid) <= room ? lo : hi) = mid;
+      (total(st, mid, seq_len) <= room ? lo : hi) = mid;
     }
     return lo;
   };
   std::int64_t const fits = largest(s);
   out += fits > 0 ? "; at most train.batch = " + std::to_string(fits) + " fits at seq_len = " + std::to_string(seq_len)
                   : "; not even train.batch = 1 fits at seq_len = " + std::to_string(seq_len);
+  // Halving seq_len (down to the smallest a step takes, 2) at the deck's batch.
+  std::int64_t halved = seq_len / 2;
+  while (halved >= 2 && total(s, batch, halved) > room) halved /= 2;
+  out += halved >= 2 ? "; train.seq_len = " + std::to_string(halved) + " fits at batch = " + std::to_string(batch)
+                     : "; no halving of train.seq_len fits at batch = " + std::to_string(batch);
   if (s.activation_checkpointing == ActivationCheckpointing::none) {
     TrainSettings ac = s;
     ac.activation_checkpointing = ActivationCheckpointing::full;
@@ -111,7 +118,7 @@ std::string train_memory_advice(LanguageModel const& m, std::vector<ParameterPtr
     out += "; with train.activation_checkpointing = full: " +
            (with > 0 ? "train.batch = " + std::to_string(with) : std::string("not even batch 1"));
   }
-  if (fits == 0) out += " (more ranks shard the parameters, gradients and optimizer states)";
+  if (fits == 0 && hint_ranks) out += " (more ranks shard the parameters, gradients and optimizer states)";
   return out;
 }
 

@@ -34,10 +34,13 @@ TrainMemoryPlan plan_train_memory(LanguageModel const& model, std::vector<Parame
                                   TrainSettings const& s, std::int64_t batch, std::int64_t seq_len, int world, int rank,
                                   bool device_build);
 
-//! What would fit in `room` bytes per rank: the plan now, the largest batch
-//! at this seq_len, and what activation checkpointing would change.
+//! What would fit in `room` bytes of work memory on rank `rank`: the plan
+//! now, the largest batch at this seq_len, the largest halving of seq_len at
+//! this batch, and what activation checkpointing would change; with
+//! `hint_ranks`, that more ranks shard the parameters when nothing fits
+//! (the dry run's planner says instead how many ranks would).
 std::string train_memory_advice(LanguageModel const& model, std::vector<ParameterPtr> const& params,
                                 TrainSettings const& s, std::int64_t batch, std::int64_t seq_len, int world,
-                                bool device_build, double room);
+                                bool device_build, double room, int rank = 0, bool hint_ranks = true);
 
 }  // namespace titan
