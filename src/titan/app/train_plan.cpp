@@ -11,6 +11,7 @@
 #include "titan/modules/module.hpp"
 #include "titan/parallel/collective.hpp"
 #include "titan/parallel/placement.hpp"
+#include "titan/train/comm_model.hpp"
 #include "titan/train/train_memory.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -159,6 +160,12 @@ TrainPlanReport plan_training(TrainPlanInput const& in) {
   // Every FLOP term is proportional to the sequences: all ranks together compute the whole batch's.
   r.flops_per_step = lm.train_step_flops(in.batch, in.seq_len,
                                          in.settings.activation_checkpointing == ActivationCheckpointing::full);
+  // The bytes this rank sends per step by collective kind (the analytic
+  // model a real run's train.comm.<kind>.model_bytes reports; this rank's,
+  // not the maximum over the ranks, which would cost O(world x parameters)).
+  StepCommBytes const c = model_step_comm(lm, in.build.mesh, in.build.mesh.coords(rank), true);
+  r.comm_bytes_per_step = {{"all_gather", c.all_gather}, {"reduce_scatter", c.reduce_scatter},
+                           {"all_reduce", c.all_reduce}, {"all_to_all", c.all_to_all}};
   // As the memory guard judges a real run: the plan without the runtime
   // (the guard's margin stands for it) plus the margin.
   double const planned = peak - static_cast<double>(in.runtime_bytes);

@@ -52,7 +52,7 @@ void print_train_plan(std::ostream& out, TrainPlanReport const& p) {
   if (p.flops_per_step > 0)
     out << "  FLOPs per step (all ranks): " << std::setprecision(4) << p.flops_per_step << "\n";
   for (auto const& [kind, bytes] : p.comm_bytes_per_step)
-    out << "  communication per step, " << kind << ": " << human_bytes(bytes) << "\n";
+    out << "  communication per step (this rank sends), " << kind << ": " << human_bytes(bytes) << "\n";
   if (p.memory_per_rank < 0) {
     out << "  fits: unknown (the memory per rank is unknown; give --memory-per-rank)\n";
   } else {
@@ -330,7 +330,12 @@ std::string RunReport::json() const {
     o << ", \"fits\": " << (p.fits ? (*p.fits ? "true" : "false") : "null") << ", \"advice\": ";
     json_string(o, p.advice);
     o << ", \"flops_per_step\": ", json_number(o, p.flops_per_step);
-    o << "},\n";
+    o << ", \"comm_bytes_per_step\": {";
+    for (std::size_t i = 0; i < p.comm_bytes_per_step.size(); ++i) {
+      o << (i ? ", " : "") << "\"" << p.comm_bytes_per_step[i].first << "\": ";
+      json_number(o, p.comm_bytes_per_step[i].second);
+    }
+    o << "}},\n";
   }
   key("phases"), o << "{";
   for (std::size_t i = 0; i < phases.size(); ++i) {
