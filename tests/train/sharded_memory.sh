@@ -33,6 +33,6 @@ peak = run["train"]["peak_rss"]
 mib = 2 ** 20
 print(f"full state {state / mib:.1f} MiB, a third {state / 3 / mib:.1f} MiB, planned scratch {scratch / mib:.1f} MiB, "
       f"bound {bound / mib:.1f} MiB; measured peak (max over 3 ranks) {peak / mib:.1f} MiB")
-assert bound < 0.75 * state, "the deck does not separate a sharded rank from one holding the whole model"
+assert bound < 0.9 * state, "the deck does not separate a sharded rank from one holding the whole model (its peak is at least the whole state)"
 assert peak < bound, "a rank holds more than its third of the model state plus the planned scratch"
 PY
