@@ -1,5 +1,7 @@
 #include "titan/forward/forward.hpp"
 
+#include "titan/train/comm_model.hpp"
+
 #include "titan/compute/token_kernels.hpp"
 #include "titan/forward/forward_memory.hpp"
 #include "titan/core/errors.hpp"
@@ -62,6 +64,11 @@ ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, Forwa
   Kokkos::fence();
   out.seconds = MPI_Wtime() - t0;
   out.flops = ctx.fc.flops;
+  CommStats const& c = store.comm();
+  out.comm_bytes = {c.all_gather.bytes, c.reduce_scatter.bytes, c.all_reduce.bytes, c.all_to_all.bytes};
+  out.comm_seconds = {c.all_gather.seconds, c.reduce_scatter.seconds, c.all_reduce.seconds, c.all_to_all.seconds};
+  StepCommBytes const m = model_step_comm(lm, mesh, mesh.coords(rank), false);
+  out.comm_model_bytes = {m.all_gather, m.reduce_scatter, m.all_reduce, m.all_to_all};
 
   // ---- Loss, fingerprint, logits to rank 0.
   double loss_sum = 0;

@@ -12,6 +12,7 @@
 #include <mpi.h>
 
 #include <functional>
+#include <array>
 #include <vector>
 
 namespace titan {
@@ -23,6 +24,9 @@ struct ForwardOutcome {
   std::uint64_t fingerprint = 0;   // all ranks' logits (every rank)
   std::int64_t planned_bytes = 0;  // this rank: shards + gather scratch + logits
   std::vector<float> logits;       // [B, T, V] on rank 0 when asked for
+  //! This rank's communication by kind (all_gather, reduce_scatter,
+  //! all_reduce, all_to_all): bytes sent, seconds; and the model's bytes.
+  std::array<double, 4> comm_bytes{}, comm_seconds{}, comm_model_bytes{};
 };
 
 //! This rank's sequences of a batch of B: [first, first + count) (torch.chunk's rule).

@@ -70,6 +70,16 @@ ForwardReport forward_phase(Module& model, Mesh const& mesh, MPI_Comm comm,
   TITAN_MPI_CHECK(MPI_Allreduce(&rss, &r.peak_rss_min, 1, MPI_INT64_T, MPI_MIN, comm));
   TITAN_MPI_CHECK(MPI_Allreduce(&rss, &r.peak_rss_max, 1, MPI_INT64_T, MPI_MAX, comm));
   TITAN_MPI_CHECK(MPI_Allreduce(&o.planned_bytes, &r.planned_bytes_max, 1, MPI_INT64_T, MPI_MAX, comm));
+  {  // the last repetition's communication, max over ranks
+    std::vector<double> v;
+    for (std::size_t k = 0; k < 4; ++k) v.insert(v.end(), {o.comm_bytes[k], o.comm_seconds[k], o.comm_model_bytes[k]});
+    double total = o.comm_seconds[0] + o.comm_seconds[1] + o.comm_seconds[2] + o.comm_seconds[3];
+    v.push_back(total);
+    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_MAX, comm));
+    char const* const kinds[] = {"all_gather", "reduce_scatter", "all_reduce", "all_to_all"};
+    for (std::size_t k = 0; k < 4; ++k) r.comm.push_back({kinds[k], v[3 * k], v[3 * k + 1], v[3 * k + 2]});
+    r.communication_s = v.back();
+  }
   if (r.seconds > 0) {
     r.tokens_per_s = static_cast<double>(r.batch * r.seq_len) / r.seconds;
     r.gflops = r.flops / r.seconds / 1e9;

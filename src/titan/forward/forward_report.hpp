@@ -1,8 +1,11 @@
 // The forward pass's part of the report (plain values; no Kokkos, no TOML).
 #pragma once
 
+#include "titan/report/comm_kind.hpp"
+
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace titan {
 
@@ -19,6 +22,8 @@ struct ForwardReport {
   std::int64_t peak_rss_min = 0, peak_rss_max = 0;  // VmHWM over ranks after the forward
   std::int64_t planned_bytes_max = 0;    // shards + one block gathered (fp32) + head chunk + activations + logits
   std::string dump_logits;               // file written ("" = none)
+  double communication_s = 0;            // seconds in the gathers (slowest rank, the last repetition)
+  std::vector<CommKindReport> comm;      // by collective kind, the last repetition (max over ranks)
 };
 
 }  // namespace titan

@@ -277,6 +277,13 @@ std::string RunReport::json() const {
     o << ", \"seconds\": ", json_number(o, f.seconds), o << ", \"repetitions\": " << f.repetitions;
     o << ", \"flops\": ", json_number(o, f.flops);
     o << ", \"tokens_per_s\": ", json_number(o, f.tokens_per_s), o << ", \"gflops\": ", json_number(o, f.gflops);
+    o << ", \"communication\": ", json_number(o, f.communication_s), o << ", \"comm\": {";
+    for (std::size_t i = 0; i < f.comm.size(); ++i) {
+      o << (i ? ", " : "") << "\"" << f.comm[i].kind << "\": {\"bytes\": ", json_number(o, f.comm[i].bytes);
+      o << ", \"seconds\": ", json_number(o, f.comm[i].seconds);
+      o << ", \"model_bytes\": ", json_number(o, f.comm[i].model_bytes), o << "}";
+    }
+    o << "}";
     o << ", \"logits_fingerprint\": ", json_string(o, hex64(f.logits_fingerprint));
     o << ", \"peak_rss\": " << f.peak_rss_max << ", \"peak_rss_min\": " << f.peak_rss_min
       << ", \"planned_bytes\": " << f.planned_bytes_max;

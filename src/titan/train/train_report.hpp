@@ -1,6 +1,8 @@
 // Training's part of the report (plain values; no Kokkos, no TOML).
 #pragma once
 
+#include "titan/report/comm_kind.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,14 +17,8 @@ struct TrainStepRecord {
   double seconds = 0;      // slowest rank, the whole step
 };
 
-//! One collective kind's traffic per step: bytes this rank put into its send
-//! buffers for other ranks and seconds in the calls (packing and staging
-//! included), each the maximum over the ranks, averaged over the steps.
-struct TrainCommKind {
-  std::string kind;  // all_gather | reduce_scatter | all_reduce | all_to_all
-  double bytes = 0, seconds = 0;
-  double model_bytes = 0;  // the analytic model's bytes (train/comm_model.hpp), max over the ranks
-};
+//! Per step, averaged over the steps (report/comm_kind.hpp).
+using TrainCommKind = CommKindReport;
 
 struct TrainReport {
   std::int64_t batch = 0, seq_len = 0;
