@@ -1,7 +1,7 @@
 // The fill kernels, one work item per span of span_map.hpp. The random ones
-// write to element g the value sample(word g mod 4 of Philox block g / 4),
-// the deep-tail fallback (sample.slow) taken exactly when the fast path's
-// tail probability is below deep_tail, as reference_value() does. Every
+// write to element g the value sample(word g mod 4 of Philox block g / 4)
+// (samplers.hpp; the deep-tail fallback sample.slow taken exactly when the
+// fast path's tail probability is below deep_tail, as reference_value() does). Every
 // kernel is a reduction: it also accumulates the ValueStats of the values it
 // stores (after rounding to the storage type), so the statistics and the
 // fingerprint need no second pass over memory (issue 20).
@@ -64,14 +64,17 @@ struct FillChunks {
     if (s.empty()) return;
     std::uint32_t words[philox_chunk_words];
     float values[philox_chunk_words];
-    float tails[philox_chunk_words];
+    std::int32_t rare[philox_chunk_words];
     philox_chunk(key, s.first >> 2, words);
-    for (int i = 0; i < philox_chunk_words; ++i) values[i] = sample.fast(words[i], tails[i]);
-    int deep = 0;  // a separate loop: a reduction inside the one above stops it vectorizing
-    for (int i = 0; i < philox_chunk_words; ++i) deep += tails[i] < deep_tail;
-    if (deep)
+    // The common formula for every word (normal: the quantile's central
+    // branch), then the whole sampler for the few words it does not cover
+    // (the tail branch and the deep tail): the values of operator(), bit for bit.
+    for (int i = 0; i < philox_chunk_words; ++i) values[i] = sample.central(words[i], rare[i]);
+    std::int32_t any = 0;  // a separate loop: a reduction inside the one above stops it vectorizing
+    for (int i = 0; i < philox_chunk_words; ++i) any |= rare[i];
+    if (any)
       for (int i = 0; i < philox_chunk_words; ++i)
-        if (tails[i] < deep_tail) values[i] = sample.slow(words[i]);
+        if (rare[i]) values[i] = sample(words[i]);
     using T = typename Store::value_type;
     T stored[philox_chunk_words];
     for (int i = 0; i < philox_chunk_words; ++i) stored[i] = store(values[i]);
