@@ -69,12 +69,26 @@ struct FillChunks {
     // The common formula for every word (normal: the quantile's central
     // branch), then the whole sampler for the few words it does not cover
     // (the tail branch and the deep tail): the values of operator(), bit for bit.
-    for (int i = 0; i < philox_chunk_words; ++i) values[i] = sample.central(words[i], rare[i]);
+    float ts[philox_chunk_words], ws[philox_chunk_words];
+    std::int32_t ups[philox_chunk_words];
+    for (int i = 0; i < philox_chunk_words; ++i) sample.central_stage1(words[i], ts[i], ws[i], ups[i], rare[i]);
+    for (int i = 0; i < philox_chunk_words; ++i) values[i] = sample.central_stage2(ts[i], ws[i], ups[i]);
+    // Rare words: a third of the normal chunks have one (none for a
+    // truncation inside +-2.9 sigma). Such a chunk is looked at in groups of
+    // 16 flags (one vector) and only a group that has one (about one in
+    // twenty) is scanned word by word.
     std::int32_t any = 0;  // a separate loop: a reduction inside the one above stops it vectorizing
     for (int i = 0; i < philox_chunk_words; ++i) any |= rare[i];
-    if (any)
-      for (int i = 0; i < philox_chunk_words; ++i)
-        if (rare[i]) values[i] = sample(words[i]);
+    if (any) {
+      constexpr int rare_group = 16;
+      for (int g = 0; g < philox_chunk_words; g += rare_group) {
+        std::int32_t group_any = 0;
+        for (int i = g; i < g + rare_group; ++i) group_any |= rare[i];
+        if (group_any)
+          for (int i = g; i < g + rare_group; ++i)
+            if (rare[i]) values[i] = sample(words[i]);
+      }
+    }
     using T = typename Store::value_type;
     T stored[philox_chunk_words];
     for (int i = 0; i < philox_chunk_words; ++i) stored[i] = store(values[i]);

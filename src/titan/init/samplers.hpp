@@ -66,6 +66,22 @@ struct NormalSampler {
     float const z = normal_quantile_from(erfinv_over_x_central(w), t);
     return math::fma(std, select_bits(upper, -z, z), mean);
   }
+  //! central() in two halves, for a host loop over a chunk split in two
+  //! loops: each half is a shorter chain of dependent operations, so more
+  //! elements are in flight at once. Stage 1: t, w, the sign and `rare`.
+  KOKKOS_INLINE_FUNCTION void central_stage1(std::uint32_t r, float& t, float& w, std::int32_t& upper,
+                                             std::int32_t& rare) const {
+    bool up;
+    tail(r, t, up);
+    w = erfinv_w(t);
+    upper = up;
+    rare = static_cast<std::int32_t>(!(w < erfinv_central_w)) | static_cast<std::int32_t>(t < deep_tail);
+  }
+  //! Stage 2: the value from stage 1's t, w and sign.
+  KOKKOS_INLINE_FUNCTION float central_stage2(float t, float w, std::int32_t upper) const {
+    float const z = normal_quantile_from(erfinv_over_x_central(w), t);
+    return math::fma(std, select_bits(upper != 0, -z, z), mean);
+  }
   //! The deep-tail path (double-precision AS 241), used when t < deep_tail.
   KOKKOS_INLINE_FUNCTION float slow(std::uint32_t r) const {
     float t;
@@ -93,6 +109,12 @@ struct UniformSampler {
     rare = 0;  // one formula for every word
     return slow(r);
   }
+  KOKKOS_INLINE_FUNCTION void central_stage1(std::uint32_t r, float& t, float&, std::int32_t&,
+                                             std::int32_t& rare) const {
+    t = slow(r);
+    rare = 0;
+  }
+  KOKKOS_INLINE_FUNCTION float central_stage2(float t, float, std::int32_t) const { return t; }
   KOKKOS_INLINE_FUNCTION float slow(std::uint32_t r) const {
     float const u = (static_cast<float>(static_cast<std::int32_t>(r >> 8)) + 0.5f) * 5.9604645e-08f;
     return math::fma(span, u, a);
