@@ -13,12 +13,18 @@ namespace titan {
 //! Natural log of a positive, normal float: x = m * 2^e with m in
 //! [sqrt(1/2), sqrt(2)), log m = 2 atanh(s), s = (m - 1)/(m + 1), |s| <= 0.1716,
 //! by its odd series to s^9 (truncation error < 4e-10, below float rounding).
-KOKKOS_INLINE_FUNCTION float fast_log(float x) {
+//! In two parts (the exponent and m, then the series) so that a host loop
+//! can run them as two loops with shorter chains of dependent operations.
+KOKKOS_INLINE_FUNCTION float fast_log_split(float x, float& m) {
   std::uint32_t const bits = float_bits(x);
   // Offsetting by sqrt(1/2)'s bit pattern before taking the exponent puts m
   // in [sqrt(1/2), sqrt(2)).
   int const e = static_cast<int>(bits - 0x3F3504F3u) >> 23;
-  float const m = bits_float(bits - (static_cast<std::uint32_t>(e) << 23));
+  m = bits_float(bits - (static_cast<std::uint32_t>(e) << 23));
+  return static_cast<float>(e);
+}
+//! log x from fast_log_split's exponent e and m.
+KOKKOS_INLINE_FUNCTION float fast_log_from(float e, float m) {
   float const s = (m - 1.0f) / (m + 1.0f);
   float const s2 = s * s;
   float p = 0.222222222f;
@@ -26,7 +32,12 @@ KOKKOS_INLINE_FUNCTION float fast_log(float x) {
   p = math::fma(p, s2, 0.4f);
   p = math::fma(p, s2, 0.666666667f);
   p = math::fma(p, s2, 2.0f);
-  return math::fma(static_cast<float>(e), 0.693147181f, s * p);
+  return math::fma(e, 0.693147181f, s * p);
+}
+KOKKOS_INLINE_FUNCTION float fast_log(float x) {
+  float m;
+  float const e = fast_log_split(x, m);
+  return fast_log_from(e, m);
 }
 
 // Phi^-1(t) for a tail probability t in (0, 1/2] (the value is <= 0), by

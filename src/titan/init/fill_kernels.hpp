@@ -69,10 +69,7 @@ struct FillChunks {
     // The common formula for every word (normal: the quantile's central
     // branch), then the whole sampler for the few words it does not cover
     // (the tail branch and the deep tail): the values of operator(), bit for bit.
-    float ts[philox_chunk_words], ws[philox_chunk_words];
-    std::int32_t ups[philox_chunk_words];
-    for (int i = 0; i < philox_chunk_words; ++i) sample.central_stage1(words[i], ts[i], ws[i], ups[i], rare[i]);
-    for (int i = 0; i < philox_chunk_words; ++i) values[i] = sample.central_stage2(ts[i], ws[i], ups[i]);
+    sample.template chunk_values<philox_chunk_words>(words, values, rare);
     // Rare words: a third of the normal chunks have one (none for a
     // truncation inside +-2.9 sigma). Such a chunk is looked at in groups of
     // 16 flags (one vector) and only a group that has one (about one in
