@@ -11,11 +11,12 @@
 namespace titan {
 
 // 32 counters per call, not 16: each lane's ten rounds are a dependent chain
-// (64-bit products of latency ~15 cycles with AVX-512's vpmullq), and twice
-// the lanes give the core twice the independent chains to overlap. Measured
-// on one core (Xeon, AVX-512, GCC 12, -march=native): 16 blocks 456 M words/s,
-// 32 blocks 745, 64 blocks 765. Values do not depend on it (each word is a
-// function of its counter only); stack use 4 x 128 words per work item.
+// and more lanes give the core more independent chains to overlap. Measured
+// with the scalar-lane loop (the fallback below; 64-bit products by AVX-512's
+// vpmullq, latency ~15 cycles) on one core (Xeon, AVX-512, GCC 12,
+// -march=native): 16 blocks 456 M words/s, 32 blocks 745, 64 blocks 765.
+// Values do not depend on it (each word is a function of its counter only);
+// stack use 4 x 128 words per work item.
 constexpr int philox_chunk_blocks = 32;                       // counters per call
 constexpr int philox_chunk_words = 4 * philox_chunk_blocks;   // 128 words = elements
 
