@@ -1,7 +1,7 @@
 // The fill kernels, one work item per span of span_map.hpp. The random ones
-// write to element g the value sample(word g mod 4 of Philox block g / 4),
-// the deep-tail fallback (sample.slow) taken exactly when the fast path's
-// tail probability is below deep_tail, as reference_value() does. Every
+// write to element g the value sample(word g mod 4 of Philox block g / 4)
+// (samplers.hpp; the deep-tail fallback sample.slow taken exactly when the
+// fast path's tail probability is below deep_tail, as reference_value() does). Every
 // kernel is a reduction: it also accumulates the ValueStats of the values it
 // stores (after rounding to the storage type), so the statistics and the
 // fingerprint need no second pass over memory (issue 20).
@@ -64,14 +64,28 @@ struct FillChunks {
     if (s.empty()) return;
     std::uint32_t words[philox_chunk_words];
     float values[philox_chunk_words];
-    float tails[philox_chunk_words];
+    std::int32_t rare[philox_chunk_words];
     philox_chunk(key, s.first >> 2, words);
-    for (int i = 0; i < philox_chunk_words; ++i) values[i] = sample.fast(words[i], tails[i]);
-    int deep = 0;  // a separate loop: a reduction inside the one above stops it vectorizing
-    for (int i = 0; i < philox_chunk_words; ++i) deep += tails[i] < deep_tail;
-    if (deep)
-      for (int i = 0; i < philox_chunk_words; ++i)
-        if (tails[i] < deep_tail) values[i] = sample.slow(words[i]);
+    // The common formula for every word (normal: the quantile's central
+    // branch), then the whole sampler for the few words it does not cover
+    // (the tail branch and the deep tail): the values of operator(), bit for bit.
+    sample.template chunk_values<philox_chunk_words>(words, values, rare);
+    // Rare words: a third of the normal chunks have one (none for a
+    // truncation inside +-2.9 sigma). Such a chunk is looked at in groups of
+    // 16 flags (one vector) and only a group that has one (about one in
+    // twenty) is scanned word by word.
+    std::int32_t any = 0;  // a separate loop: a reduction inside the one above stops it vectorizing
+    for (int i = 0; i < philox_chunk_words; ++i) any |= rare[i];
+    if (any) {
+      constexpr int rare_group = 16;
+      for (int g = 0; g < philox_chunk_words; g += rare_group) {
+        std::int32_t group_any = 0;
+        for (int i = g; i < g + rare_group; ++i) group_any |= rare[i];
+        if (group_any)
+          for (int i = g; i < g + rare_group; ++i)
+            if (rare[i]) values[i] = sample(words[i]);
+      }
+    }
     using T = typename Store::value_type;
     T stored[philox_chunk_words];
     for (int i = 0; i < philox_chunk_words; ++i) stored[i] = store(values[i]);
