@@ -14,6 +14,8 @@ mpiexec=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 py=${PYTHON:-python3}
+. "$(dirname "$0")/require_page_rss.sh"
+require_page_granular_rss "$py"
 args=(--set model.dim=1024 --set model.n_layers=4 --set model.n_heads=8 --set model.n_kv_heads=8
       --set model.vocab_size=32768 --set train.batch=3 --set train.seq_len=16 --set train.steps=1)
 "$app" inputs/llama3_debug.toml --quiet --dry-run --ranks 3 --train "${args[@]}" --report-json "$tmp/plan.json" > /dev/null

@@ -14,6 +14,8 @@ py=python3
 for p in /usr/bin/python3 python3; do
   if "$p" -c "import json" 2> /dev/null; then py=$p; break; fi
 done
+. "$(dirname "$0")/require_page_rss.sh"
+require_page_granular_rss "$py"
 for n in 1 2; do
   for sets in "" "--set run.dtype=bfloat16" "--set train.activation_checkpointing=full"; do
     # shellcheck disable=SC2086  # sets holds several arguments

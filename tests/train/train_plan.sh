@@ -49,6 +49,10 @@ PY
 done
 
 # ---- (b) the planned peak against a real 2-rank run's measured peak
+if [[ $parts == *" peak "* ]]; then
+  . "$(dirname "$0")/require_page_rss.sh"
+  require_page_granular_rss "$py"
+fi
 [[ $parts == *" peak "* ]] && for sets in "" "--set run.dtype=bfloat16" "--set train.activation_checkpointing=full" \
             "--set train.batch=4 --set train.seq_len=128" \
             "--set train.batch=4 --set train.seq_len=128 --set train.activation_checkpointing=full"; do
