@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole CTest suite built with AddressSanitizer + UndefinedBehaviorSanitizer
-# (g++, -DTITAN_ENABLE_SANITIZERS=ON, in build-asan). Any sanitizer report
+# The CTest suite's tests that reach every module, kernel and I/O path (the
+# list below), built with AddressSanitizer + UndefinedBehaviorSanitizer (g++,
+# -DTITAN_ENABLE_SANITIZERS=ON, in build-asan). Any sanitizer report
 # fails its test: ASan and UBSan halt on the first error. LeakSanitizer is on
 # for the serial unit tests and off for the processes mpiexec launches (Open
 # MPI keeps its memory until exit; see cmake/TitanSanitizers.cmake).
@@ -13,42 +14,43 @@ cmake --build build-asan -j2
 export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 cd build-asan
-# Left out here (they run in the plain suite): tests that repeat code paths
-# the kept tests already cover, at sizes or on meshes that multiply ASan's
-# cost — the invariance sweeps of the newer families over 1-4 ranks, the
-# all-flavor parameter counts and 1,024-2,048-rank plans, the Qwen3 MoE
-# NumPy reference (a 1.3 GB weights file), the 2^20-position RoPE table and
-# the 65,536-layer dry run, and the second-tier forward references (variants
-# of a family's reference test, and gpt-oss's mesh sweep) whose kernels the
-# first-tier ones exercise here too. Every family's debug model still runs for real
-# here (app.family_debug.*, 2 ranks, --verify-layout), and every module,
-# kernel and I/O path keeps tests under the sanitizers.
-heavy='moe_invariance|flux_invariance|forward\.qwen3_(moe_)?mesh_invariance|forward\.qwen3_moe_numpy_reference'
-heavy+='|app\.(moe|deepseek_v3)_counts|app\.plan_(qwen3|llama4|deepseek_v3|gpt_oss)_|rope_long_table|dry_run_65536'
-heavy+='|forward\.gpt_oss_(mesh_invariance|numpy_reference_bias_clamp)|forward\.llama4_(17bx128e_small_numpy_reference|numpy_reference_T512)'
-heavy+='|forward\.deepseek_v3_(q_lora|grouped)_numpy_reference|train\.(loss_falls|mesh_invariance|resume)'
-# The training memory plan against the measured peak RSS: ASan's shadow
-# memory and quarantine are not in the plan, so it runs in the plain suite only.
-heavy+='|train\.memory_plan'
-# The same holds for the planner's peak against a real run's RSS and for the
-# dp_shard = 3 bound on the peak RSS (issue 17); the planner's 405B plan at
-# 16,384 ranks has a timeout for the plain build. The scaling study's tests
-# run titan_app a dozen times through Python; the study's code is not C++.
-heavy+='|train\.(plan\.peak|plan\.llama3_405b|sharded_memory)|^scaling\.'
-# The checkpoint round trip at 1-4 ranks (415 s under ASan, 21 s plain) and
-# the signal test's 424 MiB save (108 s): the piece I/O they run is under the
-# sanitizers in the HF checkpoint, corruption and write-error tests.
-heavy+='|app\.checkpoint_(roundtrip|signals)$'
-# Issue 19's complexity guards (linear name check and override matching at
-# 4,096 layers): their timeouts are for the plain build; the code they run is
-# exercised here by the checkpoint and override tests.
-heavy+='|ckpt_names_4096_layers|overrides_2000_patterns'
-# HF checkpoints of Flux and Qwen3-MoE (1 GB / 0.3 GB saved six times, 156 s
-# and 103 s under ASan): they ran clean under ASan when added and run in the
-# plain suite; the other families' HF tests keep the piece I/O (per-expert
-# tensors, transposes, permuted rows, quantized reads) under the sanitizers.
-heavy+='|app\.hf_checkpoint\.(flux|qwen3_moe)'
+# The tests run here: every unit test; every bad-input test at 1 rank (and
+# those that exist only on a larger mesh); the fault-injection points at 2
+# ranks; the MPI layout, init and checkpoint-file tests at 2 ranks; every
+# family's debug model end to end (app.family_debug.*: build, init,
+# --verify-layout at 2 ranks); the checkpoint paths (fixtures, corruption,
+# write errors, FIFOs, identity, HF names with per-expert and quantized
+# tensors, quantized loads, --load verification); one forward reference per
+# decoder family; the gradient checks of every family (tp and ep meshes
+# included), bf16 training, AdamW, prefetch, two communication meshes and the
+# training planner. These reach every module, kernel and I/O path. The rest
+# (invariance sweeps over meshes and flavours, references of variants, the
+# scaling study, 405B and 65,536-layer plans, the RSS-against-plan tests
+# whose byte counts ASan's shadow memory would break, multi-minute checkpoint
+# round trips) repeat those paths at sizes ASan makes slow, and run in the
+# plain suite. The list is built from `ctest -N` so that a new test of a
+# listed kind is picked up.
+keep='^unit\.|^build\.|^app\.fault\..*\.np2\.'
+keep+='|^mpi\.(layout|sharded_init|block_gradients)\.|^mpi\.checkpoint_files\.np2$'
+keep+='|^app\.(family_debug\..*|debug|checkpoint_(corruption|fixtures|fixtures_clean|write_errors|fifo|identity)'
+keep+='|hf_checkpoint\.(llama3|deepseek_v3|gpt_oss)|quantized_checkpoint\..*|load_verify|load_verify_convert'
+keep+='|verify_fused_stats.*|token_fixtures|hf_fixtures|forward_tokens_file|deck_stream|help|forward_help|version'
+keep+='|print_config|force|memory_guard_force|cli_ranks_equals|kokkos_threads_valid)(\.np[0-9])?$'
+keep+='|^forward\.((qwen3_|llama4_|deepseek_v3_|gpt_oss_)?numpy_reference|load_forward)$'
+keep+='|^train\.(gradients\..*|adamw\.llama3|bf16\..*|comm_model\.(llama3_np4_2x1x2|deepseek_v3_np2_1x2x1)'
+keep+='|prefetch|plan\.(terms|advice))$'
+keep+='|^app\.bad\..*\.np1$'
+# A bad-input test with no 1-rank variant (its mesh needs 2-4 ranks) runs as it is.
+all=$(ctest -N | sed -n 's/^ *Test *#\([0-9]*\): /\1 /p')  # "number name" per test
+names=$(cut -d' ' -f2 <<< "$all")
+for t in $(grep -E '^app\.bad\.' <<< "$names" | grep -v -E '\.np1$'); do
+  grep -qxF "${t%.np*}.np1" <<< "$names" || keep+="|^${t//./\\.}\$"
+done
+# CTest's -R takes at most ten groups: the selection goes by test number (-I).
+lines=$(grep -n -E "$keep" <<< "$names" | cut -d: -f1)
+numbers=$(awk 'NR == FNR { want[$1] = 1; next } want[FNR] { print $1 }' <(echo "$lines") <(echo "$all") | paste -sd,)
+echo "sanitizer suite: $(tr ',' '\n' <<< "$numbers" | wc -l) of $(wc -l <<< "$all") tests"
 # The full-file-system part of checkpoint_write_errors needs an init that
 # outlasts the filling of the tmpfs: 200 repetitions are seconds under ASan.
 export TITAN_FULL_FS_REPEAT=200
-ctest -j2 --output-on-failure --timeout 600 -E "$heavy"
+ctest -j2 --output-on-failure --timeout 600 -I "0,0,0,$numbers"
