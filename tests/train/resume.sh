@@ -4,7 +4,8 @@
 # weights (fingerprint) of 4 steps in one run: bit for bit on the same mesh
 # (float32; bfloat16 with its float32 masters; an MoE deck whose expert_bias
 # is updated by load balancing), and within 1e-6 relative on another mesh
-# (the reductions' order changes). Every run uses total_steps = 4 so that the
+# (the reductions' order changes). Two layers of each debug model: what is
+# saved and loaded is the same per layer. Every run uses total_steps = 4 so that the
 # learning-rate schedule is the 4-step run's.
 # Usage: resume.sh TITAN_APP MPIEXEC
 set -euo pipefail
@@ -55,8 +56,8 @@ print(f"{name}: 4 steps = 2 + save + load + 2 ({'bit for bit, fingerprint ' + a[
 PY
 }
 
-check llama3_fp32 2 2 exact inputs/llama3_debug.toml
-check llama3_bf16 2 2 exact inputs/llama3_debug.toml --set run.dtype=bfloat16
+check llama3_fp32 2 2 exact inputs/llama3_debug.toml --set model.n_layers=2
+check llama3_bf16 2 2 exact inputs/llama3_debug.toml --set model.n_layers=2 --set run.dtype=bfloat16
 check qwen3_moe 2 2 exact inputs/qwen3_debugmodel_moe.toml --set model.n_layers=2
-check llama3_other_mesh 2 3 1e-6 inputs/llama3_debug.toml
+check llama3_other_mesh 2 3 1e-6 inputs/llama3_debug.toml --set model.n_layers=2
 echo "resume OK"
