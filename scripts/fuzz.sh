@@ -41,18 +41,24 @@ targets=("$@")
 for t in "${targets[@]}"; do
   [ -n "${binary[$t]:-}" ] || { echo "fuzz.sh: unknown target '$t' (targets: ${order[*]})"; exit 2; }
 done
-cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTITAN_ENABLE_FUZZ=ON \
-  -DTITAN_ENABLE_TESTS=OFF -DTITAN_ENABLE_BENCH=OFF > /dev/null
+# TITAN_FUZZ_BUILD names another instrumented build folder to use: .ci/run
+# passes build-asan, which scripts/run_sanitizers.sh configured with clang++
+# and the fuzz targets (one instrumented build of the library, not two).
+bdir=${TITAN_FUZZ_BUILD:-build-fuzz}
+if ! grep -q '^TITAN_ENABLE_FUZZ:BOOL=ON' "$bdir/CMakeCache.txt" 2> /dev/null; then
+  cmake -S . -B "$bdir" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTITAN_ENABLE_FUZZ=ON \
+    -DTITAN_ENABLE_TESTS=OFF -DTITAN_ENABLE_BENCH=OFF > /dev/null
+fi
 build_targets=()
 for t in "${targets[@]}"; do build_targets+=(--target "${binary[$t]}"); done
-cmake --build build-fuzz -j2 "${build_targets[@]}"
+cmake --build "$bdir" -j2 "${build_targets[@]}"
 export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 for t in "${targets[@]}"; do
-  mkdir -p "build-fuzz/corpus/$t" "build-fuzz/artifacts/$t"
+  mkdir -p "$bdir/corpus/$t" "$bdir/artifacts/$t"
   echo "[fuzz] $t for ${seconds} s"
   # -rss_limit_mb and -malloc_limit_mb bound the memory, -timeout one input.
   # shellcheck disable=SC2086  # the setup string holds several arguments
-  build-fuzz/tests/fuzz/"${binary[$t]}" "build-fuzz/corpus/$t" ${setup[$t]} -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$t/"
+  "$bdir/tests/fuzz/${binary[$t]}" "$bdir/corpus/$t" ${setup[$t]} -max_total_time="$seconds" -timeout=10 \
+    -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$bdir/artifacts/$t/"
 done

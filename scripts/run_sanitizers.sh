@@ -8,7 +8,16 @@
 # Run scripts/install_deps.sh first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTITAN_ENABLE_SANITIZERS=ON -DTITAN_ENABLE_BENCH=OFF "$@"
+# TITAN_SANITIZER_CXX=clang++ builds with clang and the libFuzzer targets too
+# (-DTITAN_ENABLE_FUZZ=ON: coverage instrumentation beside ASan + UBSan), so
+# that scripts/fuzz.sh can run them from this folder (.ci/run does: one
+# instrumented build instead of two). The default is the system's c++ (g++).
+cxx=()
+if [ -n "${TITAN_SANITIZER_CXX:-}" ]; then
+  cxx=(-DCMAKE_CXX_COMPILER="$TITAN_SANITIZER_CXX")
+  [[ $TITAN_SANITIZER_CXX == *clang* ]] && cxx+=(-DTITAN_ENABLE_FUZZ=ON)
+fi
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTITAN_ENABLE_SANITIZERS=ON -DTITAN_ENABLE_BENCH=OFF "${cxx[@]}" "$@"
 cmake --build build-asan -j2
 . scripts/mpi_env.sh
 export ASAN_OPTIONS=detect_leaks=1

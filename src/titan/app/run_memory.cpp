@@ -15,7 +15,9 @@ RunMemory plan_run_memory(RankPlan const& model, RunWork const& work, int world,
   auto const* lm = dynamic_cast<LanguageModel const*>(model.model.get());
   if (lm == nullptr) return m;
   std::vector<ParameterPtr> const params = model.model->parameters();
-  bool const device = !Kokkos::SpaceAccessibility<Kokkos::HostSpace, Kokkos::DefaultExecutionSpace::memory_space>::accessible;
+  // A constant: the lambdas below use it without capturing it.
+  constexpr bool device =
+      !Kokkos::SpaceAccessibility<Kokkos::HostSpace, Kokkos::DefaultExecutionSpace::memory_space>::accessible;
   std::vector<WorkAdvice> advice;
   if (work.forward_tokens != nullptr) {
     std::int64_t const B = work.forward_tokens->batch, T = work.forward_tokens->seq_len;
@@ -24,7 +26,7 @@ RunMemory plan_run_memory(RankPlan const& model, RunWork const& work, int world,
     ForwardMemoryPlan const f = plan_forward_memory(*lm, params, B, T, world, rank, dump, device);
     m.rank.terms.push_back({"forward pass", f.total(), f.terms()});
     std::shared_ptr<Module const> const keep = model.model;
-    advice.push_back([keep, lm, params, B, T, world, dump, device](double room) -> std::string {
+    advice.push_back([keep, lm, params, B, T, world, dump](double room) -> std::string {
       std::int64_t const fits = largest_forward_batch(*lm, params, B, T, world, dump, device, room);
       std::string const now =
           "the forward pass at batch = " + std::to_string(B) + ", seq_len = " + std::to_string(T) + " needs " +
@@ -44,7 +46,7 @@ RunMemory plan_run_memory(RankPlan const& model, RunWork const& work, int world,
     std::shared_ptr<Module const> const keep = model.model;
     TrainSettings const s = *work.train;
     std::int64_t const B = work.train_batch, T = work.train_seq_len;
-    advice.push_back([keep, lm, params, s, B, T, world, device](double room) -> std::string {
+    advice.push_back([keep, lm, params, s, B, T, world](double room) -> std::string {
       return train_memory_advice(*lm, params, s, B, T, world, device, room);
     });
   }
