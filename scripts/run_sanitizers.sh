@@ -62,4 +62,8 @@ echo "sanitizer suite: $(tr ',' '\n' <<< "$numbers" | wc -l) of $(wc -l <<< "$al
 # The full-file-system part of checkpoint_write_errors needs an init that
 # outlasts the filling of the tmpfs: 200 repetitions are seconds under ASan.
 export TITAN_FULL_FS_REPEAT=200
+# The fault tests' bound on a whole job (tests/app/fault_injection.sh): a
+# hang bound, and the instrumented build starts and initializes several
+# times slower than the plain one.
+export TITAN_HANG_BOUND_S=60
 ctest -j2 --output-on-failure --timeout 600 -I "0,0,0,$numbers"

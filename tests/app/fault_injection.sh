@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fault injection ([debug] fail_rank / fail_phase): rank FAIL_RANK throws in
 # PHASE (with the flags that make it run). The whole job must exit with status 1 within 10 s (a hang bound, not
-# a speed claim), rank 0 printing the failing rank's message exactly once, no
+# a speed claim; TITAN_HANG_BOUND_S changes it: the sanitizer suite's
+# instrumented build takes several times as long to reach a phase), rank 0 printing the failing rank's message exactly once, no
 # rank taking the abort path, no summary printed; and the --report-json path
 # must be as it was before the run (holding an older report with OLDER=older,
 # absent with OLDER=none), with no temporary left.
@@ -30,7 +31,8 @@ case $phase in
   *) extra=() ;;
 esac
 start=$(date +%s%N)
-timeout -k 5 10 "$mpiexec" -n "$ranks" --oversubscribe "$app" --quiet inputs/llama3_debug.toml \
+bound=${TITAN_HANG_BOUND_S:-10}
+timeout -k 5 "$bound" "$mpiexec" -n "$ranks" --oversubscribe "$app" --quiet inputs/llama3_debug.toml \
   --set debug.fail_rank="$fail_rank" --set debug.fail_phase="$phase" --report-json "$report" "${extra[@]}" \
   > "$tmp/out" 2> "$tmp/err"
 rc=$?
@@ -41,7 +43,7 @@ fail() {
   echo "--- stdout"; cat "$tmp/out"; echo "--- stderr"; cat "$tmp/err"
   exit 1
 }
-[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || fail "no exit within 10 s (hang?)"
+[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || fail "no exit within $bound s (hang?)"
 [ "$rc" -eq 1 ] || fail "exit status $rc, expected 1 (a fault)"
 suffix=""
 [ "$fail_rank" -eq 0 ] || suffix=" (on rank $fail_rank)"
