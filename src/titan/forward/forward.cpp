@@ -7,6 +7,7 @@
 #include "titan/core/errors.hpp"
 #include "titan/parallel/collective.hpp"
 #include "titan/parallel/placement.hpp"
+#include "titan/modules/tensor_parallel_plan.hpp"
 
 #include <climits>
 
@@ -19,6 +20,8 @@ SequenceRange my_sequences(std::int64_t batch, MPI_Comm comm) {
   auto const r = chunk_range(batch, world, rank);
   return {r[0], r[1]};
 }
+
+MPI_Comm data_parallel_comm(MeshComm const& mc) { return mc.along(mesh_dim_bit(dp_shard) | mesh_dim_bit(ep)); }
 
 LanguageModel& as_language_model(Module& model) {
   auto* lm = dynamic_cast<LanguageModel*>(&model);
@@ -34,13 +37,16 @@ ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, Forwa
   MPI_Comm_size(comm, &world);
   LanguageModel& lm = as_language_model(model);
   std::int64_t const B = tokens.batch, T = tokens.seq_len, V = lm.vocab_size();
-  SequenceRange const seq = my_sequences(B, comm);
+  WeightStore store(mesh, comm, nullptr);
+  store.set_tp_plan(plan_tensor_parallel(model, mesh));
+  MPI_Comm const dp = data_parallel_comm(store.mesh_comm());  // the tp ranks share their sequences
+  SequenceRange const seq = my_sequences(B, dp);
   std::int64_t const N = seq.count * T;
+  int const n_tp = mesh.size(tp);
 
   constexpr bool host_memory = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;
   ForwardMemoryPlan const plan =
       plan_forward_memory(lm, model.parameters(), B, T, world, rank, gather_logits, !host_memory);
-  WeightStore store(mesh, comm, nullptr);
   StepContext ctx(store, comm);
   ctx.pass = "forward";
   ctx.planned_bytes = static_cast<double>(plan.total());
@@ -67,7 +73,7 @@ ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, Forwa
   CommStats const& c = store.comm();
   out.comm_bytes = {c.all_gather.bytes, c.reduce_scatter.bytes, c.all_reduce.bytes, c.all_to_all.bytes};
   out.comm_seconds = {c.all_gather.seconds, c.reduce_scatter.seconds, c.all_reduce.seconds, c.all_to_all.seconds};
-  StepCommBytes const m = model_step_comm(lm, mesh, mesh.coords(rank), false);
+  StepCommBytes const m = model_step_comm(lm, store.tp_plan(), mesh, mesh.coords(rank), false, N, false);
   out.comm_model_bytes = {m.all_gather, m.reduce_scatter, m.all_reduce, m.all_to_all};
 
   // ---- Loss, fingerprint, logits to rank 0.
@@ -77,21 +83,21 @@ ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, Forwa
     loss_sum = cross_entropy_sum(logits, ctx.tokens, T);
     fp = logits_fingerprint(logits, static_cast<std::uint64_t>(seq.first * T * V));
   });
-  TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &loss_sum, 1, MPI_DOUBLE, MPI_SUM, comm));
-  TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &fp, 1, MPI_UINT64_T, MPI_SUM, comm));
+  TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &loss_sum, 1, MPI_DOUBLE, MPI_SUM, dp));
+  TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &fp, 1, MPI_UINT64_T, MPI_SUM, dp));
   out.loss = loss_sum / static_cast<double>(B * (T - 1));
   out.fingerprint = fp;
   out.planned_bytes = plan.total();  // the guard's figure (shards added below)
   for (auto const& p : model.parameters()) out.planned_bytes += p->local_bytes();
   if (gather_logits) {
-    std::int64_t const mine = N * V;
+    std::int64_t const mine = mesh.coords(rank)[tp] == 0 ? N * V : 0;  // one tp rank sends each sequence
     decltype(Kokkos::create_mirror_view_and_copy(HostSpace(), logits)) host;
     std::vector<int> counts(static_cast<std::size_t>(world)), displs(static_cast<std::size_t>(world));
     ctx.guarded([&] {
       host = Kokkos::create_mirror_view_and_copy(HostSpace(), logits);
       std::int64_t total = 0;
       for (int r = 0; r < world; ++r) {
-        std::int64_t const n = chunk_range(B, world, r)[1] * T * V;
+        std::int64_t const n = r % n_tp == 0 ? chunk_range(B, world / n_tp, r / n_tp)[1] * T * V : 0;  // tp fastest
         if (n > INT_MAX || total > INT_MAX) throw RunError("--dump-logits: the logits are too large to gather (B*T*V > 2^31)");
         counts[r] = static_cast<int>(n);
         displs[r] = static_cast<int>(total);

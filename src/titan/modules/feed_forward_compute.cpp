@@ -1,4 +1,7 @@
-// The dense SwiGLU feed-forward's forward and backward.
+// The dense SwiGLU feed-forward's forward and backward. Under tensor
+// parallelism w1/w3 are column-parallel and w2 row-parallel (each tp rank
+// its hidden/tp units; w2 sums the partial outputs): the input gradient of
+// w1 and w3 is partial and summed over the tp ranks here.
 #include "titan/compute/activation_kernels.hpp"
 #include "titan/modules/feed_forward.hpp"
 
@@ -26,6 +29,7 @@ Act FeedForward::backward(StepContext& ctx, Act const& dy) {
   _h3 = Act();
   Act dx = _w1->backward(ctx, dh1);
   _w3->backward_into(ctx, dh3, dx, 1.0f);
+  if (_w1->column_parallel(ctx)) ctx.weights.tp_all_reduce(dx);
   return dx;
 }
 

@@ -1,13 +1,29 @@
-// Linear's forward and backward (y = x W^T + b).
+// Linear's forward and backward (y = x W^T + b). Under tensor parallelism
+// (WeightStore::split) W is this rank's tp slice: a column-parallel one
+// (Shard(0) on tp) gives this rank's output columns, a row-parallel one
+// (Shard(1)) a partial sum over its input columns, summed over the tp ranks
+// here (the bias, whole, added once after the sum). A column-parallel
+// input gradient is partial too: its parent sums it (its q, k, v or w1, w3
+// share one dx).
 #include "titan/compute/gemm.hpp"
 #include "titan/compute/token_kernels.hpp"
 #include "titan/modules/linear.hpp"
 
 namespace titan {
 
+bool Linear::row_parallel(StepContext const& ctx) const {
+  return ctx.weights.split(*_weight) && _weight->placements()[tp].shard_dim == 1;
+}
+
+bool Linear::column_parallel(StepContext const& ctx) const {
+  return ctx.weights.split(*_weight) && _weight->placements()[tp].shard_dim == 0;
+}
+
 Act Linear::forward(StepContext& ctx, Act const& x) {
-  Act y = new_act(fqn(), x.extent(0), _out);
-  linear(x, ctx.weights.mat(*_weight), y, ctx.fc);
+  FMat const w = ctx.weights.mat(*_weight);
+  Act y = new_act(fqn(), x.extent(0), w.extent(0));
+  linear(x, w, y, ctx.fc);
+  if (row_parallel(ctx)) ctx.weights.tp_all_reduce(y);
   if (_bias) add_bias(y, ctx.weights.vec(*_bias));
   if (ctx.keep_for_backward) _x = x;
   return y;
@@ -22,7 +38,7 @@ void Linear::backward_into(StepContext& ctx, Act const& dy, FMat dx, float beta)
 }
 
 Act Linear::backward(StepContext& ctx, Act const& dy) {
-  Act dx = new_act(fqn() + ".dx", dy.extent(0), _in);
+  Act dx = new_act(fqn() + ".dx", dy.extent(0), ctx.weights.mat(*_weight).extent(1));
   backward_into(ctx, dy, dx, 0.0f);
   return dx;
 }

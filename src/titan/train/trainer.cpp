@@ -7,6 +7,7 @@
 #include "titan/compute/param_gather.hpp"
 #include "titan/forward/forward.hpp"
 #include "titan/forward/safetensors.hpp"
+#include "titan/modules/tensor_parallel_plan.hpp"
 #include "titan/parallel/collective.hpp"
 #include "titan/train/comm_model.hpp"
 #include "titan/train/load_balance.hpp"
@@ -85,14 +86,17 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
   LanguageModel& lm = as_language_model(model);
   TrainSettings const& s = run.settings;
   std::int64_t const B = tokens.batch(), T = tokens.seq_len();
-  SequenceRange const seq = my_sequences(B, comm);
-  std::int64_t const N = seq.count * T;
-  double const scale = 1.0 / static_cast<double>(B * (T - 1));  // the loss is the mean over every rank's predictions
-
   std::vector<ParameterPtr> const params = model.parameters();
   GradientSet grads(params, mesh, rank);
   WeightStore store(mesh, comm, &grads);
   store.set_prefetch(s.prefetch);
+  store.set_tp_plan(plan_tensor_parallel(model, mesh));
+  // The batch is split over the data-parallel ranks (dp_shard x ep); the tp
+  // ranks of one data-parallel coordinate share its sequences.
+  MPI_Comm const dp = data_parallel_comm(store.mesh_comm());
+  SequenceRange const seq = my_sequences(B, dp);
+  std::int64_t const N = seq.count * T;
+  double const scale = 1.0 / static_cast<double>(B * (T - 1));  // the loss is the mean over every rank's predictions
   std::vector<MoE*> const moes = moe_layers(model);
   LrSchedule const schedule = make_lr_schedule(s, run.schedule_steps);
   AdamWHyper hyper;
@@ -140,7 +144,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     // ---- forward to the loss
     Act logits = lm.forward(ctx);
     double loss_sum = cross_entropy_sum(logits, ctx.tokens, T);
-    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &loss_sum, 1, MPI_DOUBLE, MPI_SUM, comm));
+    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &loss_sum, 1, MPI_DOUBLE, MPI_SUM, dp));
     double const loss = loss_sum * scale;
     Kokkos::fence();
     double const t1 = MPI_Wtime();
@@ -167,7 +171,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
       double const c = clip_coefficient(norm, s.max_norm);
       if (c < 1.0) scale_gradients(grads, c);
     }
-    report.tokens_per_expert = update_expert_biases(moes, comm);
+    report.tokens_per_expert = update_expert_biases(moes, dp);  // each data-parallel coordinate's tokens once
     hyper.lr = schedule.lr(step);
     optimizer.update(grads, hyper);
     Kokkos::fence();
@@ -198,7 +202,8 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     report.tokens_per_s = tps;
     if (rank == 0 && run.after_step) run.after_step(r, static_cast<double>(B * T) / r.seconds);
   }
-  StepCommBytes const modelled_step = model_step_comm(lm, mesh, mesh.coords(rank), true);
+  StepCommBytes const modelled_step = model_step_comm(lm, store.tp_plan(), mesh, mesh.coords(rank), true, N,
+                                                      s.activation_checkpointing == ActivationCheckpointing::full);
   std::vector<double> modelled = {modelled_step.all_gather, modelled_step.reduce_scatter, modelled_step.all_reduce,
                                   modelled_step.all_to_all};
   TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, modelled.data(), 4, MPI_DOUBLE, MPI_MAX, comm));

@@ -1,0 +1,28 @@
+// Which parameters tensor-parallel compute splits (docs/parallelism.md).
+// `split`: a column- or row-parallel weight (and what follows its heads or
+// hidden units: biases, sinks), gathered over its shard group without the tp
+// dimension, so that each tp rank keeps and computes its own tp slice.
+// `partial`: a parameter read whole whose gradient each tp rank computes on
+// its own heads only (Qwen3's per-head q_norm/k_norm): the tp ranks' parts
+// are summed. Every other parameter is computed whole and identically by the
+// tp ranks of one data-parallel coordinate (they share the same sequences):
+// its gradient is counted once (tp rank 0's), never tp times.
+#pragma once
+
+#include <cstdint>
+#include <unordered_set>
+#include <vector>
+
+namespace titan {
+
+class Parameter;
+
+struct TpPlan {
+  std::unordered_set<Parameter const*> split, partial;
+  //! Per split module, the width of the activation its forward sums over
+  //! the tp ranks (the row-parallel output) and its backward sums again (the
+  //! column-parallel input gradient): the model width. For the comm model.
+  std::vector<std::int64_t> summed_widths;
+};
+
+}  // namespace titan

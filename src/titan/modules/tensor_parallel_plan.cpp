@@ -1,0 +1,54 @@
+#include "titan/modules/tensor_parallel_plan.hpp"
+
+#include "titan/modules/attention.hpp"
+#include "titan/modules/feed_forward.hpp"
+
+namespace titan {
+
+namespace {
+
+bool on_tp(ParameterPtr const& p, int dim) { return p && p->placements()[tp].shard_dim == dim; }
+
+// A Linear split column-wise (weight and bias Shard(0) on tp) or row-wise
+// (weight Shard(1), bias whole: added once after the sum).
+bool column_ok(Linear const& l) { return on_tp(l.weight(), 0) && (!l.bias() || on_tp(l.bias(), 0)); }
+bool row_ok(Linear const& l) { return on_tp(l.weight(), 1) && (!l.bias() || !l.bias()->placements()[tp].is_shard()); }
+
+void add(TpPlan& plan, Linear const& l) {
+  plan.split.insert(l.weight().get());
+  if (l.bias() && l.bias()->placements()[tp].is_shard()) plan.split.insert(l.bias().get());
+}
+
+void visit(Module const& m, int n_tp, TpPlan& plan) {
+  if (auto* a = dynamic_cast<Attention const*>(&m)) {
+    bool const ok = a->n_heads() % n_tp == 0 && a->n_kv_heads() % n_tp == 0 && column_ok(*a->wq()) &&
+                    column_ok(*a->wk()) && column_ok(*a->wv()) && row_ok(*a->wo()) && (!a->sinks() || on_tp(a->sinks(), 0));
+    if (ok) {
+      for (Linear const* l : {a->wq(), a->wk(), a->wv(), a->wo()}) add(plan, *l);
+      if (a->sinks()) plan.split.insert(a->sinks().get());
+      plan.summed_widths.push_back(a->wo()->out_features());
+      for (auto const& c : m.children())  // the per-head norms: whole, each tp rank's gradient from its own heads
+        if (auto const* n = dynamic_cast<RMSNorm const*>(c.second))
+          for (auto const& p : n->parameters()) plan.partial.insert(p.get());
+    }
+    return;
+  }
+  if (auto* f = dynamic_cast<FeedForward const*>(&m)) {
+    if (f->hidden_dim() % n_tp == 0 && column_ok(*f->w1()) && column_ok(*f->w3()) && row_ok(*f->w2())) {
+      for (Linear const* l : {f->w1(), f->w2(), f->w3()}) add(plan, *l);
+      plan.summed_widths.push_back(f->w2()->out_features());
+    }
+    return;
+  }
+  for (auto const& c : m.children()) visit(*c.second, n_tp, plan);
+}
+
+}  // namespace
+
+TpPlan plan_tensor_parallel(Module const& root, Mesh const& mesh) {
+  TpPlan plan;
+  if (mesh.size(tp) > 1) visit(root, mesh.size(tp), plan);
+  return plan;
+}
+
+}  // namespace titan
