@@ -23,6 +23,10 @@ struct TpPlan {
   //! the tp ranks (the row-parallel output) and its backward sums again (the
   //! column-parallel input gradient): the model width. For the comm model.
   std::vector<std::int64_t> summed_widths;
+  //! Vocabulary-parallel embedding (its forward sums [rows, dim] over tp) and
+  //! output head (its backward sums dL/dx [rows, dim]); dim the model width.
+  bool vocab_embedding = false, vocab_output = false;
+  std::int64_t dim = 0;
 };
 
 }  // namespace titan

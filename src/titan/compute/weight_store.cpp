@@ -243,7 +243,7 @@ void WeightStore::gather(std::vector<Parameter const*> const& params) {
 
 void WeightStore::gather_rows(Parameter const& p, std::int64_t r0, std::int64_t r1, float* out) {
   double const t0 = MPI_Wtime();
-  _gather.rows(p, r0, r1, out);
+  _gather.region(p, ParamGather::rows_region(p.shape(), r0, r1), keep_of(p), out);
   Kokkos::fence();
   _comm_stats.all_gather.seconds += MPI_Wtime() - t0;
   _comm_stats.all_gather.calls += 1;
@@ -274,6 +274,11 @@ FMat WeightStore::mat(Parameter const& p) const {
 F3 WeightStore::t3(Parameter const& p) const {
   require_internal(p.shape().size() == 3, p.fqn() + ": not a 3-D tensor");
   return F3(weight_data(p), extents(p)[0], extents(p)[1], extents(p)[2]);
+}
+
+std::array<std::int64_t, 2> WeightStore::row_range(Parameter const& p) const {
+  Box const r = compute_region(p);
+  return {r.offset[0], r.offset[0] + r.extent[0]};
 }
 
 FMat WeightStore::rows(Parameter const& p, std::int64_t r0, std::int64_t r1) {
@@ -393,7 +398,7 @@ FMat WeightStore::grad_rows(Parameter const& p, std::int64_t r0, std::int64_t r1
 
 void WeightStore::reduce_grad_rows(Parameter const& p, std::int64_t r0, std::int64_t r1) {
   if (_world == 1) return;
-  reduce_into_shard(p, _grad_rows_buf.data(), ParamGather::rows_region(p.shape(), r0, r1), 0);
+  reduce_into_shard(p, _grad_rows_buf.data(), ParamGather::rows_region(p.shape(), r0, r1), keep_of(p));
 }
 
 std::int64_t WeightStore::flights_bytes() const {

@@ -83,8 +83,11 @@ class WeightStore {
   FMat mat(Parameter const& p) const;
   F3 t3(Parameter const& p) const;
 
+  //! The rows of dim 0 this rank computes with: its tp slice's when p is
+  //! split (a vocabulary-parallel embedding or output head), else all.
+  std::array<std::int64_t, 2> row_range(Parameter const& p) const;
   //! Collective: rows [r0, r1) of dim 0 of p as float32 [r1 - r0, row], valid
-  //! until the next rows() call.
+  //! until the next rows() call (within row_range(p)).
   FMat rows(Parameter const& p, std::int64_t r0, std::int64_t r1);
 
   bool training() const { return _grads != nullptr; }

@@ -17,6 +17,9 @@ class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
   virtual std::int64_t vocab_size() const = 0;
+  //! The embedding's and the output head's weights (the same tensor when tied).
+  virtual Parameter const* embedding_weight() const = 0;
+  virtual Parameter const* output_weight() const = 0;
   //! Rows of the RoPE table: the longest sequence the model takes.
   virtual std::int64_t max_seq_len() const = 0;
   //! logits [ctx.rows(), V] of ctx.tokens (keeping what backward needs when the context asks).

@@ -2,6 +2,7 @@
 
 #include "titan/modules/attention.hpp"
 #include "titan/modules/feed_forward.hpp"
+#include "titan/modules/language_model.hpp"
 
 namespace titan {
 
@@ -20,6 +21,14 @@ void add(TpPlan& plan, Linear const& l) {
 }
 
 void visit(Module const& m, int n_tp, TpPlan& plan) {
+  if (auto const* lm = dynamic_cast<LanguageModel const*>(&m)) {  // vocabulary-parallel embedding and output head
+    auto const vocab_ok = [&](Parameter const* w) { return w->placements()[tp].shard_dim == 0 && lm->vocab_size() % n_tp == 0; };
+    plan.dim = lm->model_dim();
+    plan.vocab_embedding = vocab_ok(lm->embedding_weight());
+    plan.vocab_output = vocab_ok(lm->output_weight());
+    if (plan.vocab_embedding) plan.split.insert(lm->embedding_weight());
+    if (plan.vocab_output) plan.split.insert(lm->output_weight());
+  }
   if (auto* a = dynamic_cast<Attention const*>(&m)) {
     bool const ok = a->n_heads() % n_tp == 0 && a->n_kv_heads() % n_tp == 0 && column_ok(*a->wq()) &&
                     column_ok(*a->wk()) && column_ok(*a->wv()) && row_ok(*a->wo()) && (!a->sinks() || on_tp(a->sinks(), 0));

@@ -41,6 +41,10 @@ StepCommBytes model_step_comm(LanguageModel const& model, TpPlan const& plan, Me
     for (std::int64_t w : plan.summed_widths) width += static_cast<double>(w);
     double const passes = (training && checkpointing ? 2 : 1) + (training ? 1 : 0);
     c.all_reduce += passes * f32 * static_cast<double>(rows) * width;
+    // The vocabulary-parallel embedding sums its [rows, dim] output (forward),
+    // the output head its dL/dx (backward).
+    double const vocab = (plan.vocab_embedding ? 1 : 0) + (plan.vocab_output && training ? 1 : 0);
+    c.all_reduce += vocab * f32 * static_cast<double>(rows) * static_cast<double>(plan.dim);
   }
   return c;
 }

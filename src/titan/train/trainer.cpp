@@ -1,6 +1,7 @@
 #include "titan/train/trainer.hpp"
 
 #include "titan/compute/token_kernels.hpp"
+#include "titan/compute/vocab_parallel_loss.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/core/memory_usage.hpp"
 #include "titan/core/profile_region.hpp"
@@ -96,6 +97,9 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
   MPI_Comm const dp = data_parallel_comm(store.mesh_comm());
   SequenceRange const seq = my_sequences(B, dp);
   std::int64_t const N = seq.count * T;
+  // Vocabulary-parallel output: this rank's columns [v_lo, v_hi) of the logits.
+  bool const vocab_split = store.split(*lm.output_weight());
+  auto const [v_lo, v_hi] = store.row_range(*lm.output_weight());
   double const scale = 1.0 / static_cast<double>(B * (T - 1));  // the loss is the mean over every rank's predictions
   std::vector<MoE*> const moes = moe_layers(model);
   LrSchedule const schedule = make_lr_schedule(s, run.schedule_steps);
@@ -124,7 +128,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     ctx.count_routing = true;
     ctx.checkpoint_blocks = s.activation_checkpointing == ActivationCheckpointing::full;
     ctx.guarded([&] {  // the step's largest buffer first
-      ctx.logits = new_act("train:logits", N, lm.vocab_size());
+      ctx.logits = new_act("train:logits", N, v_hi - v_lo);
     });
     {
       std::vector<std::int64_t> const all = tokens.for_step(step);
@@ -143,7 +147,14 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
 
     // ---- forward to the loss
     Act logits = lm.forward(ctx);
-    double loss_sum = cross_entropy_sum(logits, ctx.tokens, T);
+    VocabRowStats row_stats;
+    double loss_sum = 0;
+    if (vocab_split) {
+      row_stats = vocab_row_stats(logits, ctx.tokens, T, v_lo, store.mesh_comm().along_dim(tp));
+      loss_sum = vocab_parallel_loss_sum(row_stats, T);
+    } else {
+      loss_sum = cross_entropy_sum(logits, ctx.tokens, T);
+    }
     TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &loss_sum, 1, MPI_DOUBLE, MPI_SUM, dp));
     double const loss = loss_sum * scale;
     Kokkos::fence();
@@ -153,7 +164,11 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
                      " (not finite); stopped before updating, nothing saved");
 
     // ---- backward: dL/dlogits in place, then the module tree
-    cross_entropy_grad(logits, ctx.tokens, T, scale);
+    if (vocab_split)
+      vocab_parallel_loss_grad(logits, ctx.tokens, T, v_lo, row_stats, scale);
+    else
+      cross_entropy_grad(logits, ctx.tokens, T, scale);
+    row_stats = VocabRowStats();
     lm.backward(ctx, logits);
     logits = Act();
     ctx.logits = Act();
