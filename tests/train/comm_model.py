@@ -78,7 +78,7 @@ def row(prefix):
 
 
 split = set()  # FQNs of the tp-split parameters
-summed_widths = []  # per split module: the width of the activation it all-reduces (the model width)
+forward_sums, backward_sums = [], []  # widths of the [rows, width] activations all-reduced per forward / backward
 if tp > 1:
     for name in by_fqn:
         if name.endswith(".wq.weight"):
@@ -92,13 +92,24 @@ if tp > 1:
                         split.add(a + ".%s.bias" % w)
                 if a + ".sinks" in by_fqn:
                     split.add(a + ".sinks")
-                summed_widths.append(by_fqn[a + ".wo.weight"]["shape"][0])
+                forward_sums.append(by_fqn[a + ".wo.weight"]["shape"][0])
+                backward_sums.append(by_fqn[a + ".wq.weight"]["shape"][1])
         if name.endswith(".w1.weight"):
             f = name[:-len(".w1.weight")]
             if (f + ".w2.weight" in by_fqn and f + ".w3.weight" in by_fqn
                     and by_fqn[name]["shape"][0] % tp == 0 and column(f + ".w1") and column(f + ".w3") and row(f + ".w2")):
                 split.update(f + ".%s.weight" % w for w in ("w1", "w2", "w3"))
-                summed_widths.append(by_fqn[f + ".w2.weight"]["shape"][0])
+                forward_sums.append(by_fqn[f + ".w2.weight"]["shape"][0])
+                backward_sums.append(by_fqn[name]["shape"][1])
+        if name.endswith(".wkv_b.weight"):  # MLA: wq (or wq_b) and wkv_b by heads, wo row-parallel
+            a = name[:-len(".wkv_b.weight")]
+            q = a + (".wq" if a + ".wq.weight" in by_fqn else ".wq_b")
+            if n_heads % tp == 0 and column(q) and column(a + ".wkv_b") and row(a + ".wo"):
+                split.update((q + ".weight", name, a + ".wo.weight"))
+                kv_lora = by_fqn[name]["shape"][1]
+                forward_sums.append(by_fqn[a + ".wo.weight"]["shape"][0])
+                # the compressed kv's, k_pe's and x's (direct wq) or the low-rank q's gradients
+                backward_sums += [kv_lora, by_fqn[a + ".wkv_a.weight"]["shape"][0] - kv_lora, by_fqn[q + ".weight"]["shape"][1]]
 
 
 vocab_parallel = {}  # "embedding" / "output": split (vocabulary-parallel)
@@ -155,8 +166,8 @@ def model(training, report):
                 b["all_reduce"] += 4 * reductions * box
         # The batch over the data-parallel ranks (tp fastest: r // tp is the data-parallel index).
         rows = chunk(batch, world // tp, r // tp)[1] * seq_len
-        passes = (2 if checkpointing else 1) + (1 if training else 0)
-        b["all_reduce"] += 4 * rows * sum(summed_widths) * passes
+        forwards, backwards = (2 if checkpointing else 1), (1 if training else 0)
+        b["all_reduce"] += 4 * rows * (forwards * sum(forward_sums) + backwards * sum(backward_sums))
         b["all_reduce"] += 4 * rows * dim * (int("embedding" in vocab_parallel) + int(training and "output" in vocab_parallel))
         for k in kinds:
             expected[k] = max(expected[k], b[k])
@@ -176,7 +187,7 @@ for what, report, training in [("training step", run["train"], True)] + (
     if world > 1 and expected["all_gather"] == 0 and (tp == 1 or expected["all_reduce"] == 0):
         print("a multi-rank mesh without gathers: the case tests nothing")
         ok = False
-    if tp > 1 and not summed_widths:
+    if tp > 1 and not forward_sums:
         print("tp > 1 without a tp-split module: the case tests no tensor-parallel compute")
         ok = False
 sys.exit(0 if ok else 1)

@@ -19,10 +19,11 @@ class Parameter;
 
 struct TpPlan {
   std::unordered_set<Parameter const*> split, partial;
-  //! Per split module, the width of the activation its forward sums over
-  //! the tp ranks (the row-parallel output) and its backward sums again (the
-  //! column-parallel input gradient): the model width. For the comm model.
-  std::vector<std::int64_t> summed_widths;
+  //! The widths of the activations [rows, width] the split modules sum over
+  //! the tp ranks in each forward (the row-parallel outputs) and in each
+  //! backward (the column-parallel input gradients; MLA's compressed kv,
+  //! k_pe and low-rank q ones). For the comm model.
+  std::vector<std::int64_t> forward_sums, backward_sums;
   //! Vocabulary-parallel embedding (its forward sums [rows, dim] over tp) and
   //! output head (its backward sums dL/dx [rows, dim]); dim the model width.
   bool vocab_embedding = false, vocab_output = false;

@@ -3,6 +3,7 @@
 #include "titan/modules/attention.hpp"
 #include "titan/modules/feed_forward.hpp"
 #include "titan/modules/language_model.hpp"
+#include "titan/modules/mla.hpp"
 
 namespace titan {
 
@@ -35,17 +36,30 @@ void visit(Module const& m, int n_tp, TpPlan& plan) {
     if (ok) {
       for (Linear const* l : {a->wq(), a->wk(), a->wv(), a->wo()}) add(plan, *l);
       if (a->sinks()) plan.split.insert(a->sinks().get());
-      plan.summed_widths.push_back(a->wo()->out_features());
+      plan.forward_sums.push_back(a->wo()->out_features());
+      plan.backward_sums.push_back(a->wq()->in_features());
       for (auto const& c : m.children())  // the per-head norms: whole, each tp rank's gradient from its own heads
         if (auto const* n = dynamic_cast<RMSNorm const*>(c.second))
           for (auto const& p : n->parameters()) plan.partial.insert(p.get());
     }
     return;
   }
+  if (auto const* a = dynamic_cast<MLAttention const*>(&m)) {  // wq or wq_b and wkv_b by heads, wo row; the low-rank path whole
+    Linear const* q = a->wq() ? a->wq() : a->wq_b();
+    if (a->n_heads() % n_tp == 0 && column_ok(*q) && column_ok(*a->wkv_b()) && row_ok(*a->wo())) {
+      for (Linear const* l : {q, a->wkv_b(), a->wo()}) add(plan, *l);
+      plan.forward_sums.push_back(a->wo()->out_features());
+      plan.backward_sums.push_back(a->wkv_b()->in_features());  // the compressed kv's gradient
+      plan.backward_sums.push_back(a->rope_head_dim());         // k_pe's
+      plan.backward_sums.push_back(q->in_features());           // x's (direct wq) or the low-rank q's
+    }
+    return;
+  }
   if (auto* f = dynamic_cast<FeedForward const*>(&m)) {
     if (f->hidden_dim() % n_tp == 0 && column_ok(*f->w1()) && column_ok(*f->w3()) && row_ok(*f->w2())) {
       for (Linear const* l : {f->w1(), f->w2(), f->w3()}) add(plan, *l);
-      plan.summed_widths.push_back(f->w2()->out_features());
+      plan.forward_sums.push_back(f->w2()->out_features());
+      plan.backward_sums.push_back(f->w1()->in_features());
     }
     return;
   }

@@ -36,11 +36,12 @@ StepCommBytes model_step_comm(LanguageModel const& model, TpPlan const& plan, Me
     }
     if (replica_ranks > 1) c.all_reduce += u.reductions * f32 * box;  // the summed box, over its replicas
   }
-  if (tp_on) {  // each split module sums one [rows, width] activation per forward (and recomputation) and per backward
-    double width = 0;
-    for (std::int64_t w : plan.summed_widths) width += static_cast<double>(w);
-    double const passes = (training && checkpointing ? 2 : 1) + (training ? 1 : 0);
-    c.all_reduce += passes * f32 * static_cast<double>(rows) * width;
+  if (tp_on) {  // the split modules' [rows, width] sums per forward (and recomputation) and per backward
+    double fwd = 0, bwd = 0;
+    for (std::int64_t w : plan.forward_sums) fwd += static_cast<double>(w);
+    for (std::int64_t w : plan.backward_sums) bwd += static_cast<double>(w);
+    double const forwards = training && checkpointing ? 2 : 1, backwards = training ? 1 : 0;
+    c.all_reduce += f32 * static_cast<double>(rows) * (forwards * fwd + backwards * bwd);
     // The vocabulary-parallel embedding sums its [rows, dim] output (forward),
     // the output head its dL/dx (backward).
     double const vocab = (plan.vocab_embedding ? 1 : 0) + (plan.vocab_output && training ? 1 : 0);
