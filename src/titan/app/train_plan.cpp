@@ -107,7 +107,7 @@ int largest_train_rank(TrainPlanInput const& in) {
   int best = 0;
   double best_bytes = -1;
   for (int r = 0; r < world; ++r) {
-    std::int64_t const seqs = chunk_range(in.batch, world, r)[1];
+    std::int64_t const seqs = chunk_range(in.batch, mesh.data_parallel_size(), mesh.data_parallel_rank(r))[1];
     auto found = beside.find(seqs);
     if (found == beside.end()) {
       TrainMemoryPlan const t = plan_train_memory(lm, params, in.settings, in.batch, in.seq_len, world, r, device);

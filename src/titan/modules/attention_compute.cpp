@@ -8,6 +8,7 @@
 #include "titan/compute/attention_core.hpp"
 #include "titan/compute/rope_kernels.hpp"
 #include "titan/modules/attention.hpp"
+#include "titan/modules/tensor_parallel_plan.hpp"
 
 namespace titan {
 
@@ -104,7 +105,9 @@ LayerFlops Attention::flops(std::int64_t n_seq, std::int64_t T) const {
 
 ActivationBytes Attention::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
   double const N = static_cast<double>(n_seq * T), D = static_cast<double>(_wq->in_features());
-  double const q = N * static_cast<double>(_n_heads * _head_dim), kv = N * static_cast<double>(_n_kv_heads * _head_dim);
+  int const tp_ways = tp_splits(*this, build_context().mesh.size(tp)) ? build_context().mesh.size(tp) : 1;  // this rank's heads
+  double const q = N * static_cast<double>(_n_heads * _head_dim) / tp_ways,
+               kv = N * static_cast<double>(_n_kv_heads * _head_dim) / tp_ways;
   double const side = static_cast<double>(_chunk_size > 0 && _chunk_size < T ? _chunk_size : T);
   double const norms = _qk_norm ? q + kv : 0;  // the normed q and k beside their inputs
   ActivationBytes a;

@@ -10,6 +10,7 @@
 #include "titan/compute/rope_kernels.hpp"
 #include "titan/compute/token_kernels.hpp"
 #include "titan/modules/mla.hpp"
+#include "titan/modules/tensor_parallel_plan.hpp"
 
 namespace titan {
 
@@ -111,7 +112,8 @@ LayerFlops MLAttention::flops(std::int64_t n_seq, std::int64_t T) const {
 
 ActivationBytes MLAttention::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
   double const N = static_cast<double>(n_seq * T), D = static_cast<double>(_wkv_a->in_features());
-  double const H = static_cast<double>(_n_heads), qk = static_cast<double>(_qk_head_dim),
+  int const tp_ways = tp_splits(*this, build_context().mesh.size(tp)) ? build_context().mesh.size(tp) : 1;  // this rank's heads
+  double const H = static_cast<double>(_n_heads) / tp_ways, qk = static_cast<double>(_qk_head_dim),
                vd = static_cast<double>(_v_head_dim), kl = static_cast<double>(_kv_lora_rank),
                r = static_cast<double>(_rope), ql = static_cast<double>(_q_lora_rank), nope = static_cast<double>(_nope);
   double const t = static_cast<double>(T);

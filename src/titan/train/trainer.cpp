@@ -130,6 +130,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     ctx.guarded([&] {  // the step's largest buffer first
       ctx.logits = new_act("train:logits", N, v_hi - v_lo);
     });
+    report.logits_bytes_max = static_cast<std::int64_t>(max_over_ranks(static_cast<double>(ctx.logits.span() * sizeof(float)), comm));
     {
       std::vector<std::int64_t> const all = tokens.for_step(step);
       std::vector<std::int64_t> const mine(all.begin() + seq.first * T, all.begin() + seq.first * T + N);
@@ -205,6 +206,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     add_step_comm(report.comm, store.comm(), comm);
     report.overlapped_s += max_over_ranks(store.comm().overlapped, comm);
     double flops = ctx.fc.flops;
+    report.flops_per_step_rank_max = max_over_ranks(flops, comm);
     TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &flops, 1, MPI_DOUBLE, MPI_SUM, comm));
     report.flops_per_step = flops;
     report.steps.push_back(r);
