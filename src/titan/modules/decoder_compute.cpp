@@ -19,10 +19,12 @@ std::int64_t Decoder::vocab_chunk_rows() const {
 }
 
 std::int64_t Decoder::largest_block_numel() const {
+  // A tp-split parameter is gathered as its tp slice only (WeightStore).
+  TpPlan const plan = plan_tensor_parallel(*this, build_context().mesh);
   std::int64_t n = _dim;  // the final norm at least
   for (auto const& ps : _block_params) {
     std::int64_t b = 0;
-    for (Parameter const* p : ps) b += p->numel();
+    for (Parameter const* p : ps) b += plan.split.count(p) ? p->numel() / tp_size() : p->numel();
     n = std::max(n, b);
   }
   return n;
