@@ -6,18 +6,25 @@
 // Every stretch between two collectives runs in ctx.guarded(): a failure on
 // one rank ends the pass on every rank.
 #include "titan/modules/decoder.hpp"
+#include "titan/modules/tensor_parallel_plan.hpp"
 
 namespace titan {
+
+std::int64_t Decoder::logits_columns() const {
+  return tp_splits_vocab(*output_weight(), _vocab_size, tp_size()) ? _vocab_size / tp_size() : _vocab_size;
+}
 
 std::int64_t Decoder::vocab_chunk_rows() const {
   return std::max<std::int64_t>(1, std::min<std::int64_t>(_vocab_size, (std::int64_t(16) << 20) / _dim));
 }
 
 std::int64_t Decoder::largest_block_numel() const {
+  // A tp-split parameter is gathered as its tp slice only (WeightStore).
+  TpPlan const plan = plan_tensor_parallel(*this, build_context().mesh);
   std::int64_t n = _dim;  // the final norm at least
   for (auto const& ps : _block_params) {
     std::int64_t b = 0;
-    for (Parameter const* p : ps) b += p->numel();
+    for (Parameter const* p : ps) b += plan.split.count(p) ? p->numel() / tp_size() : p->numel();
     n = std::max(n, b);
   }
   return n;

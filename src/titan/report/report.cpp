@@ -62,8 +62,9 @@ void print_train_plan(std::ostream& out, TrainPlanReport const& p) {
         << human_bytes(static_cast<double>(p.memory_per_rank)) << " per rank: " << p.memory_source << ")\n";
     if (!p.advice.empty()) out << "  what would fit: " << p.advice << "\n";
   }
-  out << "  (tp and ep change only how the parameters, gradients and optimizer states are sharded: the compute "
-         "gathers every block whole and splits the batch over all ranks; tp/ep compute splits are not implemented yet)\n";
+  out << "  (the batch is split over the dp_shard x ep ranks; tp splits attention heads, feed-forward hidden units and "
+         "the vocabulary, so activations and logits are per tp rank; the gathered-block scratch is planned whole; ep "
+         "shards the experts' storage only: every rank computes all experts)\n";
 }
 
 }  // namespace
@@ -314,6 +315,8 @@ std::string RunReport::json() const {
       o << ", \"model_bytes\": ", json_number(o, t.comm[i].model_bytes), o << "}";
     }
     o << "}, \"flops_per_step\": ", json_number(o, t.flops_per_step);
+    o << ", \"flops_per_step_rank_max\": ", json_number(o, t.flops_per_step_rank_max);
+    o << ", \"logits_bytes\": " << t.logits_bytes_max;
     o << ", \"peak_rss\": " << t.peak_rss_max << ", \"peak_rss_min\": " << t.peak_rss_min
       << ", \"planned_peak_bytes\": " << t.planned_peak_bytes << ", \"optimizer_state_bytes\": " << t.optimizer_state_bytes_max;
     o << ", \"tokens_per_expert\": [";
