@@ -47,7 +47,8 @@ ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, Forwa
   int const n_tp = mesh.size(tp);
   // Vocabulary-parallel output: this rank's columns [v_lo, v_hi) of the logits.
   bool const vocab_split = store.split(*lm.output_weight());
-  auto const [v_lo, v_hi] = store.row_range(*lm.output_weight());
+  std::array<std::int64_t, 2> const v_range = store.row_range(*lm.output_weight());  // not a structured binding: lambdas below use it
+  std::int64_t const v_lo = v_range[0], v_hi = v_range[1];
   std::int64_t const Vl = v_hi - v_lo;
 
   constexpr bool host_memory = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;

@@ -9,7 +9,8 @@
 namespace titan {
 
 Act Embedding::forward(StepContext& ctx, std::int64_t chunk_rows) {
-  auto const [lo, V] = ctx.weights.row_range(*_weight);  // this rank's vocabulary rows
+  std::array<std::int64_t, 2> const range = ctx.weights.row_range(*_weight);
+  std::int64_t const lo = range[0], V = range[1];  // this rank's vocabulary rows
   Act x;
   ctx.guarded([&] { x = Act("tok_embeddings.x", ctx.rows(), _embedding_dim); });  // zeros: each row filled by its token's chunk
   for (std::int64_t v0 = lo; v0 < V; v0 += chunk_rows) {
@@ -22,7 +23,8 @@ Act Embedding::forward(StepContext& ctx, std::int64_t chunk_rows) {
 }
 
 void Embedding::backward(StepContext& ctx, Act const& dx, std::int64_t chunk_rows) {
-  auto const [lo, V] = ctx.weights.row_range(*_weight);
+  std::array<std::int64_t, 2> const range = ctx.weights.row_range(*_weight);
+  std::int64_t const lo = range[0], V = range[1];
   for (std::int64_t v0 = lo; v0 < V; v0 += chunk_rows) {
     std::int64_t const v1 = std::min(V, v0 + chunk_rows);
     ctx.guarded([&] { embed_chunk_grad(ctx.token_groups, dx, v0, ctx.weights.grad_rows(*_weight, v0, v1)); });

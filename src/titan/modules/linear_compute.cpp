@@ -48,7 +48,10 @@ Act Linear::backward(StepContext& ctx, Act const& dy) {
 // tp ranks in the backward.
 Act Linear::forward_chunked(StepContext& ctx, Act const& x, std::int64_t chunk_rows) {
   std::int64_t const N = x.extent(0);
-  auto const [lo, hi] = ctx.weights.row_range(*_weight);
+  // Plain variables, not a structured binding: C++17 lambdas cannot capture
+  // those (clang refuses; g++ accepts it as an extension).
+  std::array<std::int64_t, 2> const range = ctx.weights.row_range(*_weight);
+  std::int64_t const lo = range[0], hi = range[1];
   std::int64_t const out = hi - lo;
   bool const one_chunk = chunk_rows >= out;  // the product goes straight into y
   Act y, part;
@@ -77,7 +80,8 @@ Act Linear::forward_chunked(StepContext& ctx, Act const& x, std::int64_t chunk_r
 Act Linear::backward_chunked(StepContext& ctx, Act const& dy, std::int64_t chunk_rows) {
   require_internal(_x.extent(0) == dy.extent(0), fqn() + ": backward without its forward's input");
   std::int64_t const N = dy.extent(0);
-  auto const [lo, hi] = ctx.weights.row_range(*_weight);
+  std::array<std::int64_t, 2> const range = ctx.weights.row_range(*_weight);
+  std::int64_t const lo = range[0], hi = range[1];
   std::int64_t const out = hi - lo;
   bool const one_chunk = chunk_rows >= out;  // dy is the chunk itself
   Act dx, part;

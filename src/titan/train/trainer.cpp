@@ -99,7 +99,8 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
   std::int64_t const N = seq.count * T;
   // Vocabulary-parallel output: this rank's columns [v_lo, v_hi) of the logits.
   bool const vocab_split = store.split(*lm.output_weight());
-  auto const [v_lo, v_hi] = store.row_range(*lm.output_weight());
+  std::array<std::int64_t, 2> const v_range = store.row_range(*lm.output_weight());  // not a structured binding: lambdas below use it
+  std::int64_t const v_lo = v_range[0], v_hi = v_range[1];
   double const scale = 1.0 / static_cast<double>(B * (T - 1));  // the loss is the mean over every rank's predictions
   std::vector<MoE*> const moes = moe_layers(model);
   LrSchedule const schedule = make_lr_schedule(s, run.schedule_steps);
