@@ -9,6 +9,7 @@
 #include "titan/forward/forward_memory.hpp"
 #include "titan/modules/language_model.hpp"
 #include "titan/modules/module.hpp"
+#include "titan/modules/tensor_parallel_plan.hpp"
 #include "titan/parallel/collective.hpp"
 #include "titan/parallel/placement.hpp"
 #include "titan/train/comm_model.hpp"
@@ -106,7 +107,7 @@ int largest_train_rank(TrainPlanInput const& in) {
   int best = 0;
   double best_bytes = -1;
   for (int r = 0; r < world; ++r) {
-    std::int64_t const seqs = chunk_range(in.batch, world, r)[1];
+    std::int64_t const seqs = chunk_range(in.batch, mesh.data_parallel_size(), mesh.data_parallel_rank(r))[1];
     auto found = beside.find(seqs);
     if (found == beside.end()) {
       TrainMemoryPlan const t = plan_train_memory(lm, params, in.settings, in.batch, in.seq_len, world, r, device);
@@ -163,7 +164,10 @@ TrainPlanReport plan_training(TrainPlanInput const& in) {
   // The bytes this rank sends per step by collective kind (the analytic
   // model a real run's train.comm.<kind>.model_bytes reports; this rank's,
   // not the maximum over the ranks, which would cost O(world x parameters)).
-  StepCommBytes const c = model_step_comm(lm, in.build.mesh, in.build.mesh.coords(rank), true);
+  Mesh const& mesh = in.build.mesh;
+  std::int64_t const rows = chunk_range(in.batch, mesh.data_parallel_size(), mesh.data_parallel_rank(rank))[1] * in.seq_len;
+  StepCommBytes const c = model_step_comm(lm, plan_tensor_parallel(*plan.model, mesh), mesh, mesh.coords(rank), true, rows,
+                                          in.settings.activation_checkpointing == ActivationCheckpointing::full);
   r.comm_bytes_per_step = {{"all_gather", c.all_gather}, {"reduce_scatter", c.reduce_scatter},
                            {"all_reduce", c.all_reduce}, {"all_to_all", c.all_to_all}};
   // As the memory guard judges a real run: the plan without the runtime

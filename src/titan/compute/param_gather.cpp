@@ -63,13 +63,24 @@ std::int64_t ParamGather::InFlight::staging_bytes() const {
 
 std::int64_t ParamGather::staging_bytes() const { return _now.staging_bytes(); }
 
+Box ParamGather::rows_region(Shape const& shape, std::int64_t r0, std::int64_t r1) {
+  Box b{Shape(shape.size(), 0), shape};
+  b.offset[0] = r0;
+  b.extent[0] = r1 - r0;
+  return b;
+}
+
 void ParamGather::rows(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, float* out) {
-  post(p, r0, r1, _now, true);
+  region(p, rows_region(p.shape(), r0, r1), 0, out);
+}
+
+void ParamGather::region(ShardedTensor const& p, Box const& region, MeshDimMask keep, float* out) {
+  post(p, region, keep, _now, true);
   finish(_now, out);
 }
 
-void ParamGather::start(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, InFlight& f) {
-  post(p, r0, r1, f, false);
+void ParamGather::start(ShardedTensor const& p, Box const& region, MeshDimMask keep, InFlight& f) {
+  post(p, region, keep, f, false);
 }
 
 bool ParamGather::test(InFlight& f) {
@@ -79,23 +90,22 @@ bool ParamGather::test(InFlight& f) {
   return done != 0;
 }
 
-void ParamGather::post(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, InFlight& f, bool blocking) {
-  Shape const& shape = p.shape();
-  ShardGroup const g = shard_group(shape, p.placements(), _mc);
+void ParamGather::post(ShardedTensor const& p, Box const& region, MeshDimMask keep, InFlight& f, bool blocking) {
+  ShardGroup const g = shard_group(p.shape(), p.placements(), _mc, keep);
   f.p = &p;
-  f.r0 = r0;
-  f.r1 = r1;
+  f.region = region;
   f.group_size = g.size;
   f.group_rank = g.rank;
   f.counts.assign(static_cast<std::size_t>(g.size), 0);
   f.displs.assign(static_cast<std::size_t>(g.size), 0);
   f.boxes.assign(static_cast<std::size_t>(g.size), Box{});
   collective(_mc.along(all_mesh_dims), [&] {  // a failure packing on one rank is every rank's, never a rank missing the Allgatherv
-    // What every member of the shard group (one whole replica) contributes:
-    // its box, clipped to the rows.
+    // What every member of the shard group (one whole replica, or the part
+    // of it that shares this rank's kept slice) contributes: its box,
+    // clipped to the region.
     std::int64_t total = 0;
     for (int r = 0; r < g.size; ++r) {
-      Box b = clip_rows(g.boxes[static_cast<std::size_t>(r)], r0, r1);
+      Box b = clip_to(g.boxes[static_cast<std::size_t>(r)], region);
       std::int64_t const n = b.numel();
       if (n > INT_MAX || total > INT_MAX) throw RunError("gathering " + p.fqn() + " needs smaller chunks (MPI int counts)");
       f.counts[r] = static_cast<int>(n);
@@ -134,21 +144,17 @@ void ParamGather::post(ShardedTensor const& p, std::int64_t r0, std::int64_t r1,
 void ParamGather::finish(InFlight& f, float* out) {
   if (f.request != MPI_REQUEST_NULL) TITAN_MPI_CHECK(MPI_Wait(&f.request, MPI_STATUS_IGNORE));
   _sent_bytes = f.sent_bytes;
-  Shape const& shape = f.p->shape();
-  std::int64_t row_numel = 1;
-  for (std::size_t d = 1; d < shape.size(); ++d) row_numel *= shape[d];
   std::vector<float> const& all = f.group_size > 1 ? f.recv : f.send;
   collective(_mc.along(all_mesh_dims), [&] {
     // Unpack every rank's box into the full rows.
     constexpr bool host_out = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;
     float* dst = out;
     if (!host_out) {
-      f.host_out.resize(static_cast<std::size_t>((f.r1 - f.r0) * row_numel));
+      f.host_out.resize(static_cast<std::size_t>(f.region.numel()));
       dst = f.host_out.data();
     }
-    Shape full_offset(shape.size(), 0), full_extent = shape;
-    full_offset[0] = f.r0;
-    full_extent[0] = f.r1 - f.r0;
+    Shape const& full_offset = f.region.offset;
+    Shape const& full_extent = f.region.extent;
     for (int r = 0; r < f.group_size; ++r) {
       Box const& b = f.boxes[r];
       if (b.numel() == 0) continue;

@@ -32,10 +32,17 @@ class ParamGather {
   //! Packing and unpacking run inside collective(): a failure on one rank
   //! is a CollectiveError on every rank, never a rank missing the Allgatherv.
   void rows(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, float* out);
+  //! The same for any `region` of p's global tensor (row-major over the
+  //! region's extents), over the shard group without the mesh dimensions in
+  //! `keep` (shard_group.hpp): region = kept_region(..., keep) assembles this
+  //! rank's tp slice for tensor-parallel compute (keep = tp), 0 the whole.
+  void region(ShardedTensor const& p, Box const& region, MeshDimMask keep, float* out);
+  //! The region of rows [r0, r1) of dim 0, all of the other dims.
+  static Box rows_region(Shape const& shape, std::int64_t r0, std::int64_t r1);
   //! One parameter's gather, posted and not yet unpacked, with its own buffers.
   struct InFlight {
     ShardedTensor const* p = nullptr;
-    std::int64_t r0 = 0, r1 = 0;
+    Box region;
     int group_size = 1, group_rank = 0;
     std::vector<Box> boxes;
     std::vector<int> counts, displs;
@@ -49,7 +56,7 @@ class ParamGather {
   //! over the world like rows(): every rank starts the same gathers in the
   //! same order); test() progresses it and says whether it is done; finish()
   //! waits and unpacks into `out` (collective).
-  void start(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, InFlight& f);
+  void start(ShardedTensor const& p, Box const& region, MeshDimMask keep, InFlight& f);
   bool test(InFlight& f);
   void finish(InFlight& f, float* out);
   //! Allocates the staging for gathers of up to `elems` elements now, so
@@ -62,7 +69,7 @@ class ParamGather {
   std::int64_t last_send_bytes() const { return _sent_bytes; }
 
  private:
-  void post(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, InFlight& f, bool blocking);
+  void post(ShardedTensor const& p, Box const& region, MeshDimMask keep, InFlight& f, bool blocking);
 
   MeshComm const& _mc;
   std::int64_t _sent_bytes = 0;

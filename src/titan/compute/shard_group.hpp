@@ -30,7 +30,19 @@ struct ShardGroup {
 MeshDimMask shard_dims(Placements const& placements, Mesh const& mesh);
 
 //! The groups of a tensor of `shape` placed by `placements`, for this rank of `mc`.
-ShardGroup shard_group(Shape const& shape, Placements const& placements, MeshComm const& mc);
+//! `keep` names mesh dimensions left out of the shard group (tensor-parallel
+//! compute keeps its tp slice: the group spans the other sharding dimensions
+//! only); the replica group stays that of the whole placement.
+ShardGroup shard_group(Shape const& shape, Placements const& placements, MeshComm const& mc, MeshDimMask keep = 0);
+
+//! The part of the tensor this rank's coordinates select along the dimensions
+//! in `keep` alone (its tp slice for keep = tp): the region a gather that
+//! leaves those dimensions out assembles.
+Box kept_region(Shape const& shape, Placements const& placements, Mesh const& mesh,
+                std::array<int, num_mesh_dims> const& coords, MeshDimMask keep);
+
+//! The intersection of `b` with `region` (extent 0 where they miss).
+Box clip_to(Box b, Box const& region);
 
 //! The mesh coordinates of member `j` of this rank's group along `dims`
 //! (this rank's coordinates elsewhere): MeshComm's row-major order.

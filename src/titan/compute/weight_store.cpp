@@ -26,6 +26,12 @@ void reserve(View1<float>& v, std::int64_t n, char const* label) {
   v = View1<float>(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), static_cast<std::size_t>(n));
 }
 
+std::int64_t extents_numel(Shape const& e) {
+  std::int64_t n = 1;
+  for (auto v : e) n *= v;
+  return n;
+}
+
 void fill_zero(float* p, std::int64_t n) {
   if (n > 0) Kokkos::deep_copy(View1<float>(p, static_cast<std::size_t>(n)), 0.0f);
 }
@@ -44,16 +50,17 @@ struct Padded3 {
   }
 };
 
-// out[l] = rows[global index of element l of `box`], `rows` holding rows
-// [r0, ...) of the global tensor row-major; `box` lies inside those rows.
-void pack_box(float const* rows, Shape const& shape, std::int64_t r0, Box const& box, float* out) {
+// out[l] = rows[place of element l of `box` in `region`], `rows` holding the
+// global tensor's `region` row-major; `box` lies inside the region.
+void pack_box(float const* rows, Shape const& shape, Box const& region, Box const& box, float* out) {
   std::int64_t const n = box.numel();
   if (n == 0) return;
-  Padded3 const q(shape, box);
-  std::int64_t const s1 = q.s[1], s2 = q.s[2], o0 = q.o[0], o1 = q.o[1], o2 = q.o[2], e1 = q.e[1], e2 = q.e[2];
+  Padded3 const q(shape, box), r(shape, region);
+  std::int64_t const s1 = r.e[1], s2 = r.e[2], o0 = q.o[0] - r.o[0], o1 = q.o[1] - r.o[1], o2 = q.o[2] - r.o[2],
+                     e1 = q.e[1], e2 = q.e[2];
   Kokkos::parallel_for("compute:grad_pack", Range(0, n), KOKKOS_LAMBDA(std::int64_t l) {
     std::int64_t const i2 = l % e2, i1 = (l / e2) % e1, i0 = l / (e1 * e2);
-    out[l] = rows[((o0 + i0 - r0) * s1 + (o1 + i1)) * s2 + (o2 + i2)];
+    out[l] = rows[((o0 + i0) * s1 + (o1 + i1)) * s2 + (o2 + i2)];
   });
 }
 
@@ -69,16 +76,16 @@ void add_part(float const* part_values, Shape const& shape, Box const& part, Box
   });
 }
 
-// True when the members' clipped boxes lie one after another in `rows`
-// (whole rows each, in member order), so that the rows are already the
-// send buffer of the reduce-scatter.
-bool in_member_order(std::vector<Box> const& parts, Shape const& shape, std::int64_t r0) {
-  std::int64_t next = r0;
+// True when the members' clipped boxes lie one after another in the region
+// (whole rows of it each, in member order), so that the region's values are
+// already the send buffer of the reduce-scatter.
+bool in_member_order(std::vector<Box> const& parts, Box const& region) {
+  std::int64_t next = region.offset[0];
   for (Box const& b : parts) {
     if (b.numel() == 0) continue;
     if (b.offset[0] != next) return false;
-    for (std::size_t d = 1; d < shape.size(); ++d)
-      if (b.offset[d] != 0 || b.extent[d] != shape[d]) return false;
+    for (std::size_t d = 1; d < region.offset.size(); ++d)
+      if (b.offset[d] != region.offset[d] || b.extent[d] != region.extent[d]) return false;
     next += b.extent[0];
   }
   return true;
@@ -110,6 +117,32 @@ void on_host(float const* send, std::int64_t n_send, float* recv, std::int64_t n
 WeightStore::WeightStore(Mesh const& mesh, MPI_Comm comm, GradientSet* grads)
     : _mesh(mesh), _comm(comm), _grads(grads), _mesh_comm(mesh, comm), _gather(_mesh_comm) {
   MPI_Comm_size(comm, &_world);
+  _tp_size = mesh.size(tp);
+  _tp_rank = _mesh_comm.coords()[tp];
+}
+
+Box WeightStore::compute_region(Parameter const& p) const {
+  if (split(p)) return kept_region(p.shape(), p.placements(), _mesh, _mesh_comm.coords(), mesh_dim_bit(tp));
+  return ParamGather::rows_region(p.shape(), 0, p.shape()[0]);
+}
+
+Shape const& WeightStore::extents(Parameter const& p) const {
+  auto it = _region_at.find(&p);
+  if (it == _region_at.end()) throw RunError("internal: " + p.fqn() + " was used before its group was gathered");
+  return it->second.extent;
+}
+
+void WeightStore::tp_all_reduce(Act const& x) {
+  if (_tp_size == 1) return;
+  std::int64_t const n = static_cast<std::int64_t>(x.span());
+  if (n > INT_MAX) throw RunError("a tensor-parallel all-reduce of " + std::to_string(n) + " values needs smaller chunks (MPI int counts)");
+  double const t0 = MPI_Wtime();
+  on_host(x.data(), n, x.data(), n, _host_stage, [&](float const*, float* r) {
+    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, r, static_cast<int>(n), MPI_FLOAT, MPI_SUM, _mesh_comm.along_dim(tp)));
+  });
+  _comm_stats.all_reduce.seconds += MPI_Wtime() - t0;
+  _comm_stats.all_reduce.calls += 1;
+  _comm_stats.all_reduce.bytes += static_cast<double>(n) * sizeof(float);
 }
 
 WeightStore::~WeightStore() {
@@ -138,7 +171,7 @@ void WeightStore::prefetch(std::vector<Parameter const*> const& params) {
       continue;
     }
     if (_flights.size() <= _flights_used) _flights.emplace_back();
-    _gather.start(*p, 0, p->shape()[0], _flights[_flights_used]);
+    _gather.start(*p, compute_region(*p), keep_of(*p), _flights[_flights_used]);
     _flight_of.push_back(static_cast<int>(_flights_used++));
   }
   _posted_at = MPI_Wtime();
@@ -162,11 +195,13 @@ void WeightStore::gather(std::vector<Parameter const*> const& params) {
   if (!prefetched) drain();  // every rank the same: the group asked for is not the one in flight
   _group = params;
   std::int64_t need = 0, largest = 0;
-  for (Parameter const* p : params)
+  for (Parameter const* p : params) {
+    _region_at[p] = compute_region(*p);
     if (!_gather.fully_local(*p)) {
-      need += p->numel();
-      largest = std::max(largest, p->numel());
+      need += _region_at[p].numel();
+      largest = std::max(largest, _region_at[p].numel());
     }
+  }
   collective(_comm, [&] {  // an allocation failing on one rank fails the gather on all
     reserve(_pool, need, "weights:pool");
     if (!prefetched) _gather.reserve(largest);
@@ -187,10 +222,15 @@ void WeightStore::gather(std::vector<Parameter const*> const& params) {
       _comm_stats.all_gather.calls += 1;
       _comm_stats.all_gather.bytes += static_cast<double>(f.sent_bytes);
     } else {
-      gather_rows(*p, 0, p->shape()[0], dst);
+      double const t0 = MPI_Wtime();
+      _gather.region(*p, _region_at[p], keep_of(*p), dst);
+      Kokkos::fence();
+      _comm_stats.all_gather.seconds += MPI_Wtime() - t0;
+      _comm_stats.all_gather.calls += 1;
+      _comm_stats.all_gather.bytes += static_cast<double>(_gather.last_send_bytes());
     }
     _at[p] = dst;
-    used += p->numel();
+    used += _region_at[p].numel();
   }
   if (prefetched) {
     Kokkos::fence();
@@ -203,7 +243,7 @@ void WeightStore::gather(std::vector<Parameter const*> const& params) {
 
 void WeightStore::gather_rows(Parameter const& p, std::int64_t r0, std::int64_t r1, float* out) {
   double const t0 = MPI_Wtime();
-  _gather.rows(p, r0, r1, out);
+  _gather.region(p, ParamGather::rows_region(p.shape(), r0, r1), keep_of(p), out);
   Kokkos::fence();
   _comm_stats.all_gather.seconds += MPI_Wtime() - t0;
   _comm_stats.all_gather.calls += 1;
@@ -213,6 +253,7 @@ void WeightStore::gather_rows(Parameter const& p, std::int64_t r0, std::int64_t 
 void WeightStore::release() {
   _group.clear();
   _at.clear();
+  _region_at.clear();
   _grad_at.clear();
 }
 
@@ -224,15 +265,20 @@ float* WeightStore::weight_data(Parameter const& p) const {
 
 FVec WeightStore::vec(Parameter const& p) const {
   require_internal(p.shape().size() == 1, p.fqn() + ": not a vector");
-  return FVec(weight_data(p), p.shape()[0]);
+  return FVec(weight_data(p), extents(p)[0]);
 }
 FMat WeightStore::mat(Parameter const& p) const {
   require_internal(p.shape().size() == 2, p.fqn() + ": not a matrix");
-  return FMat(weight_data(p), p.shape()[0], p.shape()[1]);
+  return FMat(weight_data(p), extents(p)[0], extents(p)[1]);
 }
 F3 WeightStore::t3(Parameter const& p) const {
   require_internal(p.shape().size() == 3, p.fqn() + ": not a 3-D tensor");
-  return F3(weight_data(p), p.shape()[0], p.shape()[1], p.shape()[2]);
+  return F3(weight_data(p), extents(p)[0], extents(p)[1], extents(p)[2]);
+}
+
+std::array<std::int64_t, 2> WeightStore::row_range(Parameter const& p) const {
+  Box const r = compute_region(p);
+  return {r.offset[0], r.offset[0] + r.extent[0]};
 }
 
 FMat WeightStore::rows(Parameter const& p, std::int64_t r0, std::int64_t r1) {
@@ -254,13 +300,13 @@ void WeightStore::begin_grads() {
     return;
   }
   std::int64_t need = 0;
-  for (Parameter const* p : _group) need += p->numel();
+  for (Parameter const* p : _group) need += extents_numel(extents(*p));
   reserve(_grad_pool, need, "weights:grad_pool");
   fill_zero(_grad_pool.data(), need);
   std::int64_t used = 0;
   for (Parameter const* p : _group) {
     _grad_at[p] = _grad_pool.data() + used;
-    used += p->numel();
+    used += extents_numel(extents(*p));
   }
 }
 
@@ -270,20 +316,26 @@ float* WeightStore::grad_data(Parameter const& p) const {
   return it->second;
 }
 
-FVec WeightStore::grad_vec(Parameter const& p) const { return FVec(grad_data(p), p.shape()[0]); }
-FMat WeightStore::grad_mat(Parameter const& p) const { return FMat(grad_data(p), p.shape()[0], p.shape()[1]); }
+FVec WeightStore::grad_vec(Parameter const& p) const { return FVec(grad_data(p), extents(p)[0]); }
+FMat WeightStore::grad_mat(Parameter const& p) const { return FMat(grad_data(p), extents(p)[0], extents(p)[1]); }
 F3 WeightStore::grad_t3(Parameter const& p) const {
-  return F3(grad_data(p), p.shape()[0], p.shape()[1], p.shape()[2]);
+  return F3(grad_data(p), extents(p)[0], extents(p)[1], extents(p)[2]);
 }
 
-void WeightStore::reduce_into_shard(Parameter const& p, float* rows, std::int64_t r0, std::int64_t r1) {
+void WeightStore::reduce_into_shard(Parameter const& p, float* rows, Box const& region, MeshDimMask keep) {
   Shape const& shape = p.shape();
-  ShardGroup const g = shard_group(shape, p.placements(), _mesh_comm);
+  // Tensor parallelism: the tp ranks of one data-parallel coordinate
+  // computed this whole parameter's gradient identically (same sequences,
+  // same inputs); only tp rank 0's copy counts, so that summing over the
+  // groups below adds it once, exactly as without tp.
+  bool const duplicate = _tp_size > 1 && _tp_rank != 0 && !split(p) && _tp_plan.partial.count(&p) == 0;
+  if (duplicate) fill_zero(rows, region.numel());
+  ShardGroup const g = shard_group(shape, p.placements(), _mesh_comm, keep);
   std::vector<Box> parts;
   std::vector<int> counts;
   std::int64_t total = 0;
   for (Box const& b : g.boxes) {
-    parts.push_back(clip_rows(b, r0, r1));
+    parts.push_back(clip_to(b, region));
     std::int64_t const n = parts.back().numel();
     if (n > INT_MAX) throw RunError("reducing the gradient of " + p.fqn() + " needs smaller chunks (MPI int counts)");
     counts.push_back(static_cast<int>(n));
@@ -299,11 +351,11 @@ void WeightStore::reduce_into_shard(Parameter const& p, float* rows, std::int64_
     float const* send = rows;
     collective(_comm, [&] {
       reserve(_rs_recv, n_mine, "weights:reduce_scatter");
-      if (!in_member_order(parts, shape, r0)) {
+      if (!in_member_order(parts, region)) {
         reserve(_rs_send, total, "weights:reduce_scatter_send");
         std::int64_t at = 0;
         for (Box const& b : parts) {
-          pack_box(rows, shape, r0, b, _rs_send.data() + at);
+          pack_box(rows, shape, region, b, _rs_send.data() + at);
           at += b.numel();
         }
         send = _rs_send.data();
@@ -332,7 +384,7 @@ void WeightStore::reduce_into_shard(Parameter const& p, float* rows, std::int64_
 
 void WeightStore::reduce_grads() {
   if (_world == 1) return;  // accumulated in place
-  for (Parameter const* p : _group) reduce_into_shard(*p, grad_data(*p), 0, p->shape()[0]);
+  for (Parameter const* p : _group) reduce_into_shard(*p, grad_data(*p), _region_at.at(p), keep_of(*p));
 }
 
 FMat WeightStore::grad_rows(Parameter const& p, std::int64_t r0, std::int64_t r1) {
@@ -346,7 +398,7 @@ FMat WeightStore::grad_rows(Parameter const& p, std::int64_t r0, std::int64_t r1
 
 void WeightStore::reduce_grad_rows(Parameter const& p, std::int64_t r0, std::int64_t r1) {
   if (_world == 1) return;
-  reduce_into_shard(p, _grad_rows_buf.data(), r0, r1);
+  reduce_into_shard(p, _grad_rows_buf.data(), ParamGather::rows_region(p.shape(), r0, r1), keep_of(p));
 }
 
 std::int64_t WeightStore::flights_bytes() const {

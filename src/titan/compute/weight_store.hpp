@@ -9,11 +9,18 @@
 // over each parameter's shard group onto the owners' boxes, then all-reduced
 // over the box's replicas (shard_group.hpp), and added into the gradient
 // shard (GradientSet). Gathers, too, run over the shard group only.
+// Tensor parallelism (TpPlan): a split parameter is gathered over its shard
+// group without tp (this rank's tp slice, views of the slice's extents) and
+// its gradient reduced over the same group; the gradient of a parameter the
+// tp ranks computed identically is counted once; tp_all_reduce() sums the
+// partial activations of row-parallel outputs and column-parallel input
+// gradients over the tp ranks.
 #pragma once
 
 #include "titan/compute/compute_types.hpp"
 #include "titan/compute/gradients.hpp"
 #include "titan/compute/param_gather.hpp"
+#include "titan/compute/tp_plan.hpp"
 
 #include <mpi.h>
 
@@ -43,6 +50,17 @@ class WeightStore {
   //! `grads` null: no gradients (a forward pass only).
   WeightStore(Mesh const& mesh, MPI_Comm comm, GradientSet* grads);
 
+  //! The tensor-parallel plan (before the first gather; none: every
+  //! parameter computed whole).
+  void set_tp_plan(TpPlan plan) { _tp_plan = std::move(plan); }
+  TpPlan const& tp_plan() const { return _tp_plan; }
+  //! True when p is computed in tp slices (gathered as this rank's slice).
+  bool split(Parameter const& p) const { return _tp_size > 1 && _tp_plan.split.count(&p) > 0; }
+  int tp_size() const { return _tp_size; }
+  //! Collective over the tp ranks: x summed over them in place (counted as an all-reduce).
+  void tp_all_reduce(Act const& x);
+  MeshComm const& mesh_comm() const { return _mesh_comm; }
+
   //! Waits for gathers still in flight (prefetch()).
   ~WeightStore();
   WeightStore(WeightStore const&) = delete;
@@ -65,8 +83,11 @@ class WeightStore {
   FMat mat(Parameter const& p) const;
   F3 t3(Parameter const& p) const;
 
+  //! The rows of dim 0 this rank computes with: its tp slice's when p is
+  //! split (a vocabulary-parallel embedding or output head), else all.
+  std::array<std::int64_t, 2> row_range(Parameter const& p) const;
   //! Collective: rows [r0, r1) of dim 0 of p as float32 [r1 - r0, row], valid
-  //! until the next rows() call.
+  //! until the next rows() call (within row_range(p)).
   FMat rows(Parameter const& p, std::int64_t r0, std::int64_t r1);
 
   bool training() const { return _grads != nullptr; }
@@ -94,7 +115,11 @@ class WeightStore {
   float* grad_data(Parameter const& p) const;
   //! Collective: `rows` (rows [r0, r1) of p's partial gradient, MemSpace)
   //! summed over the ranks; this rank's part added into its gradient shard.
-  void reduce_into_shard(Parameter const& p, float* rows, std::int64_t r0, std::int64_t r1);
+  void reduce_into_shard(Parameter const& p, float* rows, Box const& region, MeshDimMask keep);
+  //! What a gather of p assembles for compute: its tp slice when split, else all of it.
+  Box compute_region(Parameter const& p) const;
+  MeshDimMask keep_of(Parameter const& p) const { return split(p) ? mesh_dim_bit(tp) : 0; }
+  Shape const& extents(Parameter const& p) const;
 
   Mesh _mesh;
   MPI_Comm _comm;
@@ -104,6 +129,9 @@ class WeightStore {
   ParamGather _gather;
   std::vector<Parameter const*> _group;
   std::unordered_map<Parameter const*, float*> _at, _grad_at;
+  std::unordered_map<Parameter const*, Box> _region_at;  // what each gathered member holds
+  TpPlan _tp_plan;
+  int _tp_size = 1, _tp_rank = 0;
   std::vector<std::int64_t> _grad_offset;  // offset of each group member in the gradient pool
   View1<float> _pool, _grad_pool, _rows_buf, _grad_rows_buf, _rs_send, _rs_recv;
   std::vector<float> _host_stage;

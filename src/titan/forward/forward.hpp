@@ -8,6 +8,7 @@
 #include "titan/forward/tokens.hpp"
 #include "titan/modules/language_model.hpp"
 #include "titan/modules/module.hpp"
+#include "titan/parallel/mesh_comm.hpp"
 
 #include <mpi.h>
 
@@ -34,6 +35,9 @@ struct SequenceRange {
   std::int64_t first = 0, count = 0;
 };
 SequenceRange my_sequences(std::int64_t batch, MPI_Comm comm);
+//! The data-parallel ranks (dp_shard x ep) of this rank's tp coordinate:
+//! the batch is split over them (the tp ranks share their sequences).
+MPI_Comm data_parallel_comm(MeshComm const& mc);
 
 //! Collective over `comm` (its size = mesh.world_size()). Sequence b runs on
 //! the rank r whose chunk_range(B, world, r) holds b (contiguous blocks).

@@ -49,8 +49,10 @@ ForwardMemoryPlan plan_forward_memory(LanguageModel const& m, std::vector<Parame
   p.pool_elems = in_place ? 0 : m.largest_block_numel();
   p.gather_elems = in_place ? 0 : saturate_bytes(std::max(static_cast<double>(m.largest_parameter_numel()), chunk));
 
-  auto const seq = chunk_range(batch, world, rank);
+  // The batch over the data-parallel ranks (the tp ranks share sequences; tp fastest).
+  auto const seq = chunk_range(batch, world / m.tp_size(), rank / m.tp_size());
   p.n_seq = seq[1];
+  double const Vl = static_cast<double>(m.logits_columns());  // this rank's logits columns
   double const T = static_cast<double>(seq_len), N = static_cast<double>(seq[1]) * T;
   double const Dd = static_cast<double>(D), Vd = static_cast<double>(V), B = static_cast<double>(batch);
   p.tokens = saturate_bytes(N);
@@ -59,7 +61,7 @@ ForwardMemoryPlan plan_forward_memory(LanguageModel const& m, std::vector<Parame
   p.head_chunk = saturate_bytes((in_place ? 0 : f4 * chunk) + f4 * N * static_cast<double>(p.chunk_rows));
   LanguageModel::BlocksBytes const blocks = m.blocks_activation_bytes(seq[1], seq_len);
   p.activations = saturate_bytes(2 * f4 * N * Dd + blocks.forward);  // x and the next block's output, the block's own
-  p.logits = saturate_bytes(f4 * N * Vd);
+  p.logits = saturate_bytes(f4 * N * Vl);
   p.token_ids = saturate_bytes(i8 * B * T + i8 * N);
   // ParamGather::rows: its part (at most the whole gather) and everyone's;
   // on a device build also the unpacked rows on the host and a host copy of
@@ -72,7 +74,7 @@ ForwardMemoryPlan plan_forward_memory(LanguageModel const& m, std::vector<Parame
   }
   p.gather_staging = saturate_bytes(staging);
   if (dump_logits) {
-    double d = device_build ? f4 * N * Vd : 0;  // the host copy each rank sends from
+    double d = device_build ? f4 * N * Vl : 0;  // the host copy each rank sends from
     if (rank == 0) d += 2 * f4 * B * T * Vd + 2 * i8 * B * T + 4096;  // gathered logits, the file's bytes
     p.dump = saturate_bytes(d);
   }

@@ -49,6 +49,10 @@ class Attention final : public Module, public Layer {
   bool use_rope() const { return _use_rope; }
   bool has_qk_norm() const { return _qk_norm; }
   ParameterPtr const& sinks() const { return _sinks; }  // null unless the Config asks for sinks
+  Linear const* wq() const { return _wq; }
+  Linear const* wk() const { return _wk; }
+  Linear const* wv() const { return _wv; }
+  Linear const* wo() const { return _wo; }
   std::int64_t sliding_window() const { return _sliding_window; }
   std::int64_t chunk_size() const { return _chunk_size; }
   double softmax_scale() const { return _softmax_scale; }

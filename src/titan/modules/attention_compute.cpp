@@ -1,10 +1,14 @@
 // Grouped-query attention's forward and backward: projections (with biases
 // where the Linears have them), per-head q/k norms, RoPE into head-major
 // buffers, the attention core (causal, chunked or windowed, with sinks), the
-// output projection.
+// output projection. Under tensor parallelism (wq/wk/wv column-parallel, wo
+// row-parallel) each tp rank computes its n_heads/tp query and n_kv_heads/tp
+// key/value heads (the sinks of its heads; the per-head norms apply to any
+// heads): the head counts below are the local ones, read off the weights.
 #include "titan/compute/attention_core.hpp"
 #include "titan/compute/rope_kernels.hpp"
 #include "titan/modules/attention.hpp"
+#include "titan/modules/tensor_parallel_plan.hpp"
 
 namespace titan {
 
@@ -19,6 +23,8 @@ AttentionMask mask_of(std::int64_t chunk, std::int64_t window) {
 
 Act Attention::forward(StepContext& ctx, Act const& x) {
   std::int64_t const hd = _head_dim, T = ctx.T, B = ctx.n_seq, N = x.extent(0);
+  std::int64_t const n_heads = ctx.weights.mat(*_wq->weight()).extent(0) / hd;   // this rank's
+  std::int64_t const n_kv_heads = ctx.weights.mat(*_wk->weight()).extent(0) / hd;
   Act q = _wq->forward(ctx, x);
   Act k = _wk->forward(ctx, x);
   Act v = _wv->forward(ctx, x);
@@ -27,20 +33,20 @@ Act Attention::forward(StepContext& ctx, Act const& x) {
     q = _q_norm->forward(ctx, q);
     k = _k_norm->forward(ctx, k);
   }
-  Act4 qh = new_act4(fqn() + ".qh", B, _n_heads, T, hd);
-  Act4 kh = new_act4(fqn() + ".kh", B, _n_kv_heads, T, hd);
-  Act4 vh = new_act4(fqn() + ".vh", B, _n_kv_heads, T, hd);
-  rope_to_heads(q, _n_heads, hd, T, ctx.freqs, ctx.rope_style, _use_rope, qh);
-  rope_to_heads(k, _n_kv_heads, hd, T, ctx.freqs, ctx.rope_style, _use_rope, kh);
-  rope_to_heads(v, _n_kv_heads, hd, T, ctx.freqs, ctx.rope_style, false, vh);
+  Act4 qh = new_act4(fqn() + ".qh", B, n_heads, T, hd);
+  Act4 kh = new_act4(fqn() + ".kh", B, n_kv_heads, T, hd);
+  Act4 vh = new_act4(fqn() + ".vh", B, n_kv_heads, T, hd);
+  rope_to_heads(q, n_heads, hd, T, ctx.freqs, ctx.rope_style, _use_rope, qh);
+  rope_to_heads(k, n_kv_heads, hd, T, ctx.freqs, ctx.rope_style, _use_rope, kh);
+  rope_to_heads(v, n_kv_heads, hd, T, ctx.freqs, ctx.rope_style, false, vh);
   q = Act();
   k = Act();
   v = Act();
   FVec const sinks = _sinks ? ctx.weights.vec(*_sinks) : FVec();
-  Act4 oh = new_act4(fqn() + ".oh", B, _n_heads, T, hd);
+  Act4 oh = new_act4(fqn() + ".oh", B, n_heads, T, hd);
   attention_forward(qh, kh, vh, static_cast<float>(_softmax_scale), mask_of(_chunk_size, _sliding_window), sinks, oh,
                     ctx.fc);
-  Act o = new_act(fqn() + ".o", N, _n_heads * hd);
+  Act o = new_act(fqn() + ".o", N, n_heads * hd);
   heads_to_rows(oh, o);
   if (keep) {
     _qh = qh;
@@ -51,15 +57,16 @@ Act Attention::forward(StepContext& ctx, Act const& x) {
 }
 
 Act Attention::backward(StepContext& ctx, Act const& dy) {
-  require_internal(_qh.extent(0) * ctx.T == dy.extent(0), fqn() + ": backward without its forward's activations");
+  require_internal(static_cast<std::int64_t>(_qh.extent(0)) * ctx.T == static_cast<std::int64_t>(dy.extent(0)), fqn() + ": backward without its forward's activations");
   std::int64_t const hd = _head_dim, T = ctx.T, B = ctx.n_seq, N = dy.extent(0);
+  std::int64_t const n_heads = _qh.extent(1), n_kv_heads = _kh.extent(1);  // this rank's
   Act d_o = _wo->backward(ctx, dy);
-  Act4 doh = new_act4(fqn() + ".doh", B, _n_heads, T, hd);
+  Act4 doh = new_act4(fqn() + ".doh", B, n_heads, T, hd);
   rows_to_heads(d_o, doh);
   d_o = Act();
-  Act4 dqh = new_act4(fqn() + ".dqh", B, _n_heads, T, hd);
-  Act4 dkh = zero_act4(fqn() + ".dkh", B, _n_kv_heads, T, hd);
-  Act4 dvh = zero_act4(fqn() + ".dvh", B, _n_kv_heads, T, hd);
+  Act4 dqh = new_act4(fqn() + ".dqh", B, n_heads, T, hd);
+  Act4 dkh = zero_act4(fqn() + ".dkh", B, n_kv_heads, T, hd);
+  Act4 dvh = zero_act4(fqn() + ".dvh", B, n_kv_heads, T, hd);
   FVec const sinks = _sinks ? ctx.weights.vec(*_sinks) : FVec();
   FVec const dsinks = _sinks ? ctx.weights.grad_vec(*_sinks) : FVec();
   attention_backward(_qh, _kh, _vh, static_cast<float>(_softmax_scale), mask_of(_chunk_size, _sliding_window), sinks,
@@ -67,9 +74,9 @@ Act Attention::backward(StepContext& ctx, Act const& dy) {
   _qh = Act4();
   _kh = Act4();
   _vh = Act4();
-  Act dq = new_act(fqn() + ".dq", N, _n_heads * hd);
-  Act dk = new_act(fqn() + ".dk", N, _n_kv_heads * hd);
-  Act dv = new_act(fqn() + ".dv", N, _n_kv_heads * hd);
+  Act dq = new_act(fqn() + ".dq", N, n_heads * hd);
+  Act dk = new_act(fqn() + ".dk", N, n_kv_heads * hd);
+  Act dv = new_act(fqn() + ".dv", N, n_kv_heads * hd);
   rope_from_heads_grad(dqh, T, ctx.freqs, ctx.rope_style, _use_rope, dq);
   rope_from_heads_grad(dkh, T, ctx.freqs, ctx.rope_style, _use_rope, dk);
   rope_from_heads_grad(dvh, T, ctx.freqs, ctx.rope_style, false, dv);
@@ -80,6 +87,7 @@ Act Attention::backward(StepContext& ctx, Act const& dy) {
   Act dx = _wq->backward(ctx, dq);
   _wk->backward_into(ctx, dk, dx, 1.0f);
   _wv->backward_into(ctx, dv, dx, 1.0f);
+  if (_wq->column_parallel(ctx)) ctx.weights.tp_all_reduce(dx);  // each tp rank's heads' part
   return dx;
 }
 
@@ -97,7 +105,9 @@ LayerFlops Attention::flops(std::int64_t n_seq, std::int64_t T) const {
 
 ActivationBytes Attention::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
   double const N = static_cast<double>(n_seq * T), D = static_cast<double>(_wq->in_features());
-  double const q = N * static_cast<double>(_n_heads * _head_dim), kv = N * static_cast<double>(_n_kv_heads * _head_dim);
+  int const tp_ways = tp_splits(*this, build_context().mesh.size(tp)) ? build_context().mesh.size(tp) : 1;  // this rank's heads
+  double const q = N * static_cast<double>(_n_heads * _head_dim) / tp_ways,
+               kv = N * static_cast<double>(_n_kv_heads * _head_dim) / tp_ways;
   double const side = static_cast<double>(_chunk_size > 0 && _chunk_size < T ? _chunk_size : T);
   double const norms = _qk_norm ? q + kv : 0;  // the normed q and k beside their inputs
   ActivationBytes a;

@@ -40,6 +40,10 @@ class Decoder final : public Module, public LanguageModel {
   std::int64_t num_layers() const { return _num_layers; }
 
   std::int64_t vocab_size() const override { return _vocab_size; }
+  Parameter const* embedding_weight() const override { return _tok_embeddings->weight().get(); }
+  Parameter const* output_weight() const override { return _output->weight().get(); }
+  int tp_size() const override { return build_context().mesh.size(tp); }
+  std::int64_t logits_columns() const override;
   std::int64_t max_seq_len() const override { return _rope.max_seq_len; }
   //! Embedding, the blocks (each gathered just before it computes), the
   //! final norm and the output head (gathered in vocabulary chunks).

@@ -6,8 +6,13 @@
 // Every stretch between two collectives runs in ctx.guarded(): a failure on
 // one rank ends the pass on every rank.
 #include "titan/modules/decoder.hpp"
+#include "titan/modules/tensor_parallel_plan.hpp"
 
 namespace titan {
+
+std::int64_t Decoder::logits_columns() const {
+  return tp_splits_vocab(*output_weight(), _vocab_size, tp_size()) ? _vocab_size / tp_size() : _vocab_size;
+}
 
 std::int64_t Decoder::vocab_chunk_rows() const {
   return std::max<std::int64_t>(1, std::min<std::int64_t>(_vocab_size, (std::int64_t(16) << 20) / _dim));

@@ -24,6 +24,9 @@ class FeedForward final : public Module, public Layer {
 
   char const* type_name() const override { return "FeedForward"; }
   std::int64_t hidden_dim() const { return _hidden; }
+  Linear const* w1() const { return _w1; }
+  Linear const* w2() const { return _w2; }
+  Linear const* w3() const { return _w3; }
 
   //! out = w2(silu(w1 x) * w3 x).
   Act forward(StepContext& ctx, Act const& x) override;

@@ -1,6 +1,10 @@
-// The dense SwiGLU feed-forward's forward and backward.
+// The dense SwiGLU feed-forward's forward and backward. Under tensor
+// parallelism w1/w3 are column-parallel and w2 row-parallel (each tp rank
+// its hidden/tp units; w2 sums the partial outputs): the input gradient of
+// w1 and w3 is partial and summed over the tp ranks here.
 #include "titan/compute/activation_kernels.hpp"
 #include "titan/modules/feed_forward.hpp"
+#include "titan/modules/tensor_parallel_plan.hpp"
 
 namespace titan {
 
@@ -26,6 +30,7 @@ Act FeedForward::backward(StepContext& ctx, Act const& dy) {
   _h3 = Act();
   Act dx = _w1->backward(ctx, dh1);
   _w3->backward_into(ctx, dh3, dx, 1.0f);
+  if (_w1->column_parallel(ctx)) ctx.weights.tp_all_reduce(dx);
   return dx;
 }
 
@@ -40,7 +45,9 @@ LayerFlops FeedForward::flops(std::int64_t n_seq, std::int64_t T) const {
 }
 
 ActivationBytes FeedForward::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
-  double const N = static_cast<double>(n_seq * T), F = static_cast<double>(_hidden), D = static_cast<double>(_w1->in_features());
+  int const tp_ways = tp_splits(*this, build_context().mesh.size(tp)) ? build_context().mesh.size(tp) : 1;  // this rank's hidden units
+  double const N = static_cast<double>(n_seq * T), F = static_cast<double>(_hidden) / tp_ways,
+               D = static_cast<double>(_w1->in_features());
   ActivationBytes a;
   a.kept = 4 * N * (D + 3 * F);          // x (w1 and w3 share it), h1, h3, a (w2's input)
   a.forward = 4 * N * (3 * F + D);       // h1, h3, a (h1 reused when nothing is kept), out

@@ -17,6 +17,9 @@ class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
   virtual std::int64_t vocab_size() const = 0;
+  //! The embedding's and the output head's weights (the same tensor when tied).
+  virtual Parameter const* embedding_weight() const = 0;
+  virtual Parameter const* output_weight() const = 0;
   //! Rows of the RoPE table: the longest sequence the model takes.
   virtual std::int64_t max_seq_len() const = 0;
   //! logits [ctx.rows(), V] of ctx.tokens (keeping what backward needs when the context asks).
@@ -26,6 +29,11 @@ class LanguageModel {
 
   // ---- What the memory plan needs (answered by an allocation-free build too)
   virtual std::int64_t model_dim() const = 0;
+  //! The tp ranks that share each sequence (the batch is split over the
+  //! world / tp_size() data-parallel ranks), and the logits columns each
+  //! holds (vocab_size() / tp with a vocabulary-parallel output head).
+  virtual int tp_size() const = 0;
+  virtual std::int64_t logits_columns() const = 0;
   //! Rows of a vocabulary chunk of the embedding and output head.
   virtual std::int64_t vocab_chunk_rows() const = 0;
   //! Elements of the largest block (the gather pool) and of the largest parameter.

@@ -33,6 +33,9 @@ class Linear final : public Module, public Layer {
   void backward_into(StepContext& ctx, Act const& dy, FMat dx, float beta);
   //! The output head: y [N, out] = x W^T with W gathered in chunks of
   //! `chunk_rows` rows (out is the vocabulary: W is too large to gather whole).
+  //! Whether this step computes it as a tp-split column- (Shard(0) on tp) or row-parallel (Shard(1)) linear.
+  bool column_parallel(StepContext const& ctx) const;
+  bool row_parallel(StepContext const& ctx) const;
   Act forward_chunked(StepContext& ctx, Act const& x, std::int64_t chunk_rows);
   Act backward_chunked(StepContext& ctx, Act const& dy, std::int64_t chunk_rows);
 

@@ -43,6 +43,11 @@ class MLAttention final : public Module, public Layer {
   std::int64_t q_lora_rank() const { return _q_lora_rank; }
   std::int64_t qk_head_dim() const { return _qk_head_dim; }
   double softmax_scale() const { return _softmax_scale; }
+  Linear const* wq() const { return _wq; }  // null with the low-rank q path
+  Linear const* wq_b() const { return _wq_b; }  // null without it
+  Linear const* wkv_b() const { return _wkv_b; }
+  Linear const* wo() const { return _wo; }
+  std::int64_t rope_head_dim() const { return _rope; }
 
   //! torchtitan's deepseek_v3 Attention.forward (docs/forward.md): q (direct
   //! or low-rank with its norm), the compressed kv with its norm, one rotated

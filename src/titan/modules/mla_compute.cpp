@@ -1,14 +1,22 @@
-// Multi-head latent attention's forward and backward.
+// Multi-head latent attention's forward and backward. Under tensor
+// parallelism wq (or wq_b) and wkv_b are column-parallel by heads and wo
+// row-parallel: each tp rank computes H/tp heads; the low-rank wq_a, wkv_a
+// and their norms are computed whole by every tp rank. In the backward the
+// head-split parts of the gradients reaching the replicated path (the
+// compressed kv's, k_pe's shared by the heads, the low-rank q's, or x's
+// through a direct wq) are partial and summed over the tp ranks first.
 #include "titan/compute/attention_core.hpp"
 #include "titan/compute/mla_kernels.hpp"
 #include "titan/compute/rope_kernels.hpp"
 #include "titan/compute/token_kernels.hpp"
 #include "titan/modules/mla.hpp"
+#include "titan/modules/tensor_parallel_plan.hpp"
 
 namespace titan {
 
 Act MLAttention::forward(StepContext& ctx, Act const& x) {
-  std::int64_t const H = _n_heads, T = ctx.T, B = ctx.n_seq, N = x.extent(0);
+  std::int64_t const T = ctx.T, B = ctx.n_seq, N = x.extent(0);
+  std::int64_t const H = ctx.weights.mat(*_wkv_b->weight()).extent(0) / (_nope + _v_head_dim);  // this rank's heads
   // Query: directly, or through the low-rank path with its RMSNorm (236B, 671B).
   Act q = _q_lora_rank == 0 ? _wq->forward(ctx, x) : _wq_b->forward(ctx, _q_norm->forward(ctx, _wq_a->forward(ctx, x)));
   // Keys and values from the compressed kv; k_pe stays in kv_a's last columns.
@@ -35,8 +43,10 @@ Act MLAttention::forward(StepContext& ctx, Act const& x) {
 }
 
 Act MLAttention::backward(StepContext& ctx, Act const& dy) {
-  require_internal(_qh.extent(0) * ctx.T == dy.extent(0), fqn() + ": backward without its forward's activations");
-  std::int64_t const H = _n_heads, T = ctx.T, B = ctx.n_seq, N = dy.extent(0);
+  require_internal(static_cast<std::int64_t>(_qh.extent(0)) * ctx.T == static_cast<std::int64_t>(dy.extent(0)),
+                   fqn() + ": backward without its forward's activations");
+  std::int64_t const H = _qh.extent(1), T = ctx.T, B = ctx.n_seq, N = dy.extent(0);  // this rank's heads
+  bool const split = _wkv_b->column_parallel(ctx);
   Act d_o = _wo->backward(ctx, dy);
   Act4 doh = new_act4(fqn() + ".doh", B, H, T, _v_head_dim);
   rows_to_heads(d_o, doh);
@@ -53,14 +63,32 @@ Act MLAttention::backward(StepContext& ctx, Act const& dy) {
   Act dkv = new_act(fqn() + ".dkv", N, H * (_nope + _v_head_dim));
   Act dk_pe = new_act(fqn() + ".dk_pe", N, _rope);
   mla_kv_from_heads_grad(dkh, dvh, _nope, T, ctx.freqs, dkv, dk_pe);
-  Act dckv = _kv_norm->backward(ctx, _wkv_b->backward(ctx, dkv));
+  Act dckv_normed = _wkv_b->backward(ctx, dkv);
+  if (split) {  // this rank's heads' parts
+    ctx.weights.tp_all_reduce(dckv_normed);
+    ctx.weights.tp_all_reduce(dk_pe);
+  }
+  Act dckv = _kv_norm->backward(ctx, dckv_normed);
   Act dkv_a = new_act(fqn() + ".dkv_a", N, _kv_lora_rank + _rope);
   copy_columns(dckv, dkv_a, 0);
   copy_columns(dk_pe, dkv_a, _kv_lora_rank);
-  Act dx = _wkv_a->backward(ctx, dkv_a);
-  // The query path.
   Act dq = new_act(fqn() + ".dq", N, H * _qk_head_dim);
   mla_q_from_heads_grad(dqh, _nope, T, ctx.freqs, dq);
+  if (split) {  // the query path's partial sum over the heads first, then the (whole) kv path's part
+    Act dx;
+    if (_q_lora_rank == 0) {
+      dx = _wq->backward(ctx, dq);
+      ctx.weights.tp_all_reduce(dx);
+    } else {
+      Act dq_a = _wq_b->backward(ctx, dq);
+      ctx.weights.tp_all_reduce(dq_a);
+      dx = _wq_a->backward(ctx, _q_norm->backward(ctx, dq_a));
+    }
+    _wkv_a->backward_into(ctx, dkv_a, dx, 1.0f);
+    return dx;
+  }
+  Act dx = _wkv_a->backward(ctx, dkv_a);
+  // The query path.
   if (_q_lora_rank == 0) {
     _wq->backward_into(ctx, dq, dx, 1.0f);
   } else {
@@ -84,7 +112,8 @@ LayerFlops MLAttention::flops(std::int64_t n_seq, std::int64_t T) const {
 
 ActivationBytes MLAttention::activation_bytes(std::int64_t n_seq, std::int64_t T) const {
   double const N = static_cast<double>(n_seq * T), D = static_cast<double>(_wkv_a->in_features());
-  double const H = static_cast<double>(_n_heads), qk = static_cast<double>(_qk_head_dim),
+  int const tp_ways = tp_splits(*this, build_context().mesh.size(tp)) ? build_context().mesh.size(tp) : 1;  // this rank's heads
+  double const H = static_cast<double>(_n_heads) / tp_ways, qk = static_cast<double>(_qk_head_dim),
                vd = static_cast<double>(_v_head_dim), kl = static_cast<double>(_kv_lora_rank),
                r = static_cast<double>(_rope), ql = static_cast<double>(_q_lora_rank), nope = static_cast<double>(_nope);
   double const t = static_cast<double>(T);

@@ -32,6 +32,11 @@ class Mesh {
   std::array<int, num_mesh_dims> coords(int rank) const;
   //! The rank at `coords` (the inverse of coords()).
   int rank_of(std::array<int, num_mesh_dims> const& coords) const;
+  //! The data-parallel ranks (dp_shard x ep), over which the batch is split,
+  //! and `rank`'s place among them (tp fastest: the tp ranks of one
+  //! data-parallel coordinate share its sequences).
+  int data_parallel_size() const { return _world_size / _sizes[2]; }
+  int data_parallel_rank(int rank) const { return rank / _sizes[2]; }
   //! "dp_shard=2 x ep=1 x tp=1"
   std::string describe() const;
 

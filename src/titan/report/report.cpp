@@ -314,6 +314,8 @@ std::string RunReport::json() const {
       o << ", \"model_bytes\": ", json_number(o, t.comm[i].model_bytes), o << "}";
     }
     o << "}, \"flops_per_step\": ", json_number(o, t.flops_per_step);
+    o << ", \"flops_per_step_rank_max\": ", json_number(o, t.flops_per_step_rank_max);
+    o << ", \"logits_bytes\": " << t.logits_bytes_max;
     o << ", \"peak_rss\": " << t.peak_rss_max << ", \"peak_rss_min\": " << t.peak_rss_min
       << ", \"planned_peak_bytes\": " << t.planned_peak_bytes << ", \"optimizer_state_bytes\": " << t.optimizer_state_bytes_max;
     o << ", \"tokens_per_expert\": [";

@@ -6,6 +6,7 @@
 // for any world size.
 #pragma once
 
+#include "titan/compute/tp_plan.hpp"
 #include "titan/modules/language_model.hpp"
 #include "titan/parallel/mesh.hpp"
 
@@ -19,8 +20,11 @@ struct StepCommBytes {
 };
 
 //! The bytes the rank at mesh coordinates `coords` sends in one forward pass
-//! (`training` false) or one training step of `model`.
-StepCommBytes model_step_comm(LanguageModel const& model, Mesh const& mesh,
-                              std::array<int, num_mesh_dims> const& coords, bool training);
+//! (`training` false) or one training step of `model` computed tensor-
+//! parallel by `plan`, on `rows` tokens (its sequences x seq_len; the tp
+//! activations' all-reduces grow with them), `checkpointing` blocks.
+StepCommBytes model_step_comm(LanguageModel const& model, TpPlan const& plan, Mesh const& mesh,
+                              std::array<int, num_mesh_dims> const& coords, bool training, std::int64_t rows,
+                              bool checkpointing);
 
 }  // namespace titan

@@ -47,9 +47,10 @@ TrainMemoryPlan plan_train_memory(LanguageModel const& m, std::vector<ParameterP
   p.optimizer_states = saturate_bytes(2 * grads);
   p.masters = saturate_bytes(masters);
 
-  auto const seq = chunk_range(batch, world, rank);
+  // The batch over the data-parallel ranks (the tp ranks share sequences; tp fastest).
+  auto const seq = chunk_range(batch, world / m.tp_size(), rank / m.tp_size());
   double const T = static_cast<double>(seq_len), N = static_cast<double>(seq[1]) * T;
-  double const D = static_cast<double>(m.model_dim()), V = static_cast<double>(m.vocab_size());
+  double const D = static_cast<double>(m.model_dim());
   double const chunk_rows = static_cast<double>(m.vocab_chunk_rows());
   LanguageModel::BlocksBytes const b = m.blocks_activation_bytes(seq[1], seq_len);
   bool const checkpoint = s.activation_checkpointing == ActivationCheckpointing::full;
@@ -59,7 +60,9 @@ TrainMemoryPlan plan_train_memory(LanguageModel const& m, std::vector<ParameterP
   // stream, the final norm's input and output, and the head's input.
   double const kept = checkpoint ? b.kept_inputs + b.largest_kept : b.kept;
   p.activations = saturate_bytes(kept + std::max(b.forward, b.backward) + 4 * f4 * N * D);
-  p.logits = saturate_bytes(f4 * N * V + 2 * f4 * N * chunk_rows);  // logits (then dlogits) and the head's chunk buffers
+  // Logits (then dlogits) of this rank's columns (V / tp vocabulary-parallel) and the head's chunk buffers.
+  double const Vl = static_cast<double>(m.logits_columns());
+  p.logits = saturate_bytes(f4 * N * Vl + 2 * f4 * N * std::min(chunk_rows, Vl));
   bool const in_place = reads_in_place(params, world);
   double gather = 0;
   if (!in_place) gather += f4 * static_cast<double>(m.largest_block_numel()) + f4 * chunk_rows * D;  // pools, rows

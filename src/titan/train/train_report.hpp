@@ -37,6 +37,10 @@ struct TrainReport {
   //! gradient-norm and router-count reductions, a few bytes each, not counted).
   std::vector<TrainCommKind> comm;
   double flops_per_step = 0;              // all ranks, products of one step (forward, backward, recomputation)
+  //! What tensor parallelism divides, measured on the largest rank: the
+  //! products one rank computed in a step, and the logits buffer it allocated.
+  double flops_per_step_rank_max = 0;
+  std::int64_t logits_bytes_max = 0;
   std::int64_t peak_rss_min = 0, peak_rss_max = 0;
   std::int64_t planned_peak_bytes = 0;    // the memory plan of the largest rank
   std::int64_t optimizer_state_bytes_max = 0;  // moments and masters, largest rank

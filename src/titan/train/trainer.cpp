@@ -1,12 +1,14 @@
 #include "titan/train/trainer.hpp"
 
 #include "titan/compute/token_kernels.hpp"
+#include "titan/compute/vocab_parallel_loss.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/core/memory_usage.hpp"
 #include "titan/core/profile_region.hpp"
 #include "titan/compute/param_gather.hpp"
 #include "titan/forward/forward.hpp"
 #include "titan/forward/safetensors.hpp"
+#include "titan/modules/tensor_parallel_plan.hpp"
 #include "titan/parallel/collective.hpp"
 #include "titan/train/comm_model.hpp"
 #include "titan/train/load_balance.hpp"
@@ -85,14 +87,20 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
   LanguageModel& lm = as_language_model(model);
   TrainSettings const& s = run.settings;
   std::int64_t const B = tokens.batch(), T = tokens.seq_len();
-  SequenceRange const seq = my_sequences(B, comm);
-  std::int64_t const N = seq.count * T;
-  double const scale = 1.0 / static_cast<double>(B * (T - 1));  // the loss is the mean over every rank's predictions
-
   std::vector<ParameterPtr> const params = model.parameters();
   GradientSet grads(params, mesh, rank);
   WeightStore store(mesh, comm, &grads);
   store.set_prefetch(s.prefetch);
+  store.set_tp_plan(plan_tensor_parallel(model, mesh));
+  // The batch is split over the data-parallel ranks (dp_shard x ep); the tp
+  // ranks of one data-parallel coordinate share its sequences.
+  MPI_Comm const dp = data_parallel_comm(store.mesh_comm());
+  SequenceRange const seq = my_sequences(B, dp);
+  std::int64_t const N = seq.count * T;
+  // Vocabulary-parallel output: this rank's columns [v_lo, v_hi) of the logits.
+  bool const vocab_split = store.split(*lm.output_weight());
+  auto const [v_lo, v_hi] = store.row_range(*lm.output_weight());
+  double const scale = 1.0 / static_cast<double>(B * (T - 1));  // the loss is the mean over every rank's predictions
   std::vector<MoE*> const moes = moe_layers(model);
   LrSchedule const schedule = make_lr_schedule(s, run.schedule_steps);
   AdamWHyper hyper;
@@ -120,8 +128,9 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     ctx.count_routing = true;
     ctx.checkpoint_blocks = s.activation_checkpointing == ActivationCheckpointing::full;
     ctx.guarded([&] {  // the step's largest buffer first
-      ctx.logits = new_act("train:logits", N, lm.vocab_size());
+      ctx.logits = new_act("train:logits", N, v_hi - v_lo);
     });
+    report.logits_bytes_max = static_cast<std::int64_t>(max_over_ranks(static_cast<double>(ctx.logits.span() * sizeof(float)), comm));
     {
       std::vector<std::int64_t> const all = tokens.for_step(step);
       std::vector<std::int64_t> const mine(all.begin() + seq.first * T, all.begin() + seq.first * T + N);
@@ -139,8 +148,15 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
 
     // ---- forward to the loss
     Act logits = lm.forward(ctx);
-    double loss_sum = cross_entropy_sum(logits, ctx.tokens, T);
-    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &loss_sum, 1, MPI_DOUBLE, MPI_SUM, comm));
+    VocabRowStats row_stats;
+    double loss_sum = 0;
+    if (vocab_split) {
+      row_stats = vocab_row_stats(logits, ctx.tokens, T, v_lo, store.mesh_comm().along_dim(tp));
+      loss_sum = vocab_parallel_loss_sum(row_stats, T);
+    } else {
+      loss_sum = cross_entropy_sum(logits, ctx.tokens, T);
+    }
+    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &loss_sum, 1, MPI_DOUBLE, MPI_SUM, dp));
     double const loss = loss_sum * scale;
     Kokkos::fence();
     double const t1 = MPI_Wtime();
@@ -149,7 +165,11 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
                      " (not finite); stopped before updating, nothing saved");
 
     // ---- backward: dL/dlogits in place, then the module tree
-    cross_entropy_grad(logits, ctx.tokens, T, scale);
+    if (vocab_split)
+      vocab_parallel_loss_grad(logits, ctx.tokens, T, v_lo, row_stats, scale);
+    else
+      cross_entropy_grad(logits, ctx.tokens, T, scale);
+    row_stats = VocabRowStats();
     lm.backward(ctx, logits);
     logits = Act();
     ctx.logits = Act();
@@ -167,7 +187,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
       double const c = clip_coefficient(norm, s.max_norm);
       if (c < 1.0) scale_gradients(grads, c);
     }
-    report.tokens_per_expert = update_expert_biases(moes, comm);
+    report.tokens_per_expert = update_expert_biases(moes, dp);  // each data-parallel coordinate's tokens once
     hyper.lr = schedule.lr(step);
     optimizer.update(grads, hyper);
     Kokkos::fence();
@@ -186,6 +206,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     add_step_comm(report.comm, store.comm(), comm);
     report.overlapped_s += max_over_ranks(store.comm().overlapped, comm);
     double flops = ctx.fc.flops;
+    report.flops_per_step_rank_max = max_over_ranks(flops, comm);
     TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &flops, 1, MPI_DOUBLE, MPI_SUM, comm));
     report.flops_per_step = flops;
     report.steps.push_back(r);
@@ -198,7 +219,8 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     report.tokens_per_s = tps;
     if (rank == 0 && run.after_step) run.after_step(r, static_cast<double>(B * T) / r.seconds);
   }
-  StepCommBytes const modelled_step = model_step_comm(lm, mesh, mesh.coords(rank), true);
+  StepCommBytes const modelled_step = model_step_comm(lm, store.tp_plan(), mesh, mesh.coords(rank), true, N,
+                                                      s.activation_checkpointing == ActivationCheckpointing::full);
   std::vector<double> modelled = {modelled_step.all_gather, modelled_step.reduce_scatter, modelled_step.all_reduce,
                                   modelled_step.all_to_all};
   TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, modelled.data(), 4, MPI_DOUBLE, MPI_MAX, comm));
