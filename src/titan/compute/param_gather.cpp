@@ -44,10 +44,16 @@ float widen(bf16_bits v) { return bf16_to_float(v); }
 
 }  // namespace
 
-ParamGather::ParamGather(MeshComm const& mc) : _mc(mc) {}
+ParamGather::ParamGather(MeshComm const& mc, MeshDimMask local_dims) : _mc(mc), _local(local_dims) {}
 
 bool ParamGather::fully_local(ShardedTensor const& p) const {
-  return p.dtype() == DType::float32 && shard_dims(p.placements(), _mc.mesh()) == 0;
+  return p.dtype() == DType::float32 && (shard_dims(p.placements(), _mc.mesh()) & ~_local) == 0;
+}
+
+std::array<std::int64_t, 2> ParamGather::gathered_rows(ShardedTensor const& p) const {
+  MeshDimMask const local = shard_dims(p.placements(), _mc.mesh()) & _local;
+  if (local == 0) return {0, p.shape()[0]};
+  return local_rows(p.shape(), p.placements(), _mc.mesh(), _mc.coords(), local);
 }
 
 void ParamGather::reserve(std::int64_t elems) {
@@ -81,7 +87,7 @@ bool ParamGather::test(InFlight& f) {
 
 void ParamGather::post(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, InFlight& f, bool blocking) {
   Shape const& shape = p.shape();
-  ShardGroup const g = shard_group(shape, p.placements(), _mc);
+  ShardGroup const g = shard_group(shape, p.placements(), _mc, _local);
   f.p = &p;
   f.r0 = r0;
   f.r1 = r1;

@@ -4,7 +4,9 @@
 // contributes its box and receives all of them (MPI_Allgatherv), unpacking
 // each at the place local_box() gives for its owner. A parameter no mesh
 // dimension shards is widened locally, without communication. Values are
-// widened to float32.
+// widened to float32. With `local_dims` (expert parallelism: ep) the
+// gather leaves those dimensions out: each rank gathers only the rows of
+// dim 0 they give it (its own experts), over the other shard dimensions.
 #pragma once
 
 #include "titan/core/types.hpp"
@@ -19,12 +21,18 @@ namespace titan {
 
 class ParamGather {
  public:
-  //! `mc` must outlive the ParamGather.
-  explicit ParamGather(MeshComm const& mc);
+  //! `mc` must outlive the ParamGather. Mesh dimensions in `local_dims` are
+  //! not gathered over (shard_group.hpp).
+  explicit ParamGather(MeshComm const& mc, MeshDimMask local_dims = 0);
+
+  //! The rows of dim 0 a whole gather of `p` yields on this rank: all of
+  //! them, or the block its `local_dims` coordinates give it. {first, count}.
+  std::array<std::int64_t, 2> gathered_rows(ShardedTensor const& p) const;
 
   //! True when every rank holds all of `p` in float32 (no mesh dimension of
   //! size > 1 shards it; then no gather is needed and its local View can be
-  //! read directly). Same answer on every rank.
+  //! read directly), or all of its gathered_rows() (only local dimensions
+  //! shard it). Same answer on every rank.
   bool fully_local(ShardedTensor const& p) const;
   //! Collective over the world (every rank calls it for the same p, r0, r1): writes rows [r0, r1) of dim 0 of p's
   //! global tensor (all of the other dims), row-major, as float32 to `out`
@@ -65,6 +73,7 @@ class ParamGather {
   void post(ShardedTensor const& p, std::int64_t r0, std::int64_t r1, InFlight& f, bool blocking);
 
   MeshComm const& _mc;
+  MeshDimMask _local = 0;
   std::int64_t _sent_bytes = 0;
   InFlight _now;  // rows()' buffers, reused
 };

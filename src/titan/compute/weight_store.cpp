@@ -108,7 +108,7 @@ void on_host(float const* send, std::int64_t n_send, float* recv, std::int64_t n
 }  // namespace
 
 WeightStore::WeightStore(Mesh const& mesh, MPI_Comm comm, GradientSet* grads)
-    : _mesh(mesh), _comm(comm), _grads(grads), _mesh_comm(mesh, comm), _gather(_mesh_comm) {
+    : _mesh(mesh), _comm(comm), _grads(grads), _mesh_comm(mesh, comm), _gather(_mesh_comm, mesh_dim_bit(ep)) {
   MPI_Comm_size(comm, &_world);
 }
 
@@ -138,7 +138,8 @@ void WeightStore::prefetch(std::vector<Parameter const*> const& params) {
       continue;
     }
     if (_flights.size() <= _flights_used) _flights.emplace_back();
-    _gather.start(*p, 0, p->shape()[0], _flights[_flights_used]);
+    auto const rows = _gather.gathered_rows(*p);
+    _gather.start(*p, rows[0], rows[0] + rows[1], _flights[_flights_used]);
     _flight_of.push_back(static_cast<int>(_flights_used++));
   }
   _posted_at = MPI_Wtime();
@@ -162,11 +163,15 @@ void WeightStore::gather(std::vector<Parameter const*> const& params) {
   if (!prefetched) drain();  // every rank the same: the group asked for is not the one in flight
   _group = params;
   std::int64_t need = 0, largest = 0;
-  for (Parameter const* p : params)
+  _rows_at.clear();
+  for (Parameter const* p : params) {
+    std::int64_t const rows = _gather.gathered_rows(*p)[1];
+    _rows_at[p] = rows;
     if (!_gather.fully_local(*p)) {
-      need += p->numel();
-      largest = std::max(largest, p->numel());
+      need += rows * row_numel(p->shape());
+      largest = std::max(largest, rows * row_numel(p->shape()));
     }
+  }
   collective(_comm, [&] {  // an allocation failing on one rank fails the gather on all
     reserve(_pool, need, "weights:pool");
     if (!prefetched) _gather.reserve(largest);
@@ -187,10 +192,11 @@ void WeightStore::gather(std::vector<Parameter const*> const& params) {
       _comm_stats.all_gather.calls += 1;
       _comm_stats.all_gather.bytes += static_cast<double>(f.sent_bytes);
     } else {
-      gather_rows(*p, 0, p->shape()[0], dst);
+      auto const rows = _gather.gathered_rows(*p);
+      gather_rows(*p, rows[0], rows[0] + rows[1], dst);
     }
     _at[p] = dst;
-    used += p->numel();
+    used += _rows_at[p] * row_numel(p->shape());
   }
   if (prefetched) {
     Kokkos::fence();
@@ -213,6 +219,7 @@ void WeightStore::gather_rows(Parameter const& p, std::int64_t r0, std::int64_t 
 void WeightStore::release() {
   _group.clear();
   _at.clear();
+  _rows_at.clear();
   _grad_at.clear();
 }
 
@@ -222,17 +229,22 @@ float* WeightStore::weight_data(Parameter const& p) const {
   return it->second;
 }
 
+std::int64_t WeightStore::gathered_rows(Parameter const& p) const {
+  auto it = _rows_at.find(&p);
+  return it == _rows_at.end() ? p.shape()[0] : it->second;
+}
+
 FVec WeightStore::vec(Parameter const& p) const {
   require_internal(p.shape().size() == 1, p.fqn() + ": not a vector");
-  return FVec(weight_data(p), p.shape()[0]);
+  return FVec(weight_data(p), gathered_rows(p));
 }
 FMat WeightStore::mat(Parameter const& p) const {
   require_internal(p.shape().size() == 2, p.fqn() + ": not a matrix");
-  return FMat(weight_data(p), p.shape()[0], p.shape()[1]);
+  return FMat(weight_data(p), gathered_rows(p), p.shape()[1]);
 }
 F3 WeightStore::t3(Parameter const& p) const {
   require_internal(p.shape().size() == 3, p.fqn() + ": not a 3-D tensor");
-  return F3(weight_data(p), p.shape()[0], p.shape()[1], p.shape()[2]);
+  return F3(weight_data(p), gathered_rows(p), p.shape()[1], p.shape()[2]);
 }
 
 FMat WeightStore::rows(Parameter const& p, std::int64_t r0, std::int64_t r1) {
@@ -254,13 +266,13 @@ void WeightStore::begin_grads() {
     return;
   }
   std::int64_t need = 0;
-  for (Parameter const* p : _group) need += p->numel();
+  for (Parameter const* p : _group) need += gathered_rows(*p) * row_numel(p->shape());
   reserve(_grad_pool, need, "weights:grad_pool");
   fill_zero(_grad_pool.data(), need);
   std::int64_t used = 0;
   for (Parameter const* p : _group) {
     _grad_at[p] = _grad_pool.data() + used;
-    used += p->numel();
+    used += gathered_rows(*p) * row_numel(p->shape());
   }
 }
 
@@ -270,15 +282,15 @@ float* WeightStore::grad_data(Parameter const& p) const {
   return it->second;
 }
 
-FVec WeightStore::grad_vec(Parameter const& p) const { return FVec(grad_data(p), p.shape()[0]); }
-FMat WeightStore::grad_mat(Parameter const& p) const { return FMat(grad_data(p), p.shape()[0], p.shape()[1]); }
+FVec WeightStore::grad_vec(Parameter const& p) const { return FVec(grad_data(p), gathered_rows(p)); }
+FMat WeightStore::grad_mat(Parameter const& p) const { return FMat(grad_data(p), gathered_rows(p), p.shape()[1]); }
 F3 WeightStore::grad_t3(Parameter const& p) const {
-  return F3(grad_data(p), p.shape()[0], p.shape()[1], p.shape()[2]);
+  return F3(grad_data(p), gathered_rows(p), p.shape()[1], p.shape()[2]);
 }
 
 void WeightStore::reduce_into_shard(Parameter const& p, float* rows, std::int64_t r0, std::int64_t r1) {
   Shape const& shape = p.shape();
-  ShardGroup const g = shard_group(shape, p.placements(), _mesh_comm);
+  ShardGroup const g = shard_group(shape, p.placements(), _mesh_comm, mesh_dim_bit(ep));  // experts: this rank's block only
   std::vector<Box> parts;
   std::vector<int> counts;
   std::int64_t total = 0;
@@ -332,7 +344,10 @@ void WeightStore::reduce_into_shard(Parameter const& p, float* rows, std::int64_
 
 void WeightStore::reduce_grads() {
   if (_world == 1) return;  // accumulated in place
-  for (Parameter const* p : _group) reduce_into_shard(*p, grad_data(*p), 0, p->shape()[0]);
+  for (Parameter const* p : _group) {
+    auto const rows = _gather.gathered_rows(*p);
+    reduce_into_shard(*p, grad_data(*p), rows[0], rows[0] + rows[1]);
+  }
 }
 
 FMat WeightStore::grad_rows(Parameter const& p, std::int64_t r0, std::int64_t r1) {

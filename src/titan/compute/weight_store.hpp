@@ -9,6 +9,11 @@
 // over each parameter's shard group onto the owners' boxes, then all-reduced
 // over the box's replicas (shard_group.hpp), and added into the gradient
 // shard (GradientSet). Gathers, too, run over the shard group only.
+// Expert parallelism: a parameter sharded over ep (the routed experts,
+// Shard(0)) is gathered only for this rank's experts (its ep block of dim 0)
+// over the other dimensions that shard it; its views have E/ep rows and its
+// gradient is reduced only over the ranks holding that block (no ep peer
+// holds it). The MoE sends tokens to those experts (expert_dispatch.hpp).
 #pragma once
 
 #include "titan/compute/compute_types.hpp"
@@ -60,7 +65,8 @@ class WeightStore {
   //! Lets prefetched gathers progress (MPI_Test); called between sublayers.
   void progress();
   void release();
-  //! Views of a gathered parameter of rank 1, 2 or 3 (InternalError otherwise).
+  //! Views of a gathered parameter of rank 1, 2 or 3 (InternalError otherwise);
+  //! an expert-parallel one has its gathered rows only (this rank's experts).
   FVec vec(Parameter const& p) const;
   FMat mat(Parameter const& p) const;
   F3 t3(Parameter const& p) const;
@@ -87,6 +93,17 @@ class WeightStore {
   std::int64_t scratch_bytes() const;
   //! Communication so far (reset with reset_comm()).
   CommStats const& comm() const { return _comm_stats; }
+  //! The expert-parallel ranks of this rank's experts (the ranks differing
+  //! from it along ep only), their number and this rank's place among them.
+  MPI_Comm expert_comm() const { return _mesh_comm.along_dim(ep); }
+  int expert_ranks() const { return _mesh.size(ep); }
+  int expert_rank() const { return _mesh_comm.coords()[ep]; }
+  //! Counts an all-to-all of the MoE's token dispatch (bytes sent to other ranks).
+  void count_all_to_all(double bytes, double seconds) {
+    _comm_stats.all_to_all.calls += 1;
+    _comm_stats.all_to_all.bytes += bytes;
+    _comm_stats.all_to_all.seconds += seconds;
+  }
   void reset_comm() { _comm_stats = CommStats{}; }
 
  private:
@@ -104,6 +121,8 @@ class WeightStore {
   ParamGather _gather;
   std::vector<Parameter const*> _group;
   std::unordered_map<Parameter const*, float*> _at, _grad_at;
+  std::unordered_map<Parameter const*, std::int64_t> _rows_at;  // rows of dim 0 gathered (E/ep for experts)
+  std::int64_t gathered_rows(Parameter const& p) const;
   std::vector<std::int64_t> _grad_offset;  // offset of each group member in the gradient pool
   View1<float> _pool, _grad_pool, _rows_buf, _grad_rows_buf, _rs_send, _rs_recv;
   std::vector<float> _host_stage;

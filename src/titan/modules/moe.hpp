@@ -8,6 +8,7 @@
 // combination of their outputs are the MoE's, shared by every expert kind.
 #pragma once
 
+#include "titan/compute/expert_dispatch.hpp"
 #include "titan/compute/moe_kernels.hpp"
 #include "titan/modules/block_part.hpp"
 #include "titan/modules/feed_forward.hpp"
@@ -137,6 +138,16 @@ class Router final : public Module {
   Act _scores;  // the probabilities, kept for backward
 };
 
+//! The rows of the last forward pass of one MoE layer on this rank (the
+//! recomputation under activation checkpointing not counted again), per
+//! expert [E]: `routed` this rank's tokens' (token, expert) pairs, `computed`
+//! the rows this rank's experts computed (all of its own tokens' without
+//! expert parallelism; with it, the rows every ep peer sent to this rank's
+//! experts, 0 for the other experts).
+struct MoELoad {
+  std::vector<double> routed, computed;
+};
+
 class MoE final : public Module, public Layer {
  public:
   struct Config : ModuleConfig, BlockPart {
@@ -164,6 +175,8 @@ class MoE final : public Module, public Layer {
   std::optional<double> load_balance_coeff() const { return _load_balance_coeff; }
   BufferPtr const& expert_bias() const { return _expert_bias; }            // null without load balancing
   BufferPtr const& tokens_per_expert() const { return _tokens_per_expert; }
+  std::int64_t dim() const { return _dim; }
+  MoELoad const& last_load() const { return _load; }
 
   //! out = sum_k gate_k expert_k(x) (+ shared(x)); torchtitan's MoE.
   Act forward(StepContext& ctx, Act const& x) override;
@@ -185,6 +198,9 @@ class MoE final : public Module, public Layer {
   FeedForward* _shared = nullptr;
   Act _x, _ys;        // kept for backward
   Routing _routing;   // kept for backward
+  ExpertDispatch _dispatch;  // expert parallelism: the forward's plan, reused by the backward
+  MoELoad _load;
+  void record_load(Routing const& r, bool expert_parallel);
 };
 
 }  // namespace titan
