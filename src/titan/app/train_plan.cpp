@@ -12,6 +12,7 @@
 #include "titan/parallel/collective.hpp"
 #include "titan/parallel/placement.hpp"
 #include "titan/train/comm_model.hpp"
+#include "titan/train/load_balance.hpp"
 #include "titan/train/train_memory.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -163,7 +164,18 @@ TrainPlanReport plan_training(TrainPlanInput const& in) {
   // The bytes this rank sends per step by collective kind (the analytic
   // model a real run's train.comm.<kind>.model_bytes reports; this rank's,
   // not the maximum over the ranks, which would cost O(world x parameters)).
-  StepCommBytes const c = model_step_comm(lm, in.build.mesh, in.build.mesh.coords(rank), true);
+  StepCommBytes c = model_step_comm(lm, in.build.mesh, in.build.mesh.coords(rank), true);
+  {  // the MoE's token dispatch for balanced routing (a real run's depends on its routing)
+    std::vector<std::int64_t> widths;
+    double rows = 0;
+    for (MoE const* m : moe_layers(*plan.model))
+      if (m->expert_parallel()) {
+        widths.push_back(m->dim());
+        rows = static_cast<double>(chunk_range(in.batch, world, rank)[1] * in.seq_len * m->top_k());
+      }
+    bool const recompute = in.settings.activation_checkpointing == ActivationCheckpointing::full;
+    c.all_to_all = balanced_all_to_all_bytes(widths, rows, in.build.mesh.size(ep), recompute ? 3 : 2);
+  }
   r.comm_bytes_per_step = {{"all_gather", c.all_gather}, {"reduce_scatter", c.reduce_scatter},
                            {"all_reduce", c.all_reduce}, {"all_to_all", c.all_to_all}};
   // As the memory guard judges a real run: the plan without the runtime

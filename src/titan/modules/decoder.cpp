@@ -26,6 +26,7 @@ Decoder::Decoder(Config const& config, BuildContext const& ctx) : Module(config,
   ParameterPtr tied = config.tie_embeddings ? output->weight() : nullptr;
   _vocab_size = config.vocab_size;
   _dim = config.dim;
+  _ep_ranks = ctx.mesh.size(ep);
   _tok_embeddings = &add_child("tok_embeddings",
             config.tok_embeddings.build(ctx.child("tok_embeddings"),
                                         {{"num_embeddings", config.vocab_size}, {"embedding_dim", config.dim}}, tied));

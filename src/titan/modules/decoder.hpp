@@ -40,6 +40,7 @@ class Decoder final : public Module, public LanguageModel {
   std::int64_t num_layers() const { return _num_layers; }
 
   std::int64_t vocab_size() const override { return _vocab_size; }
+  int expert_ranks() const override { return _ep_ranks; }
   std::int64_t max_seq_len() const override { return _rope.max_seq_len; }
   //! Embedding, the blocks (each gathered just before it computes), the
   //! final norm and the output head (gathered in vocabulary chunks).
@@ -64,6 +65,7 @@ class Decoder final : public Module, public LanguageModel {
   std::int64_t _num_layers = 0;
   BufferPtr _freqs_cis;  // [max_seq_len, rope.dim/2, 2]
   std::int64_t _vocab_size = 0, _dim = 0;
+  int _ep_ranks = 1;  // the mesh's ep: an ep-sharded tensor (routed experts) is gathered for this rank's experts only
   Embedding* _tok_embeddings = nullptr;
   std::vector<TransformerBlock*> _blocks;
   std::vector<std::vector<Parameter const*>> _block_params;  // each block's parameters, gathered together

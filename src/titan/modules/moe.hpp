@@ -32,6 +32,9 @@ class ExpertsLayer {
   virtual ActivationBytes activation_bytes(std::int64_t rows) const = 0;
   //! The experts' FLOPs on `rows` routed rows (N * K, however they are spread over the experts).
   virtual LayerFlops flops(std::int64_t rows) const = 0;
+  //! The weights are split over the ep mesh dimension (Shard(0)): each ep
+  //! rank computes its own experts (expert parallelism) when ep > 1.
+  virtual bool split_over_ep() const = 0;
 };
 
 //! The config of an experts module (GroupedExperts or GptOssExperts).
@@ -57,6 +60,7 @@ class GroupedExperts final : public Module, public ExpertsLayer {
   Act backward(StepContext& ctx, Act const& dys) override;
   ActivationBytes activation_bytes(std::int64_t rows) const override;
   LayerFlops flops(std::int64_t rows) const override;
+  bool split_over_ep() const override { return _w1->placements()[ep].is_shard(); }
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
@@ -89,6 +93,7 @@ class GptOssExperts final : public Module, public ExpertsLayer {
   Act backward(StepContext& ctx, Act const& dys) override;
   ActivationBytes activation_bytes(std::int64_t rows) const override;
   LayerFlops flops(std::int64_t rows) const override;
+  bool split_over_ep() const override { return _mlp1->placements()[ep].is_shard(); }
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
@@ -176,6 +181,10 @@ class MoE final : public Module, public Layer {
   BufferPtr const& expert_bias() const { return _expert_bias; }            // null without load balancing
   BufferPtr const& tokens_per_expert() const { return _tokens_per_expert; }
   std::int64_t dim() const { return _dim; }
+  //! Expert parallelism: ep > 1 and the experts split over it; tokens are
+  //! then dispatched to their experts' ranks (expert_dispatch.hpp).
+  bool expert_parallel() const { return _ep_ranks > 1 && _experts_layer->split_over_ep(); }
+  int ep_ranks() const { return _ep_ranks; }
   MoELoad const& last_load() const { return _load; }
 
   //! out = sum_k gate_k expert_k(x) (+ shared(x)); torchtitan's MoE.
@@ -190,6 +199,7 @@ class MoE final : public Module, public Layer {
  private:
   MoE(Config const& config, BuildContext const& ctx, BuildArgs& args);
   std::int64_t _experts = 0, _top_k = 0, _dim = 0;
+  int _ep_ranks = 1;  // the mesh's ep
   std::optional<double> _load_balance_coeff;
   bool _score_before_experts = false;
   BufferPtr _expert_bias, _tokens_per_expert;  // [E] each; expert_bias may be null

@@ -167,7 +167,9 @@ Act MoE::forward(StepContext& ctx, Act const& x) {
   Act xs = new_act(fqn() + ".xs", N * _top_k, D);
   dispatch_rows(x, r, _score_before_experts, xs);
   Act ys;
-  if (ctx.weights.expert_ranks() > 1) {  // expert parallel: the rows go to their experts' ranks and come back
+  bool const split = expert_parallel();
+  require_internal(!split || ctx.weights.expert_ranks() == _ep_ranks, fqn() + ": built for another mesh's ep");
+  if (split) {  // expert parallel: the rows go to their experts' ranks and come back
     double bytes = 0, t0 = MPI_Wtime();
     _dispatch.plan(ctx.weights.expert_comm(), r.offset);
     Act const local = _dispatch.to_experts(xs, bytes);
@@ -180,7 +182,7 @@ Act MoE::forward(StepContext& ctx, Act const& x) {
   } else {
     ys = _experts_layer->forward(ctx, xs, r.offset);
   }
-  if (!ctx.recomputing) record_load(r, ctx.weights.expert_ranks() > 1);
+  if (!ctx.recomputing) record_load(r, split);
   Act out = new_act(fqn() + ".out", N, D);
   combine_rows(ys, r, _score_before_experts, out);
   if (_shared) add_into(out, _shared->forward(ctx, x));
@@ -207,7 +209,7 @@ Act MoE::backward(StepContext& ctx, Act const& dy) {
   combine_rows_backward(dy, _ys, _routing, _score_before_experts, dys, dgates);
   _ys = Act();
   Act dxs;
-  if (ctx.weights.expert_ranks() > 1) {  // the output gradients to the experts' ranks, the input gradients back
+  if (expert_parallel()) {  // the output gradients to the experts' ranks, the input gradients back
     double bytes = 0, t0 = MPI_Wtime();
     Act const local = _dispatch.to_experts(dys, bytes);
     double seconds = since(t0);
@@ -287,6 +289,16 @@ ActivationBytes MoE::activation_bytes(std::int64_t n_seq, std::int64_t T) const 
   a.kept = routing + 4 * N * width + 4 * N * K * width + ex.kept + sh.kept;  // + x, ys
   a.forward = routing + 4 * N * K * width + ex.forward + 4 * N * width + sh.forward;  // + xs, out
   a.backward = 4 * N * K * width + 4 * N * K + ex.backward + 4 * N * E + 4 * N * width + sh.backward;  // dys, dgates, dlogits, dx
+  if (expert_parallel()) {
+    // The dispatch (expert_dispatch.hpp), its rows counted as if routing
+    // were balanced (this rank's experts computing N*K rows, as many as its
+    // tokens route): the received rows and the rows sent back live beside
+    // the experts' own buffers in each pass; the plan (its row order) is
+    // kept for backward.
+    a.kept += 8 * N * K;
+    a.forward += 2 * 4 * N * K * width;
+    a.backward += 2 * 4 * N * K * width;
+  }
   return a;
 }
 

@@ -57,4 +57,10 @@ double model_all_to_all_bytes(std::vector<std::vector<std::vector<double>>> cons
   return 4.0 * rows * passes;
 }
 
+double balanced_all_to_all_bytes(std::vector<std::int64_t> const& width, double rows, int ep, int passes) {
+  double bytes = 0;
+  for (std::int64_t w : width) bytes += 4.0 * static_cast<double>(w) * 2 * rows * (ep - 1) / ep;
+  return bytes * passes;
+}
+
 }  // namespace titan

@@ -37,4 +37,10 @@ StepCommBytes model_step_comm(LanguageModel const& model, Mesh const& mesh,
 double model_all_to_all_bytes(std::vector<std::vector<std::vector<double>>> const& routed,
                               std::vector<std::int64_t> const& width, int me, int passes);
 
+//! The same for routing spread evenly over the experts (the planner's
+//! figure, before any routing exists): `rows` (token, expert) rows of this
+//! rank per layer, of which (ep - 1) / ep go to other ranks and as many
+//! come back to be computed here; one width per expert-parallel layer.
+double balanced_all_to_all_bytes(std::vector<std::int64_t> const& width, double rows, int ep, int passes);
+
 }  // namespace titan
