@@ -62,8 +62,9 @@ void print_train_plan(std::ostream& out, TrainPlanReport const& p) {
         << human_bytes(static_cast<double>(p.memory_per_rank)) << " per rank: " << p.memory_source << ")\n";
     if (!p.advice.empty()) out << "  what would fit: " << p.advice << "\n";
   }
-  out << "  (tp and ep change only how the parameters, gradients and optimizer states are sharded: the compute "
-         "gathers every block whole and splits the batch over all ranks; tp/ep compute splits are not implemented yet)\n";
+  out << "  (tp changes only how the parameters, gradients and optimizer states are sharded: the compute gathers "
+         "every dense block whole and splits the batch over all ranks; ep splits the routed experts' compute, "
+         "tokens dispatched all-to-all, its bytes planned for balanced routing)\n";
 }
 
 }  // namespace
