@@ -45,8 +45,9 @@ struct TrainReport {
   //! Seconds prefetched gathers were in flight while the rank computed (max over ranks, summed over steps).
   double overlapped_s = 0;
   bool prefetch = true;
-  //! Parameter and gradient traffic per step by collective kind (the loss,
-  //! gradient-norm and router-count reductions, a few bytes each, not counted).
+  //! Parameter and gradient traffic and the MoE's token dispatch per step by
+  //! collective kind (the loss, gradient-norm and router-count reductions and
+  //! the dispatch's count exchange, a few bytes each, not counted).
   std::vector<TrainCommKind> comm;
   double flops_per_step = 0;              // all ranks, products of one step (forward, backward, recomputation)
   std::int64_t peak_rss_min = 0, peak_rss_max = 0;
