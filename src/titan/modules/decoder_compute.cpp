@@ -8,6 +8,8 @@
 #include "titan/modules/decoder.hpp"
 #include "titan/modules/tensor_parallel_plan.hpp"
 
+#include "titan/parallel/placement.hpp"
+
 namespace titan {
 
 std::int64_t Decoder::logits_columns() const {
@@ -22,7 +24,13 @@ std::int64_t Decoder::largest_block_numel() const {
   std::int64_t n = _dim;  // the final norm at least
   for (auto const& ps : _block_params) {
     std::int64_t b = 0;
-    for (Parameter const* p : ps) b += p->numel();
+    for (Parameter const* p : ps) {
+      // Expert parallelism gathers a rank's own experts only: the largest
+      // ep block of dim 0 (torch.chunk's first, ceil(E/ep) rows).
+      std::int64_t const rows = p->shape()[0];
+      bool const ep_block = expert_ranks() > 1 && p->placements()[ep].is_shard();
+      b += ep_block ? p->numel() / rows * chunk_range(rows, expert_ranks(), 0)[1] : p->numel();
+    }
     n = std::max(n, b);
   }
   return n;
