@@ -8,7 +8,7 @@
 #include "titan/modules/decoder.hpp"
 #include "titan/modules/tensor_parallel_plan.hpp"
 
-#include "titan/parallel/placement.hpp"
+#include "titan/compute/shard_group.hpp"
 
 namespace titan {
 
@@ -21,15 +21,16 @@ std::int64_t Decoder::vocab_chunk_rows() const {
 }
 
 std::int64_t Decoder::largest_block_numel() const {
+  TpPlan const plan = plan_tensor_parallel(*this, build_context().mesh);
   std::int64_t n = _dim;  // the final norm at least
   for (auto const& ps : _block_params) {
     std::int64_t b = 0;
     for (Parameter const* p : ps) {
-      // Expert parallelism gathers a rank's own experts only: the largest
-      // ep block of dim 0 (torch.chunk's first, ceil(E/ep) rows).
-      std::int64_t const rows = p->shape()[0];
-      bool const ep_block = expert_ranks() > 1 && p->placements()[ep].is_shard();
-      b += ep_block ? p->numel() / rows * chunk_range(rows, expert_ranks(), 0)[1] : p->numel();
+      // What WeightStore gathers for compute (compute_keep): a tp-split
+      // parameter's tp slice, an ep-sharded one's ep block of experts, else
+      // all of it; coordinate 0's region is the largest (torch.chunk).
+      MeshDimMask const keep = compute_keep(plan.split.count(p) > 0);
+      b += kept_region(p->shape(), p->placements(), build_context().mesh, {}, keep).numel();
     }
     n = std::max(n, b);
   }

@@ -62,10 +62,9 @@ void print_train_plan(std::ostream& out, TrainPlanReport const& p) {
         << human_bytes(static_cast<double>(p.memory_per_rank)) << " per rank: " << p.memory_source << ")\n";
     if (!p.advice.empty()) out << "  what would fit: " << p.advice << "\n";
   }
-  out << "  (the batch is split over the data-parallel ranks, dp_shard x ep; tp splits the attention/MLA heads, "
-         "the FFN hidden units and the vocabulary over the tp ranks, the routed experts computed whole on each; "
-         "ep splits the routed experts' compute, tokens dispatched all-to-all, its bytes planned for balanced "
-         "routing)\n";
+  out << "  (the batch is split over the dp_shard x ep ranks; tp splits attention heads, feed-forward hidden units and "
+         "the vocabulary, so activations and logits are per tp rank, the routed experts computed whole on each; ep "
+         "splits the routed experts' compute, tokens dispatched all-to-all, its bytes planned for balanced routing)\n";
 }
 
 }  // namespace
