@@ -12,7 +12,9 @@
 #  (e) titan -> HF -> titan (--load-names / --save-names): bit-identical
 #      files, and the HF files of the conversion equal (a)'s;
 #  (f) decoder families: --forward on the HF-named checkpoint gives the same
-#      logits (--dump-logits, byte for byte) as on the titan-named one.
+#      logits (--dump-logits, byte for byte) as on the titan-named one, both
+#      on (c)'s mesh (tensor-parallel compute sums its partial products in
+#      another order than dp_shard = 2: bit-identity holds within one mesh).
 # Small files and a 1 MiB staging buffer, so that tensors split over files
 # and slabs. Usage: hf_checkpoint.sh TITAN_APP MPIEXEC FAMILY DECK LAYERS [--set k=v ...]
 # (FAMILY as hf_reference.py names it; LAYERS "-" for the flavor's count).
@@ -70,7 +72,6 @@ echo "$family: titan -> HF -> titan bit-identical (and the HF files equal a dire
 # (f)
 if [ "$family" != flux ]; then
   fwd=(--set forward.batch=2 --set forward.seq_len=24)
-  # Both on the same mesh: tensor-parallel compute rounds differently from a data-parallel one.
   run 2 "${mesh2[@]}" --load "$tmp/titan" "${fwd[@]}" --dump-logits "$tmp/titan_logits.safetensors"
   run 2 "${mesh2[@]}" --load-names hf --load "$tmp/hf1" "${fwd[@]}" --dump-logits "$tmp/hf_logits.safetensors"
   cmp "$tmp/titan_logits.safetensors" "$tmp/hf_logits.safetensors" || { echo "FAIL: logits differ"; exit 1; }

@@ -24,6 +24,18 @@ data-parallel ranks only). A vocabulary-parallel embedding / output head
 (Shard(0) on tp, the vocabulary divisible by tp) is split the same way; the
 embedding all-reduces its [rows, dim] output in the forward, the output head
 its input gradient in the backward.
+
+Expert parallelism: a tensor sharded over ep (the routed experts) is
+gathered and reduce-scattered over its other shard dimensions only (each ep
+rank its own experts' block of dim 0; a tp-split one over the others than
+ep and tp: its tp slice of that block); the MoE's token dispatch (all_to_all)
+is recomputed from the routing the run reports (train.moe.routed: per layer,
+rank and expert, the rows the rank's tokens routed there): per pass a rank
+sends its rows for other ep ranks' experts and sends back the rows its ep
+peers routed to its experts, each row of the layer's width (the router's
+gate [E, D]) in float32; a training step has two passes (forward, backward).
+The forward pass's report carries no routing: its all_to_all must equal
+titan's model and be > 0 when ep > 1 with routed experts.
 """
 import json
 import math
@@ -47,9 +59,9 @@ def chunk(n, k, r):  # torch.chunk: chunks of ceil(n/k), the last ones short or 
     return lo, min(lo + c, n) - lo
 
 
-def box_numel(shape, placements, c):
+def box_numel(shape, placements, c, dims=("tp", "ep", "dp_shard")):
     extent = list(shape)
-    for m in ("tp", "ep", "dp_shard"):
+    for m in dims:
         p = placements[m]
         if p == "Replicate" or sizes[m] == 1:
             continue
@@ -124,14 +136,6 @@ if tp > 1:
                 split.add(name)
 
 
-def tp_slice_numel(shape, placements, c):
-    extent = list(shape)
-    if placements["tp"] != "Replicate":
-        d = int(placements["tp"][len("Shard("):-1])
-        extent[d] = chunk(extent[d], tp, c["tp"])[1]
-    return math.prod(extent)
-
-
 # Uses per step (docs/parallelism.md): the embedding gathered in the forward
 # only, the output head and every block and norm tensor in the forward and
 # again in the backward; every use's gradient reduced once. A tied tensor
@@ -155,9 +159,13 @@ def model(training, report):
             pl = p["placements"]
             is_split = p["fqn"] in split
             shard = math.prod(sizes[m] for m in sizes if pl[m] != "Replicate")
-            group = math.prod(sizes[m] for m in sizes if pl[m] != "Replicate" and not (is_split and m == "tp"))
+            # The dimensions a gather and reduce-scatter keep out of the group:
+            # ep (each ep rank its own experts' block of dim 0) and, for a
+            # tp-split parameter, tp (the rank's tp slice).
+            keep = ("ep", "tp") if is_split else ("ep",)
+            group = math.prod(sizes[m] for m in sizes if pl[m] != "Replicate" and m not in keep)
             box = box_numel(p["shape"], pl, c)
-            region = tp_slice_numel(p["shape"], pl, c) if is_split else math.prod(p["shape"])
+            region = box_numel(p["shape"], pl, c, keep)  # what a gather yields: all of p, its ep block, its tp slice
             reductions = 1 if training else 0
             if group > 1:
                 b["all_gather"] += 4 * (gathers if training else 1) * box
@@ -169,23 +177,55 @@ def model(training, report):
         forwards, backwards = (2 if checkpointing else 1), (1 if training else 0)
         b["all_reduce"] += 4 * rows * (forwards * sum(forward_sums) + backwards * sum(backward_sums))
         b["all_reduce"] += 4 * rows * dim * (int("embedding" in vocab_parallel) + int(training and "output" in vocab_parallel))
+        if training:
+            b["all_to_all"] = 2 * dispatch_bytes(r, c)
         for k in kinds:
             expected[k] = max(expected[k], b[k])
     return expected
+
+
+# The MoE layers' widths, in layer order: the router gates' [E, D].
+widths = [p["shape"][1] for p in plan["parameters"] if p["fqn"].endswith("router.gate.weight")]
+
+
+def dispatch_bytes(r, c):  # one pass's dispatch and return, rank r
+    if ep == 1 or not widths:
+        return 0
+    routed = run["train"]["moe"]["routed"]
+    assert len(routed) == len(widths), "the report's MoE layers do not match the plan's"
+    group = [s for s in range(world) if coords(s)["dp_shard"] == c["dp_shard"] and coords(s)["tp"] == c["tp"]]
+    total = 0
+    for layer, width in zip(routed, widths):
+        E = len(layer[r])
+        lo = chunk(E, ep, c["ep"])[0]
+        hi = lo + chunk(E, ep, c["ep"])[1]
+        rows = sum(n for e, n in enumerate(layer[r]) if not lo <= e < hi)  # to other ranks' experts
+        rows += sum(layer[s][e] for s in group if s != r for e in range(lo, hi))  # computed here, sent back
+        total += 4 * width * rows
+    return total
 
 
 ok = True
 for what, report, training in [("training step", run["train"], True)] + (
         [("forward pass", json.load(open(sys.argv[7]))["forward"], False)] if len(sys.argv) > 7 else []):
     expected = model(training, report)
+    if not training:  # no routing in a forward report: titan's model, and traffic when experts are split
+        got, mod = report["comm"]["all_to_all"]["bytes"], report["comm"]["all_to_all"]["model_bytes"]
+        if (got > 0) != (ep > 1 and bool(widths)):
+            print(f"{what}: all_to_all {got:.0f} bytes, but ep = {ep} and {len(widths)} MoE layers")
+            ok = False
+        expected["all_to_all"] = mod  # checked against the measured bytes below
     for k in kinds:
         got, mod = report["comm"][k]["bytes"], report["comm"][k]["model_bytes"]
         print(f"{what}, {k}: measured {got:.0f}, titan's model {mod:.0f}, this script {expected[k]}")
         if got != expected[k] or mod != expected[k]:
             ok = False
     # (pure tp needs no gathers: every parameter is split or replicated)
-    if world > 1 and expected["all_gather"] == 0 and (tp == 1 or expected["all_reduce"] == 0):
-        print("a multi-rank mesh without gathers: the case tests nothing")
+    if world > 1 and sum(expected.values()) == 0:
+        print("a multi-rank mesh without communication: the case tests nothing")
+        ok = False
+    if ep > 1 and widths and expected["all_to_all"] == 0:
+        print("expert parallelism without a token dispatch: the case tests nothing")
         ok = False
     if tp > 1 and not forward_sums:
         print("tp > 1 without a tp-split module: the case tests no tensor-parallel compute")

@@ -3,7 +3,9 @@
 # token batches (a new batch each step, write_tokens.py --steps 3), run at 1
 # rank and on each mesh; every step's loss and gradient norm must equal the
 # 1-rank run's within 1e-5 relative, and the MoE routing counts of the last
-# step must be equal.
+# step must be equal. For an MoE model each run's reported expert load
+# (rows routed and computed per rank and expert) is recomputed by
+# moe_load.py from the routing and the mesh.
 #   mesh_invariance.sh TITAN_APP MPIEXEC DUMP_WEIGHTS
 # Environment: DECK; MODEL (space-separated model.* key=value; must hold
 # vocab_size); TRAIN (space-separated [train] key=value; default below);
@@ -65,3 +67,6 @@ for name in sys.argv[2:]:
           % (name, worst_l, worst_n, "equal" if same_tpe else "DIFFER", "ok" if ok else "FAIL"))
 sys.exit(1 if bad else 0)
 PY
+moe=()
+for n in np1 "${names[@]}"; do grep -q '"moe": {' "$tmp/$n.json" && moe+=("$tmp/$n.json"); done
+if [ ${#moe[@]} -gt 0 ]; then "$py" "$here/moe_load.py" "${moe[@]}"; fi

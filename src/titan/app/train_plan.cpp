@@ -13,6 +13,7 @@
 #include "titan/parallel/collective.hpp"
 #include "titan/parallel/placement.hpp"
 #include "titan/train/comm_model.hpp"
+#include "titan/train/load_balance.hpp"
 #include "titan/train/train_memory.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -166,8 +167,19 @@ TrainPlanReport plan_training(TrainPlanInput const& in) {
   // not the maximum over the ranks, which would cost O(world x parameters)).
   Mesh const& mesh = in.build.mesh;
   std::int64_t const rows = chunk_range(in.batch, mesh.data_parallel_size(), mesh.data_parallel_rank(rank))[1] * in.seq_len;
-  StepCommBytes const c = model_step_comm(lm, plan_tensor_parallel(*plan.model, mesh), mesh, mesh.coords(rank), true, rows,
-                                          in.settings.activation_checkpointing == ActivationCheckpointing::full);
+  bool const recompute = in.settings.activation_checkpointing == ActivationCheckpointing::full;
+  StepCommBytes c = model_step_comm(lm, plan_tensor_parallel(*plan.model, mesh), mesh, mesh.coords(rank), true, rows,
+                                    recompute);
+  {  // the MoE's token dispatch for balanced routing (a real run's depends on its routing)
+    std::vector<std::int64_t> widths;
+    double routed_rows = 0;
+    for (MoE const* m : moe_layers(*plan.model))
+      if (m->expert_parallel()) {
+        widths.push_back(m->dim());
+        routed_rows = static_cast<double>(rows * m->top_k());
+      }
+    c.all_to_all = balanced_all_to_all_bytes(widths, routed_rows, mesh.size(ep), recompute ? 3 : 2);
+  }
   r.comm_bytes_per_step = {{"all_gather", c.all_gather}, {"reduce_scatter", c.reduce_scatter},
                            {"all_reduce", c.all_reduce}, {"all_to_all", c.all_to_all}};
   // As the memory guard judges a real run: the plan without the runtime

@@ -46,8 +46,8 @@ float widen(bf16_bits v) { return bf16_to_float(v); }
 
 ParamGather::ParamGather(MeshComm const& mc) : _mc(mc) {}
 
-bool ParamGather::fully_local(ShardedTensor const& p) const {
-  return p.dtype() == DType::float32 && shard_dims(p.placements(), _mc.mesh()) == 0;
+bool ParamGather::fully_local(ShardedTensor const& p, MeshDimMask keep) const {
+  return p.dtype() == DType::float32 && (shard_dims(p.placements(), _mc.mesh()) & ~keep) == 0;
 }
 
 void ParamGather::reserve(std::int64_t elems) {

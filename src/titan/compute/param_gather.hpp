@@ -4,7 +4,10 @@
 // contributes its box and receives all of them (MPI_Allgatherv), unpacking
 // each at the place local_box() gives for its owner. A parameter no mesh
 // dimension shards is widened locally, without communication. Values are
-// widened to float32.
+// widened to float32. A gather may keep mesh dimensions out of the group
+// (`keep`, shard_group.hpp): it then assembles only the region this rank's
+// coordinates select along them (expert parallelism: its own experts' rows,
+// keep = ep; tensor-parallel compute: its tp slice, keep = tp).
 #pragma once
 
 #include "titan/core/types.hpp"
@@ -22,10 +25,12 @@ class ParamGather {
   //! `mc` must outlive the ParamGather.
   explicit ParamGather(MeshComm const& mc);
 
-  //! True when every rank holds all of `p` in float32 (no mesh dimension of
-  //! size > 1 shards it; then no gather is needed and its local View can be
-  //! read directly). Same answer on every rank.
-  bool fully_local(ShardedTensor const& p) const;
+  //! True when this rank holds, in float32, all of the region a gather of `p`
+  //! keeping the mesh dimensions `keep` assembles (kept_region(): all of `p`
+  //! for keep = 0): no other mesh dimension of size > 1 shards it, so no
+  //! gather is needed and its local View can be read directly. Same answer
+  //! on every rank.
+  bool fully_local(ShardedTensor const& p, MeshDimMask keep = 0) const;
   //! Collective over the world (every rank calls it for the same p, r0, r1): writes rows [r0, r1) of dim 0 of p's
   //! global tensor (all of the other dims), row-major, as float32 to `out`
   //! (memory of MemSpace, (r1 - r0) * row_numel floats).

@@ -56,11 +56,4 @@ Box clip_to(Box b, Box const& region) {
   return b;
 }
 
-Box clip_rows(Box b, std::int64_t r0, std::int64_t r1) {
-  std::int64_t const lo = std::max(b.offset[0], r0), hi = std::min(b.offset[0] + b.extent[0], r1);
-  b.offset[0] = lo;
-  b.extent[0] = std::max<std::int64_t>(0, hi - lo);
-  return b;
-}
-
 }  // namespace titan

@@ -7,6 +7,11 @@
 // of the replicas over the replica group; a group of one rank needs no
 // communication. Both are MeshComm sub-communicators (ranks ordered
 // row-major over the group's dimensions).
+// A gather or reduce may keep mesh dimensions out of the shard group
+// (`keep`): expert parallelism keeps ep (each ep rank gathers and reduces
+// only its own experts' block over the other dimensions that shard them,
+// never the other ep ranks' experts), tensor-parallel compute keeps tp for
+// the parameters it splits (each tp rank its own slice).
 #pragma once
 
 #include "titan/parallel/mesh_comm.hpp"
@@ -30,16 +35,29 @@ struct ShardGroup {
 MeshDimMask shard_dims(Placements const& placements, Mesh const& mesh);
 
 //! The groups of a tensor of `shape` placed by `placements`, for this rank of `mc`.
-//! `keep` names mesh dimensions left out of the shard group (tensor-parallel
-//! compute keeps its tp slice: the group spans the other sharding dimensions
-//! only); the replica group stays that of the whole placement.
+//! `keep` names mesh dimensions left out of the shard group: the group then
+//! spans the other sharding dimensions only and assembles (or reduces) the
+//! part of the tensor this rank's coordinates select along `keep`
+//! (kept_region). Tensor-parallel compute keeps its tp slice (keep = tp),
+//! expert parallelism its own experts' ep block (keep = ep). The replica
+//! group stays that of the whole placement.
 ShardGroup shard_group(Shape const& shape, Placements const& placements, MeshComm const& mc, MeshDimMask keep = 0);
 
 //! The part of the tensor this rank's coordinates select along the dimensions
-//! in `keep` alone (its tp slice for keep = tp): the region a gather that
-//! leaves those dimensions out assembles.
+//! in `keep` alone (its tp slice for keep = tp, its experts' rows of dim 0
+//! for keep = ep; all of it where `keep` does not shard it): the region a
+//! gather that leaves those dimensions out assembles.
 Box kept_region(Shape const& shape, Placements const& placements, Mesh const& mesh,
                 std::array<int, num_mesh_dims> const& coords, MeshDimMask keep);
+
+//! The mesh dimensions a parameter's gathers and gradient reductions for
+//! compute keep (the one rule WeightStore and the comm model share): ep
+//! always (a tensor sharded over it, the routed experts, is computed by each
+//! ep rank on its own block; ep shards nothing else), and tp for a parameter
+//! tensor-parallel compute splits (`tp_split`: TpPlan::split).
+inline MeshDimMask compute_keep(bool tp_split) {
+  return mesh_dim_bit(ep) | (tp_split ? mesh_dim_bit(tp) : MeshDimMask{0});
+}
 
 //! The intersection of `b` with `region` (extent 0 where they miss).
 Box clip_to(Box b, Box const& region);
@@ -49,7 +67,5 @@ Box clip_to(Box b, Box const& region);
 std::array<int, num_mesh_dims> group_member_coords(Mesh const& mesh, std::array<int, num_mesh_dims> coords,
                                                    MeshDimMask dims, int j);
 
-//! `b` clipped to rows [r0, r1) of dim 0 (extent 0 there when they miss it).
-Box clip_rows(Box b, std::int64_t r0, std::int64_t r1);
 
 }  // namespace titan

@@ -122,8 +122,7 @@ WeightStore::WeightStore(Mesh const& mesh, MPI_Comm comm, GradientSet* grads)
 }
 
 Box WeightStore::compute_region(Parameter const& p) const {
-  if (split(p)) return kept_region(p.shape(), p.placements(), _mesh, _mesh_comm.coords(), mesh_dim_bit(tp));
-  return ParamGather::rows_region(p.shape(), 0, p.shape()[0]);
+  return kept_region(p.shape(), p.placements(), _mesh, _mesh_comm.coords(), keep_of(p));
 }
 
 Shape const& WeightStore::extents(Parameter const& p) const {
@@ -166,7 +165,7 @@ void WeightStore::prefetch(std::vector<Parameter const*> const& params) {
   double const t0 = MPI_Wtime();
   _next_group = params;
   for (Parameter const* p : params) {
-    if (_gather.fully_local(*p)) {
+    if (_gather.fully_local(*p, keep_of(*p))) {
       _flight_of.push_back(-1);
       continue;
     }
@@ -197,7 +196,7 @@ void WeightStore::gather(std::vector<Parameter const*> const& params) {
   std::int64_t need = 0, largest = 0;
   for (Parameter const* p : params) {
     _region_at[p] = compute_region(*p);
-    if (!_gather.fully_local(*p)) {
+    if (!_gather.fully_local(*p, keep_of(*p))) {
       need += _region_at[p].numel();
       largest = std::max(largest, _region_at[p].numel());
     }
@@ -211,7 +210,7 @@ void WeightStore::gather(std::vector<Parameter const*> const& params) {
   std::int64_t used = 0;
   for (std::size_t k = 0; k < params.size(); ++k) {
     Parameter const* p = params[k];
-    if (_gather.fully_local(*p)) {
+    if (_gather.fully_local(*p, keep_of(*p))) {
       _at[p] = p->f32().data();
       continue;
     }
@@ -283,7 +282,11 @@ std::array<std::int64_t, 2> WeightStore::row_range(Parameter const& p) const {
 
 FMat WeightStore::rows(Parameter const& p, std::int64_t r0, std::int64_t r1) {
   std::int64_t const row = row_numel(p.shape());
-  if (_gather.fully_local(p)) return FMat(p.f32().data() + r0 * row, r1 - r0, row);
+  if (_gather.fully_local(p, keep_of(p))) {  // this rank's shard is its whole compute region: rows of it
+    Box const region = compute_region(p);
+    require_internal(region.extent[0] * row == region.numel(), p.fqn() + ": rows of a region split on another dim");
+    return FMat(p.f32().data() + (r0 - region.offset[0]) * row, r1 - r0, row);
+  }
   collective(_comm, [&] {
     reserve(_rows_buf, (r1 - r0) * row, "weights:rows");
     _gather.reserve((r1 - r0) * row);

@@ -15,11 +15,21 @@
 // tp ranks computed identically is counted once; tp_all_reduce() sums the
 // partial activations of row-parallel outputs and column-parallel input
 // gradients over the tp ranks.
+// Expert parallelism: a parameter sharded over ep (the routed experts,
+// Shard(0)) is gathered only for this rank's experts (its ep block of dim 0)
+// over the other dimensions that shard it; its views have E/ep rows and its
+// gradient is reduced only over the ranks holding that block (no ep peer
+// holds it). The MoE sends tokens to those experts (expert_dispatch.hpp).
+// Both are one mechanism: each parameter's gathers and reductions keep the
+// mesh dimensions compute_keep() names out of its shard group and work on
+// the region of it this rank computes with (kept_region(), shard_group.hpp);
+// a parameter this rank holds all of that region of is read in place.
 #pragma once
 
 #include "titan/compute/compute_types.hpp"
 #include "titan/compute/gradients.hpp"
 #include "titan/compute/param_gather.hpp"
+#include "titan/compute/shard_group.hpp"
 #include "titan/compute/tp_plan.hpp"
 
 #include <mpi.h>
@@ -78,7 +88,8 @@ class WeightStore {
   //! Lets prefetched gathers progress (MPI_Test); called between sublayers.
   void progress();
   void release();
-  //! Views of a gathered parameter of rank 1, 2 or 3 (InternalError otherwise).
+  //! Views of a gathered parameter of rank 1, 2 or 3 (InternalError otherwise);
+  //! an expert-parallel one has its gathered rows only (this rank's experts).
   FVec vec(Parameter const& p) const;
   FMat mat(Parameter const& p) const;
   F3 t3(Parameter const& p) const;
@@ -108,6 +119,17 @@ class WeightStore {
   std::int64_t scratch_bytes() const;
   //! Communication so far (reset with reset_comm()).
   CommStats const& comm() const { return _comm_stats; }
+  //! The expert-parallel ranks of this rank's experts (the ranks differing
+  //! from it along ep only), their number and this rank's place among them.
+  MPI_Comm expert_comm() const { return _mesh_comm.along_dim(ep); }
+  int expert_ranks() const { return _mesh.size(ep); }
+  int expert_rank() const { return _mesh_comm.coords()[ep]; }
+  //! Counts an all-to-all of the MoE's token dispatch (bytes sent to other ranks).
+  void count_all_to_all(double bytes, double seconds) {
+    _comm_stats.all_to_all.calls += 1;
+    _comm_stats.all_to_all.bytes += bytes;
+    _comm_stats.all_to_all.seconds += seconds;
+  }
   void reset_comm() { _comm_stats = CommStats{}; }
 
  private:
@@ -116,9 +138,10 @@ class WeightStore {
   //! Collective: `rows` (rows [r0, r1) of p's partial gradient, MemSpace)
   //! summed over the ranks; this rank's part added into its gradient shard.
   void reduce_into_shard(Parameter const& p, float* rows, Box const& region, MeshDimMask keep);
-  //! What a gather of p assembles for compute: its tp slice when split, else all of it.
+  //! What a gather of p assembles for compute: its tp slice when split, its
+  //! ep block of experts when sharded over ep, else all of it.
   Box compute_region(Parameter const& p) const;
-  MeshDimMask keep_of(Parameter const& p) const { return split(p) ? mesh_dim_bit(tp) : 0; }
+  MeshDimMask keep_of(Parameter const& p) const { return compute_keep(split(p)); }
   Shape const& extents(Parameter const& p) const;
 
   Mesh _mesh;

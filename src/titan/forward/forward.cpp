@@ -1,6 +1,8 @@
 #include "titan/forward/forward.hpp"
 
 #include "titan/train/comm_model.hpp"
+#include "titan/train/load_balance.hpp"
+#include "titan/train/moe_load.hpp"
 
 #include "titan/compute/token_kernels.hpp"
 #include "titan/compute/vocab_parallel_loss.hpp"
@@ -80,7 +82,8 @@ ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, Forwa
   CommStats const& c = store.comm();
   out.comm_bytes = {c.all_gather.bytes, c.reduce_scatter.bytes, c.all_reduce.bytes, c.all_to_all.bytes};
   out.comm_seconds = {c.all_gather.seconds, c.reduce_scatter.seconds, c.all_reduce.seconds, c.all_to_all.seconds};
-  StepCommBytes const m = model_step_comm(lm, store.tp_plan(), mesh, mesh.coords(rank), false, N, false);
+  StepCommBytes m = model_step_comm(lm, store.tp_plan(), mesh, mesh.coords(rank), false, N, false);
+  m.all_to_all = moe_load(moe_layers(model), store, comm, 1, false).all_to_all_model;  // this pass's routing
   out.comm_model_bytes = {m.all_gather, m.reduce_scatter, m.all_reduce, m.all_to_all};
 
   // ---- Loss, fingerprint, logits to rank 0.

@@ -43,6 +43,7 @@ class Decoder final : public Module, public LanguageModel {
   Parameter const* embedding_weight() const override { return _tok_embeddings->weight().get(); }
   Parameter const* output_weight() const override { return _output->weight().get(); }
   int tp_size() const override { return build_context().mesh.size(tp); }
+  int expert_ranks() const override { return build_context().mesh.size(ep); }
   std::int64_t logits_columns() const override;
   std::int64_t max_seq_len() const override { return _rope.max_seq_len; }
   //! Embedding, the blocks (each gathered just before it computes), the

@@ -8,6 +8,8 @@
 #include "titan/modules/decoder.hpp"
 #include "titan/modules/tensor_parallel_plan.hpp"
 
+#include "titan/compute/shard_group.hpp"
+
 namespace titan {
 
 std::int64_t Decoder::logits_columns() const {
@@ -19,12 +21,17 @@ std::int64_t Decoder::vocab_chunk_rows() const {
 }
 
 std::int64_t Decoder::largest_block_numel() const {
-  // A tp-split parameter is gathered as its tp slice only (WeightStore).
   TpPlan const plan = plan_tensor_parallel(*this, build_context().mesh);
   std::int64_t n = _dim;  // the final norm at least
   for (auto const& ps : _block_params) {
     std::int64_t b = 0;
-    for (Parameter const* p : ps) b += plan.split.count(p) ? p->numel() / tp_size() : p->numel();
+    for (Parameter const* p : ps) {
+      // What WeightStore gathers for compute (compute_keep): a tp-split
+      // parameter's tp slice, an ep-sharded one's ep block of experts, else
+      // all of it; coordinate 0's region is the largest (torch.chunk).
+      MeshDimMask const keep = compute_keep(plan.split.count(p) > 0);
+      b += kept_region(p->shape(), p->placements(), build_context().mesh, {}, keep).numel();
+    }
     n = std::max(n, b);
   }
   return n;

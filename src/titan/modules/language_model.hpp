@@ -40,6 +40,8 @@ class LanguageModel {
   virtual std::int64_t largest_block_numel() const = 0;
   virtual std::int64_t largest_parameter_numel() const = 0;
   virtual std::int64_t num_blocks() const = 0;
+  //! The mesh's ep: tensors split over it (routed experts) are gathered for a rank's own experts only.
+  virtual int expert_ranks() const { return 1; }
   //! The blocks on n_seq * T rows: kept summed over the blocks (what a
   //! training step holds at the end of its forward), forward and backward the
   //! largest block's own buffers; each block's input [N, D] in kept_inputs.

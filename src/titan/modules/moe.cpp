@@ -97,6 +97,7 @@ MoE::MoE(Config const& config, BuildContext const& ctx, BuildArgs& args) : Modul
   _dim = dim;
   _load_balance_coeff = config.load_balance_coeff;
   _score_before_experts = config.score_before_experts;
+  _ep_ranks = ctx.mesh.size(ep);
   // torchtitan's registration order: routed experts, router, shared experts.
   Module& experts = add_child("experts", config.experts->build_experts(ctx.child("experts"), dim, _experts,
                                                                       config.hidden_dim));

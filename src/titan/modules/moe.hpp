@@ -8,6 +8,7 @@
 // combination of their outputs are the MoE's, shared by every expert kind.
 #pragma once
 
+#include "titan/compute/expert_dispatch.hpp"
 #include "titan/compute/moe_kernels.hpp"
 #include "titan/modules/block_part.hpp"
 #include "titan/modules/feed_forward.hpp"
@@ -31,6 +32,9 @@ class ExpertsLayer {
   virtual ActivationBytes activation_bytes(std::int64_t rows) const = 0;
   //! The experts' FLOPs on `rows` routed rows (N * K, however they are spread over the experts).
   virtual LayerFlops flops(std::int64_t rows) const = 0;
+  //! The weights are split over the ep mesh dimension (Shard(0)): each ep
+  //! rank computes its own experts (expert parallelism) when ep > 1.
+  virtual bool split_over_ep() const = 0;
 };
 
 //! The config of an experts module (GroupedExperts or GptOssExperts).
@@ -56,6 +60,7 @@ class GroupedExperts final : public Module, public ExpertsLayer {
   Act backward(StepContext& ctx, Act const& dys) override;
   ActivationBytes activation_bytes(std::int64_t rows) const override;
   LayerFlops flops(std::int64_t rows) const override;
+  bool split_over_ep() const override { return _w1->placements()[ep].is_shard(); }
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
@@ -88,6 +93,7 @@ class GptOssExperts final : public Module, public ExpertsLayer {
   Act backward(StepContext& ctx, Act const& dys) override;
   ActivationBytes activation_bytes(std::int64_t rows) const override;
   LayerFlops flops(std::int64_t rows) const override;
+  bool split_over_ep() const override { return _mlp1->placements()[ep].is_shard(); }
 
  protected:
   void init_own_buffers(InitContext&) override {}  // no buffers
@@ -137,6 +143,16 @@ class Router final : public Module {
   Act _scores;  // the probabilities, kept for backward
 };
 
+//! The rows of the last forward pass of one MoE layer on this rank (the
+//! recomputation under activation checkpointing not counted again), per
+//! expert [E]: `routed` this rank's tokens' (token, expert) pairs, `computed`
+//! the rows this rank's experts computed (all of its own tokens' without
+//! expert parallelism; with it, the rows every ep peer sent to this rank's
+//! experts, 0 for the other experts).
+struct MoELoad {
+  std::vector<double> routed, computed;
+};
+
 class MoE final : public Module, public Layer {
  public:
   struct Config : ModuleConfig, BlockPart {
@@ -164,6 +180,12 @@ class MoE final : public Module, public Layer {
   std::optional<double> load_balance_coeff() const { return _load_balance_coeff; }
   BufferPtr const& expert_bias() const { return _expert_bias; }            // null without load balancing
   BufferPtr const& tokens_per_expert() const { return _tokens_per_expert; }
+  std::int64_t dim() const { return _dim; }
+  //! Expert parallelism: ep > 1 and the experts split over it; tokens are
+  //! then dispatched to their experts' ranks (expert_dispatch.hpp).
+  bool expert_parallel() const { return _ep_ranks > 1 && _experts_layer->split_over_ep(); }
+  int ep_ranks() const { return _ep_ranks; }
+  MoELoad const& last_load() const { return _load; }
 
   //! out = sum_k gate_k expert_k(x) (+ shared(x)); torchtitan's MoE.
   Act forward(StepContext& ctx, Act const& x) override;
@@ -177,6 +199,7 @@ class MoE final : public Module, public Layer {
  private:
   MoE(Config const& config, BuildContext const& ctx, BuildArgs& args);
   std::int64_t _experts = 0, _top_k = 0, _dim = 0;
+  int _ep_ranks = 1;  // the mesh's ep
   std::optional<double> _load_balance_coeff;
   bool _score_before_experts = false;
   BufferPtr _expert_bias, _tokens_per_expert;  // [E] each; expert_bias may be null
@@ -185,6 +208,9 @@ class MoE final : public Module, public Layer {
   FeedForward* _shared = nullptr;
   Act _x, _ys;        // kept for backward
   Routing _routing;   // kept for backward
+  ExpertDispatch _dispatch;  // expert parallelism: the forward's plan, reused by the backward
+  MoELoad _load;
+  void record_load(Routing const& r, bool expert_parallel);
 };
 
 }  // namespace titan

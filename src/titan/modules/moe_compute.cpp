@@ -6,6 +6,10 @@
 #include "titan/compute/gemm.hpp"
 #include "titan/modules/moe.hpp"
 
+#include <mpi.h>
+
+#include <string>
+
 namespace titan {
 
 namespace {
@@ -17,6 +21,19 @@ FMat expert_rows(Act const& m, std::vector<std::int64_t> const& offset, std::int
 }
 FMat slice(F3 t, std::int64_t e) { return FMat(t.data() + e * t.extent(1) * t.extent(2), t.extent(1), t.extent(2)); }
 FVec row(FMat m, std::int64_t e) { return FVec(m.data() + e * m.extent(1), m.extent(1)); }
+
+// The experts the rows are grouped by (all E, or this rank's E/ep under
+// expert parallelism): as many as the gathered weights have.
+std::int64_t local_experts(F3 w, std::vector<std::int64_t> const& offset, std::string const& who) {
+  std::int64_t const n = static_cast<std::int64_t>(offset.size()) - 1;
+  require_internal(static_cast<std::int64_t>(w.extent(0)) == n,
+                   who + ": rows grouped for " + std::to_string(n) + " experts, weights gathered for " +
+                       std::to_string(w.extent(0)));
+  return n;
+}
+
+// Seconds since t0 (MPI_Wtime).
+double since(double t0) { return MPI_Wtime() - t0; }
 
 }  // namespace
 
@@ -42,11 +59,12 @@ void Router::backward(StepContext& ctx, Routing const& r, Act const& dgates, FMa
 Act GroupedExperts::forward(StepContext& ctx, Act const& xs, std::vector<std::int64_t> const& offset) {
   std::int64_t const NK = xs.extent(0);
   F3 const w1 = ctx.weights.t3(*_w1), w2 = ctx.weights.t3(*_w2), w3 = ctx.weights.t3(*_w3);
+  std::int64_t const experts = local_experts(w1, offset, fqn());
   Act ys = new_act(fqn() + ".y", NK, _dim);
   Act h1 = new_act(fqn() + ".h1", NK, _hidden), h3 = new_act(fqn() + ".h3", NK, _hidden);
   bool const keep = ctx.keep_for_backward;
   Act a = keep ? new_act(fqn() + ".a", NK, _hidden) : h1;
-  for (std::int64_t e = 0; e < _experts; ++e) {
+  for (std::int64_t e = 0; e < experts; ++e) {
     if (offset[e + 1] == offset[e]) continue;
     FMat xe = expert_rows(xs, offset, e), h1e = expert_rows(h1, offset, e), h3e = expert_rows(h3, offset, e);
     FMat ae = expert_rows(a, offset, e);
@@ -72,7 +90,7 @@ Act GroupedExperts::backward(StepContext& ctx, Act const& dys) {
   F3 const g1 = ctx.weights.grad_t3(*_w1), g2 = ctx.weights.grad_t3(*_w2), g3 = ctx.weights.grad_t3(*_w3);
   Act dxs = new_act(fqn() + ".dx", NK, _dim);
   Act da = new_act(fqn() + ".da", NK, _hidden);
-  for (std::int64_t e = 0; e < _experts; ++e) {
+  for (std::int64_t e = 0; e + 1 < static_cast<std::int64_t>(_offset.size()); ++e) {
     if (_offset[e + 1] == _offset[e]) continue;
     FMat dye = expert_rows(dys, _offset, e), dae = expert_rows(da, _offset, e);
     FMat h1e = expert_rows(_h1, _offset, e), h3e = expert_rows(_h3, _offset, e), xe = expert_rows(_xs, _offset, e);
@@ -94,10 +112,11 @@ Act GroupedExperts::backward(StepContext& ctx, Act const& dys) {
 Act GptOssExperts::forward(StepContext& ctx, Act const& xs, std::vector<std::int64_t> const& offset) {
   std::int64_t const NK = xs.extent(0);
   F3 const w1 = ctx.weights.t3(*_mlp1), w2 = ctx.weights.t3(*_mlp2);
+  std::int64_t const experts = local_experts(w1, offset, fqn());
   FMat const b1 = ctx.weights.mat(*_mlp1_bias), b2 = ctx.weights.mat(*_mlp2_bias);
   Act ys = new_act(fqn() + ".y", NK, _dim);
   Act h = new_act(fqn() + ".h", NK, 2 * _hidden), a = new_act(fqn() + ".a", NK, _hidden);
-  for (std::int64_t e = 0; e < _experts; ++e) {
+  for (std::int64_t e = 0; e < experts; ++e) {
     if (offset[e + 1] == offset[e]) continue;
     FMat xe = expert_rows(xs, offset, e), he = expert_rows(h, offset, e), ae = expert_rows(a, offset, e);
     FMat ye = expert_rows(ys, offset, e);
@@ -124,7 +143,7 @@ Act GptOssExperts::backward(StepContext& ctx, Act const& dys) {
   FMat const gb1 = ctx.weights.grad_mat(*_mlp1_bias), gb2 = ctx.weights.grad_mat(*_mlp2_bias);
   Act dxs = new_act(fqn() + ".dx", NK, _dim);
   Act da = new_act(fqn() + ".da", NK, _hidden);
-  for (std::int64_t e = 0; e < _experts; ++e) {
+  for (std::int64_t e = 0; e + 1 < static_cast<std::int64_t>(_offset.size()); ++e) {
     if (_offset[e + 1] == _offset[e]) continue;
     FMat dye = expert_rows(dys, _offset, e), dae = expert_rows(da, _offset, e), he = expert_rows(_h, _offset, e);
     linear_input_grad(dye, slice(w2, e), 0.0f, dae, ctx.fc);
@@ -147,7 +166,23 @@ Act MoE::forward(StepContext& ctx, Act const& x) {
   Routing r = _router->forward(ctx, x, bias);
   Act xs = new_act(fqn() + ".xs", N * _top_k, D);
   dispatch_rows(x, r, _score_before_experts, xs);
-  Act ys = _experts_layer->forward(ctx, xs, r.offset);
+  Act ys;
+  bool const split = expert_parallel();
+  require_internal(!split || ctx.weights.expert_ranks() == _ep_ranks, fqn() + ": built for another mesh's ep");
+  if (split) {  // expert parallel: the rows go to their experts' ranks and come back
+    double bytes = 0, t0 = MPI_Wtime();
+    _dispatch.plan(ctx.weights.expert_comm(), r.offset);
+    Act const local = _dispatch.to_experts(xs, bytes);
+    double seconds = since(t0);
+    xs = Act();
+    Act const ys_local = _experts_layer->forward(ctx, local, _dispatch.local_offset());
+    t0 = MPI_Wtime();
+    ys = _dispatch.from_experts(ys_local, bytes);
+    ctx.weights.count_all_to_all(bytes, seconds + since(t0));
+  } else {
+    ys = _experts_layer->forward(ctx, xs, r.offset);
+  }
+  if (!ctx.recomputing) record_load(r, split);
   Act out = new_act(fqn() + ".out", N, D);
   combine_rows(ys, r, _score_before_experts, out);
   if (_shared) add_into(out, _shared->forward(ctx, x));
@@ -173,12 +208,37 @@ Act MoE::backward(StepContext& ctx, Act const& dy) {
   Act dgates = new_act(fqn() + ".dgates", N, _top_k);
   combine_rows_backward(dy, _ys, _routing, _score_before_experts, dys, dgates);
   _ys = Act();
-  Act dxs = _experts_layer->backward(ctx, dys);
+  Act dxs;
+  if (expert_parallel()) {  // the output gradients to the experts' ranks, the input gradients back
+    double bytes = 0, t0 = MPI_Wtime();
+    Act const local = _dispatch.to_experts(dys, bytes);
+    double seconds = since(t0);
+    dys = Act();
+    Act const dxs_local = _experts_layer->backward(ctx, local);
+    t0 = MPI_Wtime();
+    dxs = _dispatch.from_experts(dxs_local, bytes);
+    ctx.weights.count_all_to_all(bytes, seconds + since(t0));
+  } else {
+    dxs = _experts_layer->backward(ctx, dys);
+  }
   dispatch_rows_backward(dxs, _x, _routing, _score_before_experts, _shared ? 1.0f : 0.0f, dx, dgates);
   _router->backward(ctx, _routing, dgates, dx);
   _x = Act();
   _routing = Routing();
   return dx;
+}
+
+void MoE::record_load(Routing const& r, bool expert_parallel) {
+  std::vector<double> const routed = titan::tokens_per_expert(r);
+  _load.routed = routed;
+  _load.computed.assign(routed.size(), 0.0);
+  if (!expert_parallel) {
+    _load.computed = routed;
+    return;
+  }
+  std::vector<std::int64_t> const& lo = _dispatch.local_offset();
+  for (std::int64_t i = 0; i < _dispatch.local_experts(); ++i)
+    _load.computed[static_cast<std::size_t>(_dispatch.first_expert() + i)] = static_cast<double>(lo[i + 1] - lo[i]);
 }
 
 LayerFlops Router::flops(std::int64_t n_seq, std::int64_t T) const { return _gate->flops(n_seq, T); }
@@ -229,6 +289,16 @@ ActivationBytes MoE::activation_bytes(std::int64_t n_seq, std::int64_t T) const 
   a.kept = routing + 4 * N * width + 4 * N * K * width + ex.kept + sh.kept;  // + x, ys
   a.forward = routing + 4 * N * K * width + ex.forward + 4 * N * width + sh.forward;  // + xs, out
   a.backward = 4 * N * K * width + 4 * N * K + ex.backward + 4 * N * E + 4 * N * width + sh.backward;  // dys, dgates, dlogits, dx
+  if (expert_parallel()) {
+    // The dispatch (expert_dispatch.hpp), its rows counted as if routing
+    // were balanced (this rank's experts computing N*K rows, as many as its
+    // tokens route): the received rows and the rows sent back live beside
+    // the experts' own buffers in each pass; the plan (its row order) is
+    // kept for backward.
+    a.kept += 8 * N * K;
+    a.forward += 2 * 4 * N * K * width;
+    a.backward += 2 * 4 * N * K * width;
+  }
   return a;
 }
 

@@ -63,8 +63,8 @@ void print_train_plan(std::ostream& out, TrainPlanReport const& p) {
     if (!p.advice.empty()) out << "  what would fit: " << p.advice << "\n";
   }
   out << "  (the batch is split over the dp_shard x ep ranks; tp splits attention heads, feed-forward hidden units and "
-         "the vocabulary, so activations and logits are per tp rank; the gathered-block scratch is planned whole; ep "
-         "shards the experts' storage only: every rank computes all experts)\n";
+         "the vocabulary, so activations and logits are per tp rank, the routed experts computed whole on each; ep "
+         "splits the routed experts' compute, tokens dispatched all-to-all, its bytes planned for balanced routing)\n";
 }
 
 }  // namespace
@@ -165,6 +165,10 @@ void RunReport::print_summary(std::ostream& out) const {
         << human_bytes(static_cast<double>(t.optimizer_state_bytes_max)) << " (max rank)";
     if (t.planned_peak_bytes > 0) out << ", planned " << human_bytes(static_cast<double>(t.planned_peak_bytes));
     out << "\n";
+    if (t.moe.present)
+      out << "  experts: (token, expert) rows computed per rank in the last step: max " << t.moe.rows_max << ", mean "
+          << t.moe.rows_mean << ", imbalance (max/mean) " << (t.moe.rows_mean > 0 ? t.moe.rows_max / t.moe.rows_mean : 0.0)
+          << "\n";
     out << "TITAN_TRAIN steps=" << t.steps.size() << std::setprecision(8) << " loss_first=" << first.loss
         << " loss_last=" << last.loss << std::setprecision(4) << " tokens_per_s=" << t.tokens_per_s
         << " fingerprint=" << hex64(t.fingerprint) << "\n";
@@ -301,7 +305,11 @@ std::string RunReport::json() const {
       TrainStepRecord const& r = t.steps[i];
       o << (i ? ", " : "") << "{\"step\": " << r.step << ", \"loss\": ", json_number(o, r.loss);
       o << ", \"grad_norm\": ", json_number(o, r.grad_norm), o << ", \"lr\": ", json_number(o, r.lr);
-      o << ", \"seconds\": ", json_number(o, r.seconds), o << "}";
+      o << ", \"seconds\": ", json_number(o, r.seconds);
+      if (t.moe.present)
+        o << ", \"moe_tokens_per_rank_max\": ", json_number(o, r.moe_rows_max), o << ", \"moe_tokens_per_rank_mean\": ",
+            json_number(o, r.moe_rows_mean);
+      o << "}";
     }
     o << "], \"tokens_per_s\": ", json_number(o, t.tokens_per_s);
     o << ", \"fingerprint\": ", json_string(o, hex64(t.fingerprint));
@@ -325,7 +333,29 @@ std::string RunReport::json() const {
       for (std::size_t e = 0; e < t.tokens_per_expert[l].size(); ++e) o << (e ? ", " : "") << t.tokens_per_expert[l][e];
       o << "]";
     }
-    o << "]},\n";
+    o << "]";
+    if (t.moe.present) {
+      o << ", \"moe\": {\"tokens_per_rank_max\": ", json_number(o, t.moe.rows_max);
+      o << ", \"tokens_per_rank_mean\": ", json_number(o, t.moe.rows_mean);
+      o << ", \"imbalance\": ", json_number(o, t.moe.rows_mean > 0 ? t.moe.rows_max / t.moe.rows_mean : 0.0);
+      auto cube = [&](char const* name, std::vector<std::vector<std::vector<double>>> const& c) {
+        o << ", \"" << name << "\": [";
+        for (std::size_t l = 0; l < c.size(); ++l) {
+          o << (l ? ", " : "") << "[";
+          for (std::size_t r = 0; r < c[l].size(); ++r) {
+            o << (r ? ", " : "") << "[";
+            for (std::size_t e = 0; e < c[l][r].size(); ++e) o << (e ? ", " : "") << c[l][r][e];
+            o << "]";
+          }
+          o << "]";
+        }
+        o << "]";
+      };
+      cube("routed", t.moe.routed);
+      cube("computed", t.moe.computed);
+      o << "}";
+    }
+    o << "},\n";
   }
   if (train_plan) {
     TrainPlanReport const& p = *train_plan;

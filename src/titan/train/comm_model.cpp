@@ -1,5 +1,6 @@
 #include "titan/train/comm_model.hpp"
 
+#include "titan/compute/shard_group.hpp"
 #include "titan/parallel/placement.hpp"
 
 namespace titan {
@@ -13,23 +14,22 @@ StepCommBytes model_step_comm(LanguageModel const& model, TpPlan const& plan, Me
   for (LanguageModel::ParamUse const& u : model.param_uses(training)) {
     Parameter const& p = *u.param;
     bool const split = tp_on && plan.split.count(&p) > 0;
-    // The shard group: the mesh dimensions of size > 1 that shard p (tp left
-    // out when tp-split compute keeps its slice); the replica group: the
-    // ranks that hold the same box (the dimensions that do not shard p).
+    // The shard group: the mesh dimensions of size > 1 that shard p, but
+    // those compute keeps (compute_keep(): ep, each ep rank gathering its own
+    // experts' block only; tp when tp-split compute keeps its slice); the
+    // replica group: the ranks that hold the same box (the dimensions that
+    // do not shard p).
+    MeshDimMask const keep = compute_keep(split);
     int shard_ranks = 1, group_ranks = 1;
     for (int m = 0; m < num_mesh_dims; ++m)
       if (p.placements()[m].is_shard()) {
         shard_ranks *= mesh.size(m);
-        if (!(split && m == tp)) group_ranks *= mesh.size(m);
+        if (!(keep & mesh_dim_bit(m))) group_ranks *= mesh.size(m);
       }
     int const replica_ranks = mesh.world_size() / shard_ranks;
     double const box = static_cast<double>(local_box(p.shape(), p.placements(), mesh, coords).numel());
-    double region = static_cast<double>(p.numel());  // what the gather assembles: all of p, or its tp slice
-    if (split) {
-      Placements only_tp = replicated();
-      only_tp[tp] = p.placements()[tp];
-      region = static_cast<double>(local_box(p.shape(), only_tp, mesh, coords).numel());
-    }
+    // What the gather assembles: all of p, its tp slice or its ep block of experts.
+    double const region = static_cast<double>(kept_region(p.shape(), p.placements(), mesh, coords, keep).numel());
     if (group_ranks > 1) {
       c.all_gather += u.gathers * f32 * box;           // this rank's box, to the group
       c.reduce_scatter += u.reductions * f32 * region;  // the partial gradient of the region, each member keeps its box
@@ -48,6 +48,33 @@ StepCommBytes model_step_comm(LanguageModel const& model, TpPlan const& plan, Me
     c.all_reduce += vocab * f32 * static_cast<double>(rows) * static_cast<double>(plan.dim);
   }
   return c;
+}
+
+double model_all_to_all_bytes(std::vector<std::vector<std::vector<double>>> const& routed,
+                              std::vector<std::int64_t> const& width, int me, int passes) {
+  double rows = 0;
+  for (std::size_t l = 0; l < routed.size(); ++l) {
+    int const ranks = static_cast<int>(routed[l].size());
+    if (ranks < 2) continue;
+    std::int64_t const E = static_cast<std::int64_t>(routed[l][static_cast<std::size_t>(me)].size());
+    auto const mine = chunk_range(E, ranks, me);
+    double layer = 0;
+    for (int s = 0; s < ranks; ++s)
+      for (std::int64_t e = 0; e < E; ++e) {
+        bool const local = e >= mine[0] && e < mine[0] + mine[1];
+        double const n = routed[l][static_cast<std::size_t>(s)][static_cast<std::size_t>(e)];
+        if (s == me && !local) layer += n;  // this rank's rows to another rank's expert
+        if (s != me && local) layer += n;   // another rank's rows, computed here, sent back
+      }
+    rows += layer * static_cast<double>(width[l]);
+  }
+  return 4.0 * rows * passes;
+}
+
+double balanced_all_to_all_bytes(std::vector<std::int64_t> const& width, double rows, int ep, int passes) {
+  double bytes = 0;
+  for (std::int64_t w : width) bytes += 4.0 * static_cast<double>(w) * 2 * rows * (ep - 1) / ep;
+  return bytes * passes;
 }
 
 }  // namespace titan

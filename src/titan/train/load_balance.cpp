@@ -11,7 +11,17 @@ void collect(Module& m, std::vector<MoE*>& out) {
   if (auto* moe = dynamic_cast<MoE*>(&m)) out.push_back(moe);
   for (Module* child : m.child_modules()) collect(*child, out);
 }
+void collect(Module const& m, std::vector<MoE const*>& out) {
+  if (auto const* moe = dynamic_cast<MoE const*>(&m)) out.push_back(moe);
+  for (auto const& child : m.children()) collect(*child.second, out);
+}
 }  // namespace
+
+std::vector<MoE const*> moe_layers(Module const& model) {
+  std::vector<MoE const*> out;
+  collect(model, out);
+  return out;
+}
 
 std::vector<MoE*> moe_layers(Module& model) {
   std::vector<MoE*> out;

@@ -17,6 +17,7 @@ namespace titan {
 
 //! Every MoE layer of the model, in module order.
 std::vector<MoE*> moe_layers(Module& model);
+std::vector<MoE const*> moe_layers(Module const& model);
 
 //! Collective: the update above for every layer with a load_balance_coeff.
 //! Returns, per layer, the tokens each expert received in the step (summed over ranks).

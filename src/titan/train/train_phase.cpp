@@ -26,9 +26,13 @@ TrainReport train_phase(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTok
   std::int64_t const count = run.last_step - run.first_step + 1;
   if (in.progress)
     run.after_step = [count, first = run.first_step](TrainStepRecord const& r, double tokens_per_s) {
-      std::fprintf(stderr, "[titan] train step %lld (%lld/%lld): loss %.6f, grad norm %.4g, lr %.4g, %.4g tokens/s, %.3f s\n",
+      std::fprintf(stderr, "[titan] train step %lld (%lld/%lld): loss %.6f, grad norm %.4g, lr %.4g, %.4g tokens/s, %.3f s",
                    static_cast<long long>(r.step), static_cast<long long>(r.step - first + 1),
                    static_cast<long long>(count), r.loss, r.grad_norm, r.lr, tokens_per_s, r.seconds);
+      if (r.moe_rows_mean > 0)  // the experts' load: (token, expert) rows computed per rank
+        std::fprintf(stderr, ", expert rows per rank max %.0f mean %.4g (imbalance %.3f)", r.moe_rows_max,
+                     r.moe_rows_mean, r.moe_rows_max / r.moe_rows_mean);
+      std::fprintf(stderr, "\n");
       std::fflush(stderr);
     };
   double const t0 = MPI_Wtime();

@@ -15,6 +15,18 @@ struct TrainStepRecord {
   double grad_norm = 0;    // global L2 norm before clipping
   double lr = 0;           // the learning rate this step used
   double seconds = 0;      // slowest rank, the whole step
+  //! MoE: (token, expert) rows the experts of a rank computed in the step
+  //! (summed over the MoE layers), max and mean over the ranks (0 without MoE).
+  double moe_rows_max = 0, moe_rows_mean = 0;
+};
+
+//! The MoE layers' load in the last step (train/moe_load.hpp).
+struct TrainMoeLoad {
+  bool present = false;                //!< the model has MoE layers
+  double rows_max = 0, rows_mean = 0;  //!< rows computed per rank: max, mean over the ranks
+  //! [layer][rank][expert]: rows routed by the rank's tokens, rows computed
+  //! by its experts (empty when too large to report).
+  std::vector<std::vector<std::vector<double>>> routed, computed;
 };
 
 //! Per step, averaged over the steps (report/comm_kind.hpp).
@@ -33,8 +45,9 @@ struct TrainReport {
   //! Seconds prefetched gathers were in flight while the rank computed (max over ranks, summed over steps).
   double overlapped_s = 0;
   bool prefetch = true;
-  //! Parameter and gradient traffic per step by collective kind (the loss,
-  //! gradient-norm and router-count reductions, a few bytes each, not counted).
+  //! Parameter and gradient traffic and the MoE's token dispatch per step by
+  //! collective kind (the loss, gradient-norm and router-count reductions and
+  //! the dispatch's count exchange, a few bytes each, not counted).
   std::vector<TrainCommKind> comm;
   double flops_per_step = 0;              // all ranks, products of one step (forward, backward, recomputation)
   //! What tensor parallelism divides, measured on the largest rank: the
@@ -47,6 +60,7 @@ struct TrainReport {
   std::uint64_t fingerprint = 0;               // the trained model's (design §5), after the last step
   //! Tokens routed to each expert in the last step, per MoE layer (summed over ranks).
   std::vector<std::vector<float>> tokens_per_expert;
+  TrainMoeLoad moe;
 };
 
 }  // namespace titan

@@ -13,6 +13,7 @@
 #include "titan/train/comm_model.hpp"
 #include "titan/train/load_balance.hpp"
 #include "titan/train/lr_schedule.hpp"
+#include "titan/train/moe_load.hpp"
 
 #include <cmath>
 #include <sstream>
@@ -116,7 +117,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
   report.tokens = tokens.source();
   report.activation_checkpointing = activation_checkpointing_name(s.activation_checkpointing);
   report.prefetch = s.prefetch;
-  double steady_seconds = 0;
+  double steady_seconds = 0, all_to_all_model = 0;
   std::int64_t steady_steps = 0;
   for (std::int64_t step = run.first_step; step <= run.last_step; ++step) {
     ProfileRegion region("train_step");
@@ -188,6 +189,15 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
       double const c = clip_coefficient(norm, s.max_norm);
       if (c < 1.0) scale_gradients(grads, c);
     }
+    {  // the experts' load and the dispatch's modelled bytes for this step's routing
+      MoeLoad load = moe_load(moes, store, comm, ctx.checkpoint_blocks ? 3 : 2, step == run.last_step);
+      all_to_all_model += load.all_to_all_model;
+      report.moe.present = !moes.empty();
+      report.moe.rows_max = load.rows_max;
+      report.moe.rows_mean = load.rows_mean;
+      report.moe.routed = std::move(load.routed);
+      report.moe.computed = std::move(load.computed);
+    }
     report.tokens_per_expert = update_expert_biases(moes, dp);  // each data-parallel coordinate's tokens once
     hyper.lr = schedule.lr(step);
     optimizer.update(grads, hyper);
@@ -200,6 +210,8 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     r.grad_norm = norm;
     r.lr = hyper.lr;
     r.seconds = max_over_ranks(t3 - t0, comm);
+    r.moe_rows_max = report.moe.rows_max;
+    r.moe_rows_mean = report.moe.rows_mean;
     report.forward_s += max_over_ranks(t1 - t0, comm);
     report.backward_s += max_over_ranks(t2 - t1, comm);
     report.optimizer_s += max_over_ranks(t3 - t2, comm);
@@ -225,6 +237,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
   std::vector<double> modelled = {modelled_step.all_gather, modelled_step.reduce_scatter, modelled_step.all_reduce,
                                   modelled_step.all_to_all};
   TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, modelled.data(), 4, MPI_DOUBLE, MPI_MAX, comm));
+  modelled[3] = all_to_all_model / static_cast<double>(report.steps.size());  // each step's routing, max over the ranks
   for (std::size_t i = 0; i < report.comm.size(); ++i) {  // per step
     TrainCommKind& k = report.comm[i];
     k.bytes /= static_cast<double>(report.steps.size());
