@@ -56,7 +56,24 @@ struct StepContext {
 
   //! Collective over comm: runs fn; a failure on any rank is a
   //! CollectiveError on every rank (an allocation that fails is named as such).
+  //! fn may call collectives over sub-communicators (a tensor-parallel
+  //! all-reduce, an expert-parallel all-to-all) only through
+  //! before_collective(): they split the guarded stretch in two.
   void guarded(std::function<void()> const& fn);
+  //! To be called just before a collective inside a block (inside guarded()):
+  //! every rank of comm agrees first that none has failed since the last
+  //! agreement (agree() in collective.hpp), so a rank that failed mid-block is
+  //! waited for in that agreement, not missing from a tp or ep group's
+  //! collective (a hang). Outside guarded() there is nothing to agree on.
+  void before_collective() const;
+  //! The tensor-parallel all-reduce of a partial sum (WeightStore's), after
+  //! before_collective(); nothing at tp = 1.
+  void tp_all_reduce(Act const& x);
+  //! Fault injection ([debug] fail_module, tests of the path above): the
+  //! module whose forward throws on this rank ("" on every other rank).
+  std::string fail_module;
+  //! Throws the injected failure when `fqn` is fail_module.
+  void inject_fault(std::string const& fqn) const;
   //! RunError naming `where` (and this rank's sequences) when x holds NaN or Inf.
   void require_finite(FMat x, std::string const& where) const;
   //! This rank's first sequence (for messages).
@@ -65,6 +82,9 @@ struct StepContext {
   //! can be (the largest buffer of a pass: a pass that cannot hold it fails
   //! before computing anything); the output head writes into it.
   Act logits;
+
+ private:
+  bool _in_guarded = false;
 };
 
 }  // namespace titan

@@ -87,7 +87,7 @@ Act Attention::backward(StepContext& ctx, Act const& dy) {
   Act dx = _wq->backward(ctx, dq);
   _wk->backward_into(ctx, dk, dx, 1.0f);
   _wv->backward_into(ctx, dv, dx, 1.0f);
-  if (_wq->column_parallel(ctx)) ctx.weights.tp_all_reduce(dx);  // each tp rank's heads' part
+  if (_wq->column_parallel(ctx)) ctx.tp_all_reduce(dx);  // each tp rank's heads' part
   return dx;
 }
 

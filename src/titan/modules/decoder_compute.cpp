@@ -4,7 +4,9 @@
 // (prefetch), dropped after, re-gathered for its backward, its gradients
 // reduced onto the owners' shards when its backward is done.
 // Every stretch between two collectives runs in ctx.guarded(): a failure on
-// one rank ends the pass on every rank.
+// one rank ends the pass on every rank. A block's own collectives (tensor
+// parallelism's all-reduces, expert parallelism's all-to-alls) split its
+// guarded stretch through ctx.before_collective().
 #include "titan/modules/decoder.hpp"
 #include "titan/modules/tensor_parallel_plan.hpp"
 

@@ -18,7 +18,7 @@ Act Embedding::forward(StepContext& ctx, std::int64_t chunk_rows) {
     FMat const w = ctx.weights.rows(*_weight, v0, v1);
     ctx.guarded([&] { embed_chunk(ctx.tokens, w, v0, x); });
   }
-  if (ctx.weights.split(*_weight)) ctx.weights.tp_all_reduce(x);
+  if (ctx.weights.split(*_weight)) ctx.tp_all_reduce(x);
   return x;
 }
 

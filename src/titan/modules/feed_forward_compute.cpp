@@ -30,7 +30,7 @@ Act FeedForward::backward(StepContext& ctx, Act const& dy) {
   _h3 = Act();
   Act dx = _w1->backward(ctx, dh1);
   _w3->backward_into(ctx, dh3, dx, 1.0f);
-  if (_w1->column_parallel(ctx)) ctx.weights.tp_all_reduce(dx);
+  if (_w1->column_parallel(ctx)) ctx.tp_all_reduce(dx);
   return dx;
 }
 

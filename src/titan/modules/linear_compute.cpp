@@ -20,10 +20,11 @@ bool Linear::column_parallel(StepContext const& ctx) const {
 }
 
 Act Linear::forward(StepContext& ctx, Act const& x) {
+  ctx.inject_fault(fqn());
   FMat const w = ctx.weights.mat(*_weight);
   Act y = new_act(fqn(), x.extent(0), w.extent(0));
   linear(x, w, y, ctx.fc);
-  if (row_parallel(ctx)) ctx.weights.tp_all_reduce(y);
+  if (row_parallel(ctx)) ctx.tp_all_reduce(y);
   if (_bias) add_bias(y, ctx.weights.vec(*_bias));
   if (ctx.keep_for_backward) _x = x;
   return y;
@@ -100,7 +101,7 @@ Act Linear::backward_chunked(StepContext& ctx, Act const& dy, std::int64_t chunk
     });
     ctx.weights.reduce_grad_rows(*_weight, v0, v1);
   }
-  if (ctx.weights.split(*_weight)) ctx.weights.tp_all_reduce(dx);
+  if (ctx.weights.split(*_weight)) ctx.tp_all_reduce(dx);
   _x = Act();
   return dx;
 }

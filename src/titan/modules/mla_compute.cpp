@@ -65,8 +65,8 @@ Act MLAttention::backward(StepContext& ctx, Act const& dy) {
   mla_kv_from_heads_grad(dkh, dvh, _nope, T, ctx.freqs, dkv, dk_pe);
   Act dckv_normed = _wkv_b->backward(ctx, dkv);
   if (split) {  // this rank's heads' parts
-    ctx.weights.tp_all_reduce(dckv_normed);
-    ctx.weights.tp_all_reduce(dk_pe);
+    ctx.tp_all_reduce(dckv_normed);
+    ctx.tp_all_reduce(dk_pe);
   }
   Act dckv = _kv_norm->backward(ctx, dckv_normed);
   Act dkv_a = new_act(fqn() + ".dkv_a", N, _kv_lora_rank + _rope);
@@ -78,10 +78,10 @@ Act MLAttention::backward(StepContext& ctx, Act const& dy) {
     Act dx;
     if (_q_lora_rank == 0) {
       dx = _wq->backward(ctx, dq);
-      ctx.weights.tp_all_reduce(dx);
+      ctx.tp_all_reduce(dx);
     } else {
       Act dq_a = _wq_b->backward(ctx, dq);
-      ctx.weights.tp_all_reduce(dq_a);
+      ctx.tp_all_reduce(dq_a);
       dx = _wq_a->backward(ctx, _q_norm->backward(ctx, dq_a));
     }
     _wkv_a->backward_into(ctx, dkv_a, dx, 1.0f);

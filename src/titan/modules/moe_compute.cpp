@@ -170,12 +170,14 @@ Act MoE::forward(StepContext& ctx, Act const& x) {
   bool const split = expert_parallel();
   require_internal(!split || ctx.weights.expert_ranks() == _ep_ranks, fqn() + ": built for another mesh's ep");
   if (split) {  // expert parallel: the rows go to their experts' ranks and come back
+    ctx.before_collective();  // plan's and to_experts' all-to-alls, back to back
     double bytes = 0, t0 = MPI_Wtime();
     _dispatch.plan(ctx.weights.expert_comm(), r.offset);
     Act const local = _dispatch.to_experts(xs, bytes);
     double seconds = since(t0);
     xs = Act();
     Act const ys_local = _experts_layer->forward(ctx, local, _dispatch.local_offset());
+    ctx.before_collective();
     t0 = MPI_Wtime();
     ys = _dispatch.from_experts(ys_local, bytes);
     ctx.weights.count_all_to_all(bytes, seconds + since(t0));
@@ -210,11 +212,13 @@ Act MoE::backward(StepContext& ctx, Act const& dy) {
   _ys = Act();
   Act dxs;
   if (expert_parallel()) {  // the output gradients to the experts' ranks, the input gradients back
+    ctx.before_collective();
     double bytes = 0, t0 = MPI_Wtime();
     Act const local = _dispatch.to_experts(dys, bytes);
     double seconds = since(t0);
     dys = Act();
     Act const dxs_local = _experts_layer->backward(ctx, local);
+    ctx.before_collective();
     t0 = MPI_Wtime();
     dxs = _dispatch.from_experts(dxs_local, bytes);
     ctx.weights.count_all_to_all(bytes, seconds + since(t0));

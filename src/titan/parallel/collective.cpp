@@ -3,6 +3,7 @@
 #include "titan/core/echo.hpp"
 #include "titan/core/errors.hpp"
 
+#include <utility>
 #include <vector>
 
 namespace titan {
@@ -16,24 +17,14 @@ void mpi_failed(char const* call, char const* file, int line, int rc) {
 }
 }  // namespace detail
 
-void collective(MPI_Comm comm, std::function<void()> const& fn) {
+namespace {
+
+// Every rank of comm calls this once per agreement, failed or not: the
+// lowest failing rank's message becomes a CollectiveError on every rank.
+void settle(MPI_Comm comm, int failed, std::string message) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  std::string message;
-  int failed = 0;  // 0 ok, 1 fault, 2 bad input
-  try {
-    fn();
-  } catch (InputError const& e) {
-    failed = 2;
-    message = e.what();
-  } catch (CollectiveError const& e) {
-    failed = e.input_error ? 2 : 1;
-    message = e.what();
-  } catch (std::exception const& e) {
-    failed = 1;
-    message = e.what();
-  }
   // One line of bounded length: no Kokkos traceback note, no raw control characters.
   if (failed) message = clean_message(message);
   int const mine = failed ? rank : size;
@@ -47,7 +38,30 @@ void collective(MPI_Comm comm, std::function<void()> const& fn) {
   std::vector<char> text(static_cast<std::size_t>(header[1]) + 1, '\0');
   if (rank == first) message.copy(text.data(), message.size());
   TITAN_MPI_CHECK(MPI_Bcast(text.data(), header[1], MPI_CHAR, first, comm));
-  throw CollectiveError(std::string(text.data(), static_cast<std::size_t>(header[1])), first, header[0] == 2);
+  throw CollectiveError(std::string(text.data(), static_cast<std::size_t>(header[1])), first, header[0] == 2, comm);
 }
+
+}  // namespace
+
+void collective(MPI_Comm comm, std::function<void()> const& fn) {
+  std::string message;
+  int failed = 0;  // 0 ok, 1 fault, 2 bad input
+  try {
+    fn();
+  } catch (InputError const& e) {
+    failed = 2;
+    message = e.what();
+  } catch (CollectiveError const& e) {
+    if (e.settled_over == comm) throw;  // every rank of comm raised it at an agree(comm) inside fn
+    failed = e.input_error ? 2 : 1;
+    message = e.what();
+  } catch (std::exception const& e) {
+    failed = 1;
+    message = e.what();
+  }
+  settle(comm, failed, std::move(message));
+}
+
+void agree(MPI_Comm comm) { settle(comm, 0, std::string()); }
 
 }  // namespace titan
