@@ -39,7 +39,7 @@ cd build-asan
 # round trips) repeat those paths at sizes ASan makes slow, and run in the
 # plain suite. The list is built from `ctest -N` so that a new test of a
 # listed kind is picked up.
-keep='^unit\.|^build\.|^app\.fault\..*\.np2\.'
+keep='^unit\.|^build\.|^app\.fault\..*\.np2\.|^app\.fault\.in_block\.(tp2|ep2)$'
 keep+='|^mpi\.(layout|sharded_init|block_gradients)\.|^mpi\.checkpoint_files\.np2$'
 keep+='|^app\.(family_debug\..*|debug|checkpoint_(corruption|fixtures|fixtures_clean|write_errors|fifo|identity)'
 keep+='|hf_checkpoint\.(llama3|deepseek_v3|gpt_oss)|quantized_checkpoint\..*|load_verify|load_verify_convert'

@@ -13,6 +13,7 @@
 #include "titan/forward/forward_phase.hpp"
 #include "titan/init/fingerprint.hpp"
 #include "titan/models/registry.hpp"
+#include "titan/modules/linear.hpp"
 #include "titan/parallel/collective.hpp"
 #include "titan/train/load_balance.hpp"
 #include "titan/train/train_phase.hpp"
@@ -274,11 +275,28 @@ void phase_forward(RunState& s, PhaseTimer& timer) {
 
 // ---- train (--train or [train] steps > 0): from init_states or from --load
 // (with its optimizer state when it has one); the trained model is what a --save writes.
+// True when the tree under `m` has a Linear named `fqn` ([debug] fail_module).
+bool is_linear_module(Module const& m, std::string const& fqn) {
+  if (m.fqn() == fqn) return dynamic_cast<Linear const*>(&m) != nullptr;
+  for (auto const& child : m.children())
+    if (is_linear_module(*child.second, fqn)) return true;
+  return false;
+}
+
 void phase_train(RunState& s, PhaseTimer& timer) {
   World const& w = s.w;
   TrainPhaseInput in;
   in.settings = s.deck.train;
   in.progress = s.progress_on;
+  DebugSettings const& debug = s.deck.debug;
+  if (!debug.fail_module.empty()) {
+    collective(w.comm, [&] {
+      require(is_linear_module(*s.model, debug.fail_module),
+              debug.fail_module_where + " fail_module = '" + echo(debug.fail_module) +
+                  "' is not a Linear module of the model (a name as the dry run lists it, such as layers.0.attention.wo)");
+    });
+    if (w.rank == debug.fail_rank) in.fail_module = debug.fail_module;
+  }
   collective(w.comm, [&] {
     s.optimizer = std::make_unique<AdamW>(s.params, s.mesh, w.rank);
     s.optimizer_state = std::make_unique<OptimizerCheckpoint>(*s.optimizer, moe_layers(*s.model), s.mesh, w.rank);

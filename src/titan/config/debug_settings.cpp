@@ -39,6 +39,11 @@ DebugSettings read_debug_settings(TableReader& t) {
             t.where("fail_phase") + " fail_phase = '" + echo(*phase) + "' is not a phase (valid: " + valid + ")");
     s.fail_phase = *phase;
   }
+  if (auto module = t.get_string("fail_module")) {
+    require(!module->empty(), t.where("fail_module") + " fail_module = '' names no module (leave it out for none)");
+    s.fail_module = *module;
+    s.fail_module_where = t.where("fail_module");
+  }
   if (auto bytes = t.get_int("memory_available")) {
     require(*bytes > 0, t.where("memory_available") + " memory_available = " + std::to_string(*bytes) +
                             " must be > 0 (bytes; leave it out to measure)");
@@ -50,6 +55,9 @@ DebugSettings read_debug_settings(TableReader& t) {
               " needs fail_phase, the phase in which that rank fails (one of: " + valid + ")");
   require(s.fail_rank >= 0 || s.fail_phase.empty(),
           t.where("fail_phase") + " fail_phase = '" + s.fail_phase + "' needs fail_rank, the rank that fails");
+  require(s.fail_module.empty() || s.fail_phase == "train",
+          s.fail_module_where + " fail_module = '" + echo(s.fail_module) +
+              "' needs fail_phase = 'train' and a fail_rank (the module's forward throws in a training step)");
   return s;
 }
 
@@ -57,6 +65,7 @@ void print_debug_settings(DebugSettings const& s, toml::table& out) {
   if (s.fail_rank >= 0) {
     out.insert("fail_rank", s.fail_rank);
     out.insert("fail_phase", s.fail_phase);
+    if (!s.fail_module.empty()) out.insert("fail_module", s.fail_module);
   }
   if (s.memory_available > 0) out.insert("memory_available", s.memory_available);
 }

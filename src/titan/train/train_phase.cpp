@@ -17,6 +17,7 @@ TrainReport train_phase(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTok
   run.first_step = in.loaded_step + 1;
   run.last_step = last_train_step(in.settings, in.loaded_step);
   run.schedule_steps = in.settings.total_steps.value_or(run.last_step);
+  run.fail_module = in.fail_module;
   require(run.last_step >= run.first_step,
           "[train] steps = " + std::to_string(run.last_step) + " but the loaded checkpoint is at step " +
               std::to_string(in.loaded_step) + ": no step left to run (steps is the last step, as torchtitan's training.steps)");

@@ -11,6 +11,9 @@ struct TrainPhaseInput {
   TrainSettings settings;
   std::int64_t loaded_step = 0;  // optimizer steps already taken (from --load's optimizer state)
   bool progress = true;          // rank 0 prints a line per step (not with --quiet)
+  //! [debug] fail_module on the failing rank ("" elsewhere): that Linear's
+  //! forward throws in the first step.
+  std::string fail_module;
 };
 
 //! The last step a run with these settings trains to (steps, or the loaded

@@ -129,6 +129,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     ctx.keep_for_backward = true;
     ctx.count_routing = true;
     ctx.checkpoint_blocks = s.activation_checkpointing == ActivationCheckpointing::full;
+    if (step == run.first_step) ctx.fail_module = run.fail_module;
     ctx.guarded([&] {  // the step's largest buffer first
       ctx.logits = new_act("train:logits", N, v_hi - v_lo);
     });

@@ -23,6 +23,8 @@ struct TrainRun {
   std::int64_t schedule_steps = 0;             // the learning-rate schedule's length
   //! Called on rank 0 after each step (progress lines).
   std::function<void(TrainStepRecord const&, double tokens_per_s)> after_step;
+  //! Fault injection: the Linear module whose forward throws in the first step ("" for none).
+  std::string fail_module;
 };
 
 //! Collective over `comm`. Runs the steps, updating the model's parameters
