@@ -6,7 +6,8 @@
 #      for bfloat16 only), its parameter term the rank's bytes;
 #  (b) its peak at --ranks 2 is within 10% of the peak RSS measured by a real
 #      2-rank training run of the same deck (float32, bfloat16, activation
-#      checkpointing off and on, a larger batch);
+#      checkpointing off and on, a larger batch, tp = 2 with checkpointing
+#      off and on, DeepSeek-V3 at ep = 2);
 #  (c) its FLOPs per step equal the FLOPs a real run's kernels count
 #      (train.flops_per_step) for every decoder family, checkpointing off and on;
 #  (d) a plan that does not fit --memory-per-rank says so, exits 0, and every
@@ -53,15 +54,20 @@ if [[ $parts == *" peak "* ]]; then
   . "$(dirname "$0")/require_page_rss.sh"
   require_page_granular_rss "$py"
 fi
+# Each case is Llama3's debug deck with these settings, or another deck named first.
 [[ $parts == *" peak "* ]] && for sets in "" "--set run.dtype=bfloat16" "--set train.activation_checkpointing=full" \
             "--set train.batch=4 --set train.seq_len=128" \
-            "--set train.batch=4 --set train.seq_len=128 --set train.activation_checkpointing=full"; do
+            "--set train.batch=4 --set train.seq_len=128 --set train.activation_checkpointing=full" \
+            "--set mesh.tp=2" "--set mesh.tp=2 --set train.activation_checkpointing=full" \
+            "inputs/deepseek_v3_debug.toml --set mesh.ep=2"; do
+  deck=inputs/llama3_debug.toml
+  if [[ $sets == inputs/* ]]; then deck=${sets%% *}; sets=${sets#* }; fi
   # shellcheck disable=SC2086
-  plan "$tmp/b_plan.json" inputs/llama3_debug.toml --ranks 2 $sets
+  plan "$tmp/b_plan.json" "$deck" --ranks 2 $sets
   # shellcheck disable=SC2086
-  "$mpiexec" -n 2 --oversubscribe "$app" inputs/llama3_debug.toml --quiet --train --set train.steps=2 $sets \
+  "$mpiexec" -n 2 --oversubscribe "$app" "$deck" --quiet --train --set train.steps=2 $sets \
     --report-json "$tmp/b_run.json" > /dev/null
-  "$py" - "$tmp/b_plan.json" "$tmp/b_run.json" "${sets:-float32}" << 'PY'
+  "$py" - "$tmp/b_plan.json" "$tmp/b_run.json" "$(basename "$deck" .toml) ${sets:-float32}" << 'PY'
 import json, sys
 plan = json.load(open(sys.argv[1]))["train_plan"]["peak_bytes"]
 peak = json.load(open(sys.argv[2]))["train"]["peak_rss"]

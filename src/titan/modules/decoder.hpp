@@ -55,6 +55,7 @@ class Decoder final : public Module, public LanguageModel {
   std::int64_t model_dim() const override { return _dim; }
   std::int64_t largest_block_numel() const override;
   std::int64_t largest_parameter_numel() const override;
+  bool computes_from_local_shards() const override;
   std::int64_t num_blocks() const override { return static_cast<std::int64_t>(_blocks.size()); }
   BlocksBytes blocks_activation_bytes(std::int64_t n_seq, std::int64_t T) const override;
   std::vector<ParamUse> param_uses(bool training) const override;

@@ -39,6 +39,16 @@ std::int64_t Decoder::largest_block_numel() const {
   return n;
 }
 
+bool Decoder::computes_from_local_shards() const {
+  Mesh const& mesh = build_context().mesh;
+  TpPlan const plan = plan_tensor_parallel(*this, mesh);
+  for (auto const& p : parameters()) {  // ParamGather::fully_local for each
+    MeshDimMask const keep = compute_keep(plan.split.count(p.get()) > 0);
+    if (p->dtype() != DType::float32 || (shard_dims(p->placements(), mesh) & ~keep) != 0) return false;
+  }
+  return true;
+}
+
 std::int64_t Decoder::largest_parameter_numel() const {
   std::int64_t n = 0;
   for (auto const& p : parameters()) n = std::max(n, p->numel());

@@ -40,6 +40,10 @@ class LanguageModel {
   virtual std::int64_t largest_block_numel() const = 0;
   virtual std::int64_t largest_parameter_numel() const = 0;
   virtual std::int64_t num_blocks() const = 0;
+  //! True when this rank holds, in float32, every region it computes with
+  //! (WeightStore's rule, compute_keep()): nothing is gathered, no gather
+  //! pool or staging is allocated (dp_shard = 1 with tp and ep splits only).
+  virtual bool computes_from_local_shards() const = 0;
   //! The mesh's ep: tensors split over it (routed experts) are gathered for a rank's own experts only.
   virtual int expert_ranks() const { return 1; }
   //! The blocks on n_seq * T rows: kept summed over the blocks (what a

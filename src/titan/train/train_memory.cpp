@@ -11,25 +11,6 @@ namespace titan {
 namespace {
 constexpr double f4 = 4, i8 = 8;
 
-// True when every rank holds, in float32, all it computes with: each
-// parameter whole, or (split over ep, `ep` ranks) its ep block of experts
-// whole; then nothing is gathered (WeightStore reads in place) and no
-// gradient is reduce-scattered.
-bool nothing_gathered(std::vector<ParameterPtr> const& params, int ep) {
-  for (auto const& q : params) {
-    if (q->dtype() != DType::float32) return false;
-    Box const& b = q->local_box();
-    Shape const& s = q->shape();
-    for (std::size_t d = 1; d < s.size(); ++d)
-      if (b.extent[d] != s[d]) return false;
-    if (b.extent[0] == s[0]) continue;
-    if (!q->placements()[titan::ep].is_shard() || ep < 2) return false;
-    std::int64_t const c = (s[0] + ep - 1) / ep;  // torch.chunk's block holding this box
-    if (b.extent[0] != chunk_range(s[0], ep, static_cast<int>(b.offset[0] / c))[1]) return false;
-  }
-  return true;
-}
-
 bool shards_on_several_dims(std::vector<ParameterPtr> const& params) {
   for (auto const& q : params) {
     int dims = 0;
@@ -82,7 +63,7 @@ TrainMemoryPlan plan_train_memory(LanguageModel const& m, std::vector<ParameterP
   // Logits (then dlogits) of this rank's columns (V / tp vocabulary-parallel) and the head's chunk buffers.
   double const Vl = static_cast<double>(m.logits_columns());
   p.logits = saturate_bytes(f4 * N * Vl + 2 * f4 * N * std::min(chunk_rows, Vl));
-  bool const in_place = reads_in_place(params, world) || nothing_gathered(params, m.expert_ranks());
+  bool const in_place = reads_in_place(params, world) || m.computes_from_local_shards();
   double gather = 0;
   if (!in_place) gather += f4 * static_cast<double>(m.largest_block_numel()) + f4 * chunk_rows * D;  // pools, rows
   if (world > 1) gather += f4 * static_cast<double>(m.largest_block_numel()) + f4 * chunk_rows * D;  // gradient pools
