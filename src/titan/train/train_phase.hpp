@@ -11,6 +11,7 @@ struct TrainPhaseInput {
   TrainSettings settings;
   std::int64_t loaded_step = 0;  // optimizer steps already taken (from --load's optimizer state)
   bool progress = true;          // rank 0 prints a line per step (not with --quiet)
+  bool mpi_device_pointers = false;  // the run's resolved [mpi] device_buffers (parallel/mpi_buffers.hpp)
 };
 
 //! The last step a run with these settings trains to (steps, or the loaded
