@@ -266,7 +266,8 @@ void phase_forward(RunState& s, PhaseTimer& timer) {
   Progress progress("forward",
                     static_cast<double>(s.deck.forward.repetitions) * (as_language_model(*s.model).num_blocks() + 2),
                     s.progress_on);
-  s.report.forward = forward_phase(*s.model, s.mesh, s.w.comm, s.forward_tokens, s.deck.forward.repetitions,
+  s.report.forward = forward_phase(*s.model, s.mesh, s.w.comm, s.mpi_buffers.device_pointers, s.forward_tokens,
+                                   s.deck.forward.repetitions,
                                    !s.deck.forward.dump_logits.empty(), s.logits_out.get(), local,
                                    [&] { progress.advance(1); });
   progress.finish();
@@ -297,6 +298,7 @@ void phase_train(RunState& s, PhaseTimer& timer) {
     });
     if (w.rank == debug.fail_rank) in.fail_module = debug.fail_module;
   }
+  in.mpi_device_pointers = s.mpi_buffers.device_pointers;
   collective(w.comm, [&] {
     s.optimizer = std::make_unique<AdamW>(s.params, s.mesh, w.rank);
     s.optimizer_state = std::make_unique<OptimizerCheckpoint>(*s.optimizer, moe_layers(*s.model), s.mesh, w.rank);

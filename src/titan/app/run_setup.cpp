@@ -9,16 +9,20 @@
 #include "titan/core/errors.hpp"
 #include "titan/core/file_identity.hpp"
 #include "titan/core/profile_region.hpp"
+#include "titan/core/types.hpp"
 #include "titan/models/registry.hpp"
 #include "titan/parallel/broadcast.hpp"
 #include "titan/parallel/collective.hpp"
+#include "titan/parallel/mpi_buffers.hpp"
 #include "titan/train/train_phase.hpp"
 #include "titan/train/train_settings.hpp"
 #include "titan/version.hpp"
 
+#include <cstdio>
 #include <iostream>
 #include <optional>
 #include <tuple>
+#include <type_traits>
 
 namespace titan {
 namespace {
@@ -167,6 +171,26 @@ void plan_run(RunState& s) {
                  {s.opt.force, deck.debug.memory_available, s.device.device_id, device_free_memory(), s.run_memory.advice});
 }
 
+// The memory the build computes in, for [mpi] device_buffers: host memory
+// (a host build, or CUDA's managed memory) goes to MPI as it is.
+ComputeMemory compute_memory() {
+  if (Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible) return ComputeMemory::host;
+#if defined(KOKKOS_ENABLE_CUDA)
+  if (std::is_same<MemSpace, Kokkos::CudaSpace>::value) return ComputeMemory::cuda;
+#endif
+  return ComputeMemory::other_device;
+}
+
+// [mpi] device_buffers against what the library says, once, the same on
+// every rank (an InputError for "on" with a library that is not CUDA-aware).
+void resolve_device_buffers(RunState& s) {
+  s.mpi_buffers = resolve_mpi_buffers(s.deck.mpi, compute_memory(), s.w.comm);
+  if (!s.mpi_buffers.warning.empty() && s.w.root()) {
+    std::fprintf(stderr, "titan_app: warning: %s\n", s.mpi_buffers.warning.c_str());
+    std::fflush(stderr);
+  }
+}
+
 void describe_run(RunState& s) {
   RunReport& r = s.report;
   r.deck = s.deck.path;
@@ -179,6 +203,10 @@ void describe_run(RunState& s) {
   r.mesh_dp_shard = s.mesh.size(dp_shard);
   r.mesh_ep = s.mesh.size(ep);
   r.mesh_tp = s.mesh.size(tp);
+  r.mpi_device_buffers = s.mpi_buffers.summary;
+  r.mpi_buffers_setting = device_buffers_name(s.mpi_buffers.setting);
+  r.mpi_cuda_aware = cuda_awareness_name(s.mpi_buffers.detected);
+  r.mpi_cuda_aware_how = s.mpi_buffers.detection;
   r.print_profile = s.opt.profile;
 }
 
@@ -187,6 +215,7 @@ void describe_run(RunState& s) {
 bool set_up_run(RunState& s, int argc, char** argv) {
   if (!read_inputs(s, argc, argv)) return false;
   check_inputs(s);
+  resolve_device_buffers(s);
   plan_run(s);
   describe_run(s);
   return true;

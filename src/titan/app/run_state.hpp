@@ -17,6 +17,7 @@
 #include "titan/modules/model_config.hpp"
 #include "titan/modules/module.hpp"
 #include "titan/parallel/mesh.hpp"
+#include "titan/parallel/mpi_buffers.hpp"
 #include "titan/report/atomic_file.hpp"
 #include "titan/report/report.hpp"
 #include "titan/train/adamw.hpp"
@@ -56,6 +57,7 @@ struct RunState {
   bool progress_on = false;
   int ranks = 1;  //!< the world (or --ranks N of a dry run)
   Mesh mesh;
+  MpiBufferChoice mpi_buffers;  //!< [mpi] device_buffers resolved against the library (same on every rank)
   std::unique_ptr<ModelConfig> model_config;
   std::unique_ptr<AtomicFile> json_out, logits_out;
   RankPlan rank_plan;    //!< what this rank will allocate (real runs)

@@ -13,8 +13,10 @@ namespace {
 using Range = Kokkos::RangePolicy<ExecSpace>;
 }  // namespace
 
-void ExpertDispatch::plan(MPI_Comm comm, std::vector<std::int64_t> const& offset) {
+void ExpertDispatch::plan(CommWithBuffers const& ep, std::vector<std::int64_t> const& offset) {
+  MPI_Comm const comm = ep.comm;
   _comm = comm;
+  _device_pointers = ep.device_pointers;
   TITAN_MPI_CHECK(MPI_Comm_size(comm, &_size));
   TITAN_MPI_CHECK(MPI_Comm_rank(comm, &_rank));
   std::int64_t const E = static_cast<std::int64_t>(offset.size()) - 1;
@@ -79,13 +81,13 @@ void ExpertDispatch::exchange(FMat send, std::vector<std::int64_t> const& send_r
     rd[j] = static_cast<int>(recv_at[j] * D);
     if (static_cast<int>(j) != _rank) bytes += 4.0 * static_cast<double>(sc[j]);
   }
-  // MPI on host memory: the Views themselves on a host build, copies otherwise.
-  Kokkos::fence();
-  auto hs = Kokkos::create_mirror_view_and_copy(HostSpace(), send);
-  auto hr = Kokkos::create_mirror_view(HostSpace(), recv);
-  TITAN_MPI_CHECK(MPI_Alltoallv(hs.data(), sc.data(), sd.data(), MPI_FLOAT, hr.data(), rc.data(), rd.data(), MPI_FLOAT,
-                                _comm));
-  Kokkos::deep_copy(recv, hr);
+  // MPI reads and writes them as plain arrays: rows one after the other.
+  require_internal(send.span() == static_cast<std::size_t>(n_send * D) && recv.span() == static_cast<std::size_t>(n_recv * D),
+                   "the MoE's dispatch got rows that are not contiguous");
+  auto const alltoallv = [&](float const* s, float* r) {
+    TITAN_MPI_CHECK(MPI_Alltoallv(s, sc.data(), sd.data(), MPI_FLOAT, r, rc.data(), rd.data(), MPI_FLOAT, _comm));
+  };
+  mpi_on_buffers(_device_pointers, send.data(), n_send * D, recv.data(), n_recv * D, _stage, alltoallv);
 }
 
 Act ExpertDispatch::to_experts(FMat rows, double& bytes) {

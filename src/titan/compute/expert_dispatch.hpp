@@ -12,6 +12,7 @@
 #pragma once
 
 #include "titan/compute/compute_types.hpp"
+#include "titan/compute/mpi_on_buffers.hpp"
 
 #include <mpi.h>
 
@@ -21,11 +22,13 @@ namespace titan {
 
 class ExpertDispatch {
  public:
-  //! Collective over `comm` (the ep ranks, ordered by ep coordinate): from
-  //! this rank's routing grouping `offset` (E + 1 row offsets, rows of
+  //! Collective over `ep.comm` (the ep ranks, ordered by ep coordinate):
+  //! from this rank's routing grouping `offset` (E + 1 row offsets, rows of
   //! expert e in [offset[e], offset[e+1])), exchanges the counts
   //! (MPI_Alltoall, one block of ceil(E/ep) per peer) and plans the rows.
-  void plan(MPI_Comm comm, std::vector<std::int64_t> const& offset);
+  //! The rows' all-to-alls take device pointers when `ep.device_pointers`
+  //! (mpi_on_buffers.hpp).
+  void plan(CommWithBuffers const& ep, std::vector<std::int64_t> const& offset);
 
   std::int64_t first_expert() const { return _first; }
   std::int64_t local_experts() const { return static_cast<std::int64_t>(_local_offset.size()) - 1; }
@@ -51,6 +54,8 @@ class ExpertDispatch {
                 double& bytes);
 
   MPI_Comm _comm = MPI_COMM_SELF;
+  bool _device_pointers = false;
+  std::vector<float> _stage;  // host copies of the rows (a device build staging its MPI)
   int _size = 1, _rank = 0;
   std::int64_t _first = 0, _rows_sent = 0, _rows_received = 0, _routed = 0;
   std::vector<std::int64_t> _local_offset{0};

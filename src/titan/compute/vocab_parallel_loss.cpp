@@ -1,5 +1,6 @@
 #include "titan/compute/vocab_parallel_loss.hpp"
 
+#include "titan/compute/mpi_on_buffers.hpp"
 #include "titan/core/math_compat.hpp"
 #include "titan/core/bf16.hpp"
 #include "titan/init/fingerprint.hpp"
@@ -8,6 +9,7 @@
 #include <climits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace titan {
 
@@ -25,16 +27,19 @@ KOKKOS_INLINE_FUNCTION double dexp(double v) {
 #endif
 }
 
-// `v` reduced over `comm` in place (on the host: a device build stages it).
-void all_reduce(DVec v, MPI_Op op, MPI_Comm comm) {
+// `v` reduced over `comm` in place (device pointers or staged: mpi_on_buffers.hpp).
+void all_reduce(DVec v, MPI_Op op, MPI_Comm comm, bool device_pointers) {
   if (v.extent(0) > static_cast<std::size_t>(INT_MAX)) throw std::runtime_error("vocabulary-parallel loss: too many rows");
-  auto h = Kokkos::create_mirror_view_and_copy(HostSpace(), v);
-  TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, h.data(), static_cast<int>(h.extent(0)), MPI_DOUBLE, op, comm));
-  Kokkos::deep_copy(v, h);
+  std::int64_t const n = static_cast<std::int64_t>(v.extent(0));
+  std::vector<double> stage;
+  mpi_on_buffers(device_pointers, v.data(), n, v.data(), n, stage, [&](double const*, double* r) {
+    TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, r, static_cast<int>(n), MPI_DOUBLE, op, comm));
+  });
 }
 }  // namespace
 
-VocabRowStats vocab_row_stats(FMat logits, TokenView tokens, std::int64_t T, std::int64_t v0, MPI_Comm tp) {
+VocabRowStats vocab_row_stats(FMat logits, TokenView tokens, std::int64_t T, std::int64_t v0, MPI_Comm tp,
+                              bool device_pointers) {
   std::int64_t const n_rows = logits.extent(0), V = logits.extent(1);
   VocabRowStats s{DVec("loss:max", n_rows), DVec("loss:sum_exp", n_rows), DVec("loss:target", n_rows)};
   DVec mx = s.max, se = s.sum_exp, tg = s.target;
@@ -47,7 +52,7 @@ VocabRowStats vocab_row_stats(FMat logits, TokenView tokens, std::int64_t T, std
       }, Kokkos::Max<float>(m));
       Kokkos::single(Kokkos::PerTeam(t), [&]() { mx(n) = m; });
     });
-  all_reduce(mx, MPI_MAX, tp);
+  all_reduce(mx, MPI_MAX, tp, device_pointers);
   if (n_rows > 0)
     Kokkos::parallel_for("compute:vocab_row_sum_exp", Team(n_rows, Kokkos::AUTO), KOKKOS_LAMBDA(Member const& t) {
       std::int64_t const n = t.league_rank();
@@ -62,8 +67,8 @@ VocabRowStats vocab_row_stats(FMat logits, TokenView tokens, std::int64_t T, std
         tg(n) = target >= 0 && target < V ? static_cast<double>(logits(n, target)) : 0.0;  // the owner's only
       });
     });
-  all_reduce(se, MPI_SUM, tp);
-  all_reduce(tg, MPI_SUM, tp);
+  all_reduce(se, MPI_SUM, tp, device_pointers);
+  all_reduce(tg, MPI_SUM, tp, device_pointers);
   return s;
 }
 

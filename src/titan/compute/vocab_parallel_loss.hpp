@@ -20,8 +20,11 @@ struct VocabRowStats {
   Kokkos::View<double*, Layout, MemSpace> max, sum_exp, target;
 };
 
-//! Collective over `tp`: the row statistics of `logits` [N, V/tp] (columns from v0).
-VocabRowStats vocab_row_stats(FMat logits, TokenView tokens, std::int64_t T, std::int64_t v0, MPI_Comm tp);
+//! Collective over `tp`: the row statistics of `logits` [N, V/tp] (columns
+//! from v0). `device_pointers`: the all-reduces take the device buffers (a
+//! CUDA-aware MPI; mpi_on_buffers.hpp), else a device build stages them.
+VocabRowStats vocab_row_stats(FMat logits, TokenView tokens, std::int64_t T, std::int64_t v0, MPI_Comm tp,
+                              bool device_pointers);
 //! The sum over this rank's rows of -log softmax(target) (the same on every tp rank).
 double vocab_parallel_loss_sum(VocabRowStats const& s, std::int64_t T);
 //! logits overwritten by scale * dL/dlogits of this rank's columns.

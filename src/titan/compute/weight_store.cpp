@@ -1,5 +1,6 @@
 #include "titan/compute/weight_store.hpp"
 
+#include "titan/compute/mpi_on_buffers.hpp"
 #include "titan/compute/shard_group.hpp"
 #include "titan/core/errors.hpp"
 #include "titan/parallel/collective.hpp"
@@ -91,27 +92,6 @@ bool in_member_order(std::vector<Box> const& parts, Box const& region) {
   return true;
 }
 
-// Runs `mpi(send, recv)` on host memory: the buffers themselves when the
-// default memory space is host-accessible, otherwise host copies (send
-// copied in, recv copied back; a device build without CUDA-aware MPI).
-template <class F>
-void on_host(float const* send, std::int64_t n_send, float* recv, std::int64_t n_recv, std::vector<float>& stage, F&& mpi) {
-  constexpr bool host = Kokkos::SpaceAccessibility<HostSpace, MemSpace>::accessible;
-  Kokkos::fence();
-  if (host) {
-    mpi(send, recv);
-    return;
-  }
-  using HostU = Kokkos::View<float*, HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
-  bool const in_place = send == recv;
-  stage.resize(static_cast<std::size_t>(n_send + (in_place ? 0 : n_recv)));
-  HostU hs(stage.data(), static_cast<std::size_t>(n_send));
-  Kokkos::deep_copy(hs, UView<float const*>(send, static_cast<std::size_t>(n_send)));
-  float* hr = in_place ? stage.data() : stage.data() + n_send;
-  mpi(stage.data(), hr);
-  Kokkos::deep_copy(UView<float*>(recv, static_cast<std::size_t>(n_recv)), HostU(hr, static_cast<std::size_t>(n_recv)));
-}
-
 }  // namespace
 
 WeightStore::WeightStore(Mesh const& mesh, MPI_Comm comm, GradientSet* grads)
@@ -136,7 +116,7 @@ void WeightStore::tp_all_reduce(Act const& x) {
   std::int64_t const n = static_cast<std::int64_t>(x.span());
   if (n > INT_MAX) throw RunError("a tensor-parallel all-reduce of " + std::to_string(n) + " values needs smaller chunks (MPI int counts)");
   double const t0 = MPI_Wtime();
-  on_host(x.data(), n, x.data(), n, _host_stage, [&](float const*, float* r) {
+  mpi_on_buffers(_device_pointers, x.data(), n, x.data(), n, _host_stage, [&](float const*, float* r) {
     TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, r, static_cast<int>(n), MPI_FLOAT, MPI_SUM, _mesh_comm.along_dim(tp)));
   });
   _comm_stats.all_reduce.seconds += MPI_Wtime() - t0;
@@ -365,7 +345,7 @@ void WeightStore::reduce_into_shard(Parameter const& p, float* rows, Box const& 
       }
     });
     double const t0 = MPI_Wtime();
-    on_host(send, total, _rs_recv.data(), n_mine, _host_stage, [&](float const* s, float* r) {
+    mpi_on_buffers(_device_pointers, send, total, _rs_recv.data(), n_mine, _host_stage, [&](float const* s, float* r) {
       TITAN_MPI_CHECK(MPI_Reduce_scatter(s, r, counts.data(), MPI_FLOAT, MPI_SUM, g.comm));
     });
     _comm_stats.reduce_scatter.seconds += MPI_Wtime() - t0;
@@ -375,7 +355,7 @@ void WeightStore::reduce_into_shard(Parameter const& p, float* rows, Box const& 
   }
   if (g.replica_count > 1) {  // the replicas of this box sum their parts
     double const t0 = MPI_Wtime();
-    on_host(summed, n_mine, summed, n_mine, _host_stage, [&](float const*, float* r) {
+    mpi_on_buffers(_device_pointers, summed, n_mine, summed, n_mine, _host_stage, [&](float const*, float* r) {
       TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, r, static_cast<int>(n_mine), MPI_FLOAT, MPI_SUM, g.replicas));
     });
     _comm_stats.all_reduce.seconds += MPI_Wtime() - t0;

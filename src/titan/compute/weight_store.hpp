@@ -28,6 +28,7 @@
 
 #include "titan/compute/compute_types.hpp"
 #include "titan/compute/gradients.hpp"
+#include "titan/compute/mpi_on_buffers.hpp"
 #include "titan/compute/param_gather.hpp"
 #include "titan/compute/shard_group.hpp"
 #include "titan/compute/tp_plan.hpp"
@@ -85,6 +86,11 @@ class WeightStore {
   //! on one rank.
   void prefetch(std::vector<Parameter const*> const& params);
   void set_prefetch(bool on) { _prefetch = on; }
+  //! On a device build: the collectives take the Views' device pointers (a
+  //! CUDA-aware MPI; the run's resolved [mpi] device_buffers) instead of
+  //! staging them through host memory. No effect on a host build.
+  void set_mpi_device_pointers(bool on) { _device_pointers = on; }
+  bool mpi_device_pointers() const { return _device_pointers; }
   //! Lets prefetched gathers progress (MPI_Test); called between sublayers.
   void progress();
   void release();
@@ -121,7 +127,8 @@ class WeightStore {
   CommStats const& comm() const { return _comm_stats; }
   //! The expert-parallel ranks of this rank's experts (the ranks differing
   //! from it along ep only), their number and this rank's place among them.
-  MPI_Comm expert_comm() const { return _mesh_comm.along_dim(ep); }
+  //! (With how their collectives take buffers: ExpertDispatch's all-to-all.)
+  CommWithBuffers expert_comm() const { return {_mesh_comm.along_dim(ep), _device_pointers}; }
   int expert_ranks() const { return _mesh.size(ep); }
   int expert_rank() const { return _mesh_comm.coords()[ep]; }
   //! Counts an all-to-all of the MoE's token dispatch (bytes sent to other ranks).
@@ -157,7 +164,8 @@ class WeightStore {
   int _tp_size = 1, _tp_rank = 0;
   std::vector<std::int64_t> _grad_offset;  // offset of each group member in the gradient pool
   View1<float> _pool, _grad_pool, _rows_buf, _grad_rows_buf, _rs_send, _rs_recv;
-  std::vector<float> _host_stage;
+  std::vector<float> _host_stage;  // a device build without device pointers for MPI: its collectives' host copies
+  bool _device_pointers = false;
   CommStats _comm_stats;
   //! Prefetched gathers: one InFlight per member of _next_group that needs one.
   bool _prefetch = true;

@@ -2,6 +2,7 @@
 
 #include "titan/config/debug_settings_reader.hpp"
 #include "titan/config/deck_source.hpp"
+#include "titan/config/mpi_deck.hpp"
 #include "titan/forward/forward_deck.hpp"
 #include "titan/train/train_deck.hpp"
 
@@ -422,6 +423,8 @@ Deck read_deck_text(std::string const& text, std::string const& path, std::vecto
   deck.debug = read_debug_settings(debug);
   TableReader checkpoint = top.sub("checkpoint");
   read_checkpoint_settings(checkpoint, deck.checkpoint);
+  TableReader mpi = top.sub("mpi");
+  read_mpi_settings(mpi, deck.mpi);
   top.finish();
   return deck;
 }
@@ -516,6 +519,7 @@ std::string resolved_deck_toml(Deck const& deck) {
     t.insert("write_speed_sample_bytes", c.write_speed_sample_bytes);
     o << "\n[checkpoint]\n" << t << "\n";
   }
+  o << "\n[mpi]\n" << mpi_settings_table(deck.mpi) << "\n";
   if (deck.debug.any()) {
     toml::table debug;
     print_debug_settings(deck.debug, debug);

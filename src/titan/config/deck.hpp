@@ -10,6 +10,7 @@
 #include "titan/core/dtype.hpp"
 #include "titan/forward/forward_settings.hpp"
 #include "titan/parallel/mesh.hpp"
+#include "titan/parallel/mpi_settings.hpp"
 #include "titan/train/train_settings.hpp"
 
 #include <cstdint>
@@ -38,6 +39,7 @@ struct Deck {
   TrainSettings train;      // [train]: training steps (run with --train or steps > 0)
   DebugSettings debug;  // [debug]: fault injection and memory guard test switches
   CheckpointSettings checkpoint;  // [checkpoint]: save/load directories, names, file size limit
+  MpiSettings mpi;  // [mpi]: device buffers handed to MPI or staged (parallel/mpi_buffers.hpp)
 
   //! The [model] arguments as the family's own type (the family knows it).
   template <class Args>

@@ -34,8 +34,8 @@ LanguageModel& as_language_model(Module& model) {
   return *lm;
 }
 
-ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, ForwardTokens const& tokens,
-                           bool gather_logits, std::function<void()> const& step_done) {
+ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, bool mpi_device_pointers,
+                           ForwardTokens const& tokens, bool gather_logits, std::function<void()> const& step_done) {
   int rank = 0, world = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &world);
@@ -43,6 +43,7 @@ ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, Forwa
   std::int64_t const B = tokens.batch, T = tokens.seq_len, V = lm.vocab_size();
   WeightStore store(mesh, comm, nullptr);
   store.set_tp_plan(plan_tensor_parallel(model, mesh));
+  store.set_mpi_device_pointers(mpi_device_pointers);
   MPI_Comm const dp = data_parallel_comm(store.mesh_comm());  // the tp ranks share their sequences
   SequenceRange const seq = my_sequences(B, dp);
   std::int64_t const N = seq.count * T;
@@ -90,7 +91,8 @@ ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, Forwa
   double loss_sum = 0;
   std::uint64_t fp = 0;
   if (vocab_split) {  // every tp rank its columns: the fingerprint summed over all ranks
-    VocabRowStats const s = vocab_row_stats(logits, ctx.tokens, T, v_lo, store.mesh_comm().along_dim(tp));
+    VocabRowStats const s =
+        vocab_row_stats(logits, ctx.tokens, T, v_lo, store.mesh_comm().along_dim(tp), store.mpi_device_pointers());
     ctx.guarded([&] {
       loss_sum = vocab_parallel_loss_sum(s, T);
       fp = vocab_columns_fingerprint(logits, seq.first * T, V, v_lo);

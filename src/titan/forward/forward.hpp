@@ -48,8 +48,10 @@ MPI_Comm data_parallel_comm(MeshComm const& mc);
 //! where they appeared.
 //! `step_done` (may be empty) is called after the embedding, after each
 //! layer and after the output head (layers + 2 steps a pass), for progress.
-ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, ForwardTokens const& tokens,
-                           bool gather_logits, std::function<void()> const& step_done = {});
+//! `mpi_device_pointers`: the run's resolved [mpi] device_buffers (a device
+//! build's collectives take device pointers; parallel/mpi_buffers.hpp).
+ForwardOutcome run_forward(Module& model, Mesh const& mesh, MPI_Comm comm, bool mpi_device_pointers,
+                           ForwardTokens const& tokens, bool gather_logits, std::function<void()> const& step_done = {});
 
 //! The model's root as a language model (InputError naming its type when it is not one).
 LanguageModel& as_language_model(Module& model);

@@ -20,7 +20,7 @@ std::string hex(std::uint64_t v) {
 }
 }  // namespace
 
-ForwardReport forward_phase(Module& model, Mesh const& mesh, MPI_Comm comm,
+ForwardReport forward_phase(Module& model, Mesh const& mesh, MPI_Comm comm, bool mpi_device_pointers,
                             ForwardTokens const& tokens, std::int64_t repetitions, bool dump_logits, AtomicFile* dump,
                             double& local_seconds, std::function<void()> const& step_done) {
   int rank = 0;
@@ -32,7 +32,8 @@ ForwardReport forward_phase(Module& model, Mesh const& mesh, MPI_Comm comm,
     ForwardOutcome cur;
     {
       ProfileRegion region("forward");
-      cur = run_forward(model, mesh, comm, tokens, dump_logits && last, step_done);  // logits gathered once
+      // logits gathered once
+      cur = run_forward(model, mesh, comm, mpi_device_pointers, tokens, dump_logits && last, step_done);
     }
     double slowest = 0;
     TITAN_MPI_CHECK(MPI_Allreduce(&cur.seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm));

@@ -16,7 +16,8 @@ namespace titan {
 //! logits fingerprint (a RunError otherwise). `local_seconds` is this rank's
 //! time in that best repetition (for the phase table). `step_done`: see
 //! run_forward (called repetitions x (layers + 2) times).
-ForwardReport forward_phase(Module& model, Mesh const& mesh, MPI_Comm comm,
+//! `mpi_device_pointers`: see run_forward.
+ForwardReport forward_phase(Module& model, Mesh const& mesh, MPI_Comm comm, bool mpi_device_pointers,
                             ForwardTokens const& tokens, std::int64_t repetitions, bool dump_logits, AtomicFile* dump,
                             double& local_seconds, std::function<void()> const& step_done = {});
 

@@ -85,6 +85,9 @@ void RunReport::print_summary(std::ostream& out) const {
                   " x tp=" + std::to_string(mesh_tp));
   row("execution space", exec_space + " (Kokkos " + kokkos_version + ")");
   if (!device.empty()) row("rank 0 runs on", device);
+  if (!mpi_device_buffers.empty())
+    row("MPI buffers", mpi_device_buffers + " (device_buffers = \"" + mpi_buffers_setting + "\", CUDA-aware MPI: " +
+                           mpi_cuda_aware + ")");
   row("dtype", dtype);
   row("parameters", grouped(params_total) + " (" + human_bytes(static_cast<double>(bytes_total)) + ")");
   row("params per rank", grouped(params_min_per_rank) + " .. " + grouped(params_max_per_rank) + " (min .. max)");
@@ -259,6 +262,12 @@ std::string RunReport::json() const {
   key("execution_space"), json_string(o, exec_space), o << ",\n";
   key("device"), json_string(o, device), o << ",\n";
   key("kokkos_version"), json_string(o, kokkos_version), o << ",\n";
+  if (!mpi_device_buffers.empty()) {
+    key("mpi"), o << "{\"device_buffers\": ", json_string(o, mpi_device_buffers);
+    o << ", \"setting\": ", json_string(o, mpi_buffers_setting);
+    o << ", \"cuda_aware\": ", json_string(o, mpi_cuda_aware);
+    o << ", \"cuda_aware_detection\": ", json_string(o, mpi_cuda_aware_how), o << "},\n";
+  }
   key("git"), json_string(o, git_hash), o << ",\n";
   key("params"), o << "{\"total\": " << params_total << ", \"activated\": " << params_activated
                    << ", \"min_per_rank\": " << params_min_per_rank << ", \"max_per_rank\": " << params_max_per_rank

@@ -72,6 +72,11 @@ struct RunReport {
   int mesh_dp_shard = 1, mesh_ep = 1, mesh_tp = 1;
   std::string exec_space, kokkos_version, git_hash;
   std::string device;  // rank 0's device and node-local rank
+  // [mpi] device_buffers resolved (parallel/mpi_buffers.hpp): what the
+  // collectives hand MPI ("host memory", "device pointers (...)", "staged
+  // through host (...)"), the setting, the library's CUDA awareness
+  // ("yes", "no", "unknown"; MIN over the ranks) and how that was found out.
+  std::string mpi_device_buffers, mpi_buffers_setting, mpi_cuda_aware, mpi_cuda_aware_how;
 
   std::int64_t params_total = 0, params_activated = 0;
   std::int64_t params_min_per_rank = 0, params_max_per_rank = 0;

@@ -54,7 +54,7 @@ MoeLoad moe_load(std::vector<MoE*> const& layers, WeightStore const& store, MPI_
   int const ep_ranks = store.expert_ranks();
   std::vector<double> group(routed.size() * static_cast<std::size_t>(ep_ranks));
   TITAN_MPI_CHECK(MPI_Allgather(routed.data(), static_cast<int>(routed.size()), MPI_DOUBLE, group.data(),
-                                static_cast<int>(routed.size()), MPI_DOUBLE, store.expert_comm()));
+                                static_cast<int>(routed.size()), MPI_DOUBLE, store.expert_comm().comm));
   double bytes = model_all_to_all_bytes(by_layer(group, ep_ranks, layers, routed.size()), width, store.expert_rank(), passes);
   TITAN_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &bytes, 1, MPI_DOUBLE, MPI_MAX, comm));
   out.all_to_all_model = bytes;

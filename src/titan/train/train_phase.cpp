@@ -14,6 +14,7 @@ TrainReport train_phase(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTok
                         TrainPhaseInput const& in, double& local_seconds) {
   TrainRun run;
   run.settings = in.settings;
+  run.mpi_device_pointers = in.mpi_device_pointers;
   run.first_step = in.loaded_step + 1;
   run.last_step = last_train_step(in.settings, in.loaded_step);
   run.schedule_steps = in.settings.total_steps.value_or(run.last_step);

@@ -14,6 +14,7 @@ struct TrainPhaseInput {
   //! [debug] fail_module on the failing rank ("" elsewhere): that Linear's
   //! forward throws in the first step.
   std::string fail_module;
+  bool mpi_device_pointers = false;  // the run's resolved [mpi] device_buffers (parallel/mpi_buffers.hpp)
 };
 
 //! The last step a run with these settings trains to (steps, or the loaded

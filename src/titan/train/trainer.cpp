@@ -92,6 +92,7 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
   GradientSet grads(params, mesh, rank);
   WeightStore store(mesh, comm, &grads);
   store.set_prefetch(s.prefetch);
+  store.set_mpi_device_pointers(run.mpi_device_pointers);
   store.set_tp_plan(plan_tensor_parallel(model, mesh));
   // The batch is split over the data-parallel ranks (dp_shard x ep); the tp
   // ranks of one data-parallel coordinate share its sequences.
@@ -154,7 +155,8 @@ TrainReport run_training(Module& model, Mesh const& mesh, MPI_Comm comm, TrainTo
     VocabRowStats row_stats;
     double loss_sum = 0;
     if (vocab_split) {
-      row_stats = vocab_row_stats(logits, ctx.tokens, T, v_lo, store.mesh_comm().along_dim(tp));
+      row_stats =
+          vocab_row_stats(logits, ctx.tokens, T, v_lo, store.mesh_comm().along_dim(tp), store.mpi_device_pointers());
       loss_sum = vocab_parallel_loss_sum(row_stats, T);
     } else {
       loss_sum = cross_entropy_sum(logits, ctx.tokens, T);

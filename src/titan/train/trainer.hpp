@@ -21,6 +21,7 @@ struct TrainRun {
   TrainSettings settings;
   std::int64_t first_step = 1, last_step = 0;  // steps run: first .. last (inclusive)
   std::int64_t schedule_steps = 0;             // the learning-rate schedule's length
+  bool mpi_device_pointers = false;            // the run's resolved [mpi] device_buffers (parallel/mpi_buffers.hpp)
   //! Called on rank 0 after each step (progress lines).
   std::function<void(TrainStepRecord const&, double tokens_per_s)> after_step;
   //! Fault injection: the Linear module whose forward throws in the first step ("" for none).
