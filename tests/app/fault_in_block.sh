@@ -10,6 +10,7 @@
 # the rank that failed: a hang, which the bound turns into a failure.
 # Usage: fault_in_block.sh TITAN_APP MPIEXEC RANKS FAIL_RANK DECK MODULE [--set k=v ...]
 set -uo pipefail
+. "$(dirname "$0")/fault_checks.sh"
 app=$1 mpiexec=$2 ranks=$3 fail_rank=$4 deck=$5 module=$6
 shift 6
 tmp=$(mktemp -d)
@@ -25,14 +26,7 @@ fail() {
   echo "--- stdout"; cat "$tmp/out"; echo "--- stderr"; cat "$tmp/err"
   exit 1
 }
-[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || fail "no exit within $bound s (a hang: the peers wait in the block's collective)"
-[ "$rc" -eq 1 ] || fail "exit status $rc, expected 1 (a fault)"
-suffix=""
-[ "$fail_rank" -eq 0 ] || suffix=" (on rank $fail_rank)"
-expected="titan_app: error: injected failure in module $module (training step 1)$suffix"
-[ "$(grep -cxF "$expected" "$tmp/err")" -eq 1 ] || fail "stderr lacks the line: $expected"
-[ "$(cat "$tmp/out" "$tmp/err" | grep -c 'titan_app: error')" -eq 1 ] || fail "more than one error message"
-! grep -q 'titan_app: error on rank' "$tmp/err" || fail "a rank took the abort path"
-! grep -q 'TITAN_SUMMARY' "$tmp/out" || fail "a failed run printed its summary"
+expected="titan_app: error: injected failure in module $module (training step 1)$(on_rank_suffix "$fail_rank")"
+check_fault_exit "$rc" "$bound" "$expected" "$tmp/out" "$tmp/err"
 [ ! -e "$tmp/report.json" ] || fail "a report was written by a failed run"
 echo "ok: $ranks ranks, rank $fail_rank failed in $module, every rank exited with status 1 (rc $rc)"

@@ -8,6 +8,7 @@
 # absent with OLDER=none), with no temporary left.
 # Usage: fault_injection.sh TITAN_APP MPIEXEC RANKS FAIL_RANK PHASE OLDER
 set -uo pipefail
+. "$(dirname "$0")/fault_checks.sh"
 app=$1
 mpiexec=$2
 ranks=$3
@@ -43,15 +44,8 @@ fail() {
   echo "--- stdout"; cat "$tmp/out"; echo "--- stderr"; cat "$tmp/err"
   exit 1
 }
-[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || fail "no exit within $bound s (hang?)"
-[ "$rc" -eq 1 ] || fail "exit status $rc, expected 1 (a fault)"
-suffix=""
-[ "$fail_rank" -eq 0 ] || suffix=" (on rank $fail_rank)"
-expected="titan_app: error: injected failure on rank $fail_rank in phase $phase$suffix"
-[ "$(grep -cxF "$expected" "$tmp/err")" -eq 1 ] || fail "stderr lacks the line: $expected"
-[ "$(cat "$tmp/out" "$tmp/err" | grep -c 'titan_app: error')" -eq 1 ] || fail "more than one error message"
-! grep -q 'titan_app: error on rank' "$tmp/err" || fail "a rank took the abort path"
-! grep -q 'TITAN_SUMMARY' "$tmp/out" || fail "a failed run printed its summary"
+expected="titan_app: error: injected failure on rank $fail_rank in phase $phase$(on_rank_suffix "$fail_rank")"
+check_fault_exit "$rc" "$bound" "$expected" "$tmp/out" "$tmp/err"
 if [ "$older" = none ]; then
   [ ! -e "$report" ] || fail "a report was written by a failed run"
 else
