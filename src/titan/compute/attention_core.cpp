@@ -1,4 +1,5 @@
 #include "titan/compute/attention_core.hpp"
+#include "titan/core/math_compat.hpp"
 
 #include "titan/compute/gemm.hpp"
 
@@ -9,13 +10,6 @@ namespace {
 using Team = Kokkos::TeamPolicy<ExecSpace>;
 using Member = Team::member_type;
 
-KOKKOS_INLINE_FUNCTION float fexp(float v) {
-#if KOKKOS_VERSION >= 40000
-  return Kokkos::exp(v);
-#else
-  return Kokkos::Experimental::exp(v);
-#endif
-}
 
 // The query blocks: [c0, c0 + n) with keys [c0, c0 + n) for chunked
 // attention, else one block of every position with every key.
@@ -67,13 +61,13 @@ void masked_softmax(FMat s, Block blk, float scale, std::int64_t window, bool ha
     mx = has_sink && sink > mx ? sink : mx;
     float sum = 0;
     Kokkos::parallel_reduce(Kokkos::TeamThreadRange(t, lo, hi), [&](std::int64_t j, float& acc) {
-      acc += fexp(s(i, j) * scale - mx);
+      acc += math::exp(s(i, j) * scale - mx);
     }, sum);
-    if (has_sink) sum += fexp(sink - mx);
+    if (has_sink) sum += math::exp(sink - mx);
     Kokkos::parallel_for(Kokkos::TeamThreadRange(t, nk), [&](std::int64_t j) {
-      s(i, j) = j >= lo && j < hi ? fexp(s(i, j) * scale - mx) / sum : 0.0f;
+      s(i, j) = j >= lo && j < hi ? math::exp(s(i, j) * scale - mx) / sum : 0.0f;
     });
-    if (want_sink) Kokkos::single(Kokkos::PerTeam(t), [&]() { p_sink(i) = has_sink ? fexp(sink - mx) / sum : 0.0f; });
+    if (want_sink) Kokkos::single(Kokkos::PerTeam(t), [&]() { p_sink(i) = has_sink ? math::exp(sink - mx) / sum : 0.0f; });
   });
 }
 

@@ -1,4 +1,5 @@
 #include "titan/compute/moe_kernels.hpp"
+#include "titan/core/math_compat.hpp"
 
 #include "titan/compute/moe_groups.hpp"
 
@@ -7,13 +8,6 @@ namespace titan {
 namespace {
 using Range = Kokkos::RangePolicy<ExecSpace>;
 
-KOKKOS_INLINE_FUNCTION float fexp(float v) {
-#if KOKKOS_VERSION >= 40000
-  return Kokkos::exp(v);
-#else
-  return Kokkos::Experimental::exp(v);
-#endif
-}
 }  // namespace
 
 namespace detail {  // external linkage: nvcc's extended lambdas want a named enclosing function
@@ -35,10 +29,10 @@ void choose_experts(FMat scores, FVec bias, RouterSettings s, Routing& r) {
       float mx = -3.4e38f;
       for (std::int64_t e = 0; e < E; ++e) mx = scores(n, e) > mx ? scores(n, e) : mx;
       float sum = 0;
-      for (std::int64_t e = 0; e < E; ++e) sum += fexp(scores(n, e) - mx);
-      for (std::int64_t e = 0; e < E; ++e) scores(n, e) = fexp(scores(n, e) - mx) / sum;
+      for (std::int64_t e = 0; e < E; ++e) sum += math::exp(scores(n, e) - mx);
+      for (std::int64_t e = 0; e < E; ++e) scores(n, e) = math::exp(scores(n, e) - mx) / sum;
     } else {
-      for (std::int64_t e = 0; e < E; ++e) scores(n, e) = 1.0f / (1.0f + fexp(-scores(n, e)));
+      for (std::int64_t e = 0; e < E; ++e) scores(n, e) = 1.0f / (1.0f + math::exp(-scores(n, e)));
     }
     if (G > 0)
       choose_expert_groups([&](std::int64_t e) { return scores(n, e) + (has_bias ? bias(e) : 0.0f); }, E, G, L, n, keep);

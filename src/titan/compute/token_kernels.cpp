@@ -14,13 +14,6 @@ using Team = Kokkos::TeamPolicy<ExecSpace>;
 using Member = Team::member_type;
 using Range = Kokkos::RangePolicy<ExecSpace>;
 
-KOKKOS_INLINE_FUNCTION double dexp(double v) {
-#if KOKKOS_VERSION >= 40000
-  return Kokkos::exp(v);
-#else
-  return Kokkos::Experimental::exp(v);
-#endif
-}
 
 TokenView to_device(std::vector<std::int64_t> const& v, char const* label) {
   TokenView d(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), v.size());
@@ -115,7 +108,7 @@ double cross_entropy_sum(FMat logits, TokenView tokens, std::int64_t T) {
     }, Kokkos::Max<float>(mx));
     double sum = 0;
     Kokkos::parallel_reduce(Kokkos::TeamThreadRange(t, V), [&](std::int64_t v, double& s) {
-      s += dexp(static_cast<double>(logits(n, v)) - mx);
+      s += math::exp(static_cast<double>(logits(n, v)) - mx);
     }, sum);
     Kokkos::single(Kokkos::PerTeam(t), [&]() {
       acc += static_cast<double>(mx) + math::log(sum) - static_cast<double>(logits(n, tokens(n + 1)));
@@ -139,12 +132,12 @@ void cross_entropy_grad(FMat logits, TokenView tokens, std::int64_t T, double sc
     }, Kokkos::Max<float>(mx));
     double sum = 0;
     Kokkos::parallel_reduce(Kokkos::TeamThreadRange(t, V), [&](std::int64_t v, double& s) {
-      s += dexp(static_cast<double>(logits(n, v)) - mx);
+      s += math::exp(static_cast<double>(logits(n, v)) - mx);
     }, sum);
     std::int64_t const target = tokens(n + 1);
     t.team_barrier();  // every lane has read the row before it is overwritten
     Kokkos::parallel_for(Kokkos::TeamThreadRange(t, V), [&](std::int64_t v) {
-      double const p = dexp(static_cast<double>(logits(n, v)) - mx) / sum;
+      double const p = math::exp(static_cast<double>(logits(n, v)) - mx) / sum;
       logits(n, v) = static_cast<float>((p - (v == target ? 1.0 : 0.0)) * scale);
     });
   });

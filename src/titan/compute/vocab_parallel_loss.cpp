@@ -19,13 +19,6 @@ using Member = Team::member_type;
 using Range = Kokkos::RangePolicy<ExecSpace>;
 using DVec = Kokkos::View<double*, Layout, MemSpace>;
 
-KOKKOS_INLINE_FUNCTION double dexp(double v) {
-#if KOKKOS_VERSION >= 40000
-  return Kokkos::exp(v);
-#else
-  return Kokkos::Experimental::exp(v);
-#endif
-}
 
 // `v` reduced over `comm` in place (device pointers or staged: mpi_on_buffers.hpp).
 void all_reduce(DVec v, MPI_Op op, MPI_Comm comm, bool device_pointers) {
@@ -59,7 +52,7 @@ VocabRowStats vocab_row_stats(FMat logits, TokenView tokens, std::int64_t T, std
       if (n % T == T - 1) return;  // the last position predicts nothing
       double sum = 0;
       Kokkos::parallel_reduce(Kokkos::TeamThreadRange(t, V), [&](std::int64_t v, double& a) {
-        a += dexp(static_cast<double>(logits(n, v)) - mx(n));
+        a += math::exp(static_cast<double>(logits(n, v)) - mx(n));
       }, sum);
       std::int64_t const target = tokens(n + 1) - v0;
       Kokkos::single(Kokkos::PerTeam(t), [&]() {
@@ -94,7 +87,7 @@ void vocab_parallel_loss_grad(FMat logits, TokenView tokens, std::int64_t T, std
       logits(n, v) = 0.0f;
       return;
     }
-    double const p = dexp(static_cast<double>(logits(n, v)) - mx(n)) / se(n);
+    double const p = math::exp(static_cast<double>(logits(n, v)) - mx(n)) / se(n);
     logits(n, v) = static_cast<float>((p - (v + v0 == tokens(n + 1) ? 1.0 : 0.0)) * scale);
   });
 }

@@ -8,9 +8,11 @@
 namespace titan::math {
 
 #if KOKKOS_VERSION >= 40000
+using Kokkos::exp;
 using Kokkos::log;
 using Kokkos::sqrt;
 #else
+using Kokkos::Experimental::exp;
 using Kokkos::Experimental::log;
 using Kokkos::Experimental::sqrt;
 #endif
