@@ -55,8 +55,13 @@ names=$(cut -d' ' -f2- <<< "$all")
 for t in $(grep -E '^app\.bad\.' <<< "$names" | grep -v -E '\.np1$'); do
   grep -qxF "${t%.np*}.np1" <<< "$names" || keep+="|^${t//./\\.}\$"
 done
+# Left out: a bad-input test whose 25 s bound guards against a quadratic cost
+# (4,096 layers' checkpoint names: 3 s plain) and which ASan's slowdown on a
+# loaded 2-core machine pushes past that bound (25.2 s measured); its code
+# path runs here in the other checkpoint-name tests.
+drop='app\.bad\.ckpt_names_4096_layers\.'
 # CTest's -R takes at most ten groups: the selection goes by test number (-I).
-lines=$(grep -n -E "$keep" <<< "$names" | cut -d: -f1)
+lines=$(grep -n -E "$keep" <<< "$names" | grep -v -E ":($drop)" | cut -d: -f1)
 numbers=$(awk 'NR == FNR { want[$1] = 1; next } want[FNR] { print $1 }' <(echo "$lines") <(echo "$all") | paste -sd,)
 echo "sanitizer suite: $(tr ',' '\n' <<< "$numbers" | wc -l) of $(wc -l <<< "$all") tests"
 # The full-file-system part of checkpoint_write_errors needs an init that
