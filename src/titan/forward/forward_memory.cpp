@@ -43,10 +43,10 @@ ForwardMemoryPlan plan_forward_memory(LanguageModel const& m, std::vector<Parame
                                       bool device_build) {
   ForwardMemoryPlan p;
   std::int64_t const D = m.model_dim(), V = m.vocab_size();
-  bool const in_place = reads_in_place(params, world);
+  bool const in_place = reads_in_place(params, world) || m.computes_from_local_shards();  // nothing gathered
   p.chunk_rows = m.vocab_chunk_rows();
   double const chunk = static_cast<double>(p.chunk_rows) * static_cast<double>(D);
-  p.pool_elems = in_place ? 0 : m.largest_block_numel();
+  p.pool_elems = in_place ? 0 : m.largest_gathered_block_numel();
   p.gather_elems = in_place ? 0 : saturate_bytes(std::max(static_cast<double>(m.largest_parameter_numel()), chunk));
 
   // The batch over the data-parallel ranks (the tp ranks share sequences; tp fastest).
@@ -69,7 +69,7 @@ ForwardMemoryPlan plan_forward_memory(LanguageModel const& m, std::vector<Parame
   double staging = 2 * f4 * static_cast<double>(p.gather_elems);
   if (device_build) staging += f4 * static_cast<double>(p.gather_elems) + f4 * std::max(static_cast<double>(m.largest_parameter_numel()), Vd * Dd);
   if (world > 1) {  // the next block's gather in flight (WeightStore::prefetch): each tensor whole and this rank's boxes
-    double const block = static_cast<double>(m.largest_block_numel());
+    double const block = static_cast<double>(m.largest_gathered_block_numel());
     staging += f4 * block * (1 + 1.0 / world) + (device_build ? f4 * block : 0);
   }
   p.gather_staging = saturate_bytes(staging);

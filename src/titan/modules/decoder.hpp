@@ -54,8 +54,16 @@ class Decoder final : public Module, public LanguageModel {
   std::int64_t vocab_chunk_rows() const override;
   std::int64_t model_dim() const override { return _dim; }
   std::int64_t largest_block_numel() const override;
+  std::int64_t largest_gathered_block_numel() const override;
   std::int64_t largest_parameter_numel() const override;
   bool computes_from_local_shards() const override;
+
+ private:
+  //! The largest block's kept regions (compute_keep), all of them or only
+  //! those not held whole in float32 (gathered); the final norm at least.
+  std::int64_t largest_block_regions(bool gathered_only) const;
+
+ public:
   std::int64_t num_blocks() const override { return static_cast<std::int64_t>(_blocks.size()); }
   BlocksBytes blocks_activation_bytes(std::int64_t n_seq, std::int64_t T) const override;
   std::vector<ParamUse> param_uses(bool training) const override;

@@ -22,8 +22,9 @@ std::int64_t Decoder::vocab_chunk_rows() const {
   return std::max<std::int64_t>(1, std::min<std::int64_t>(_vocab_size, (std::int64_t(16) << 20) / _dim));
 }
 
-std::int64_t Decoder::largest_block_numel() const {
-  TpPlan const plan = plan_tensor_parallel(*this, build_context().mesh);
+std::int64_t Decoder::largest_block_regions(bool gathered_only) const {
+  Mesh const& mesh = build_context().mesh;
+  TpPlan const plan = plan_tensor_parallel(*this, mesh);
   std::int64_t n = _dim;  // the final norm at least
   for (auto const& ps : _block_params) {
     std::int64_t b = 0;
@@ -32,12 +33,17 @@ std::int64_t Decoder::largest_block_numel() const {
       // parameter's tp slice, an ep-sharded one's ep block of experts, else
       // all of it; coordinate 0's region is the largest (torch.chunk).
       MeshDimMask const keep = compute_keep(plan.split.count(p) > 0);
-      b += kept_region(p->shape(), p->placements(), build_context().mesh, {}, keep).numel();
+      bool const local = p->dtype() == DType::float32 && (shard_dims(p->placements(), mesh) & ~keep) == 0;
+      if (gathered_only && local) continue;  // read in place (ParamGather::fully_local)
+      b += kept_region(p->shape(), p->placements(), mesh, {}, keep).numel();
     }
     n = std::max(n, b);
   }
   return n;
 }
+
+std::int64_t Decoder::largest_block_numel() const { return largest_block_regions(false); }
+std::int64_t Decoder::largest_gathered_block_numel() const { return largest_block_regions(true); }
 
 bool Decoder::computes_from_local_shards() const {
   Mesh const& mesh = build_context().mesh;

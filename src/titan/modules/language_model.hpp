@@ -38,6 +38,10 @@ class LanguageModel {
   virtual std::int64_t vocab_chunk_rows() const = 0;
   //! Elements of the largest block (the gather pool) and of the largest parameter.
   virtual std::int64_t largest_block_numel() const = 0;
+  //! The same counting only what WeightStore gathers (the forward pool, a
+  //! prefetched block's staging): a region the rank holds whole in float32
+  //! is read in place.
+  virtual std::int64_t largest_gathered_block_numel() const = 0;
   virtual std::int64_t largest_parameter_numel() const = 0;
   virtual std::int64_t num_blocks() const = 0;
   //! True when this rank holds, in float32, every region it computes with

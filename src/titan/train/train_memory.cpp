@@ -65,13 +65,13 @@ TrainMemoryPlan plan_train_memory(LanguageModel const& m, std::vector<ParameterP
   p.logits = saturate_bytes(f4 * N * Vl + 2 * f4 * N * std::min(chunk_rows, Vl));
   bool const in_place = reads_in_place(params, world) || m.computes_from_local_shards();
   double gather = 0;
-  if (!in_place) gather += f4 * static_cast<double>(m.largest_block_numel()) + f4 * chunk_rows * D;  // pools, rows
+  if (!in_place) gather += f4 * static_cast<double>(m.largest_gathered_block_numel()) + f4 * chunk_rows * D;  // pools, rows
   if (world > 1) gather += f4 * static_cast<double>(m.largest_block_numel()) + f4 * chunk_rows * D;  // gradient pools
   p.gather = saturate_bytes(gather);
   double const gather_elems = in_place ? 0 : std::max(static_cast<double>(m.largest_parameter_numel()), chunk_rows * D);
   double staging = 2 * f4 * gather_elems + (device_build ? 2 * f4 * gather_elems : 0);
   if (world > 1 && !in_place) {  // gathers and reduce-scatters
-    double const block = static_cast<double>(m.largest_block_numel()), largest = static_cast<double>(m.largest_parameter_numel());
+    double const block = static_cast<double>(m.largest_gathered_block_numel()), largest = static_cast<double>(m.largest_parameter_numel());
     // The prefetched block in flight: each tensor's gathered whole and this
     // rank's boxes (about 1/world of it), on the host.
     if (s.prefetch) staging += f4 * block * (1 + 1.0 / world) + (device_build ? f4 * block : 0);
